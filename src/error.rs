@@ -1,0 +1,114 @@
+//! The crate's one error type.
+
+use std::borrow::Cow;
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::Arc;
+
+type Source = Arc<dyn StdError + Send + Sync + 'static>;
+
+/// What went wrong, for callers that want to react to a particular failure.
+///
+/// New kinds may be added in minor releases, so `match` on it with a wildcard arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The requested expiry is not between 1 second and 12 hours.
+    InvalidExpiry,
+    /// The region is not a syntactically valid AWS region name.
+    InvalidRegion,
+    /// No region was given and none was found in the environment or profile.
+    NoRegion,
+    /// The credentials are unusable (for example an empty access key id or secret key).
+    InvalidCredentials,
+    /// No credentials were given and the credential provider found none.
+    NoCredentials,
+    /// The credentials had already expired at the signing time.
+    CredentialsExpired,
+    /// The credential provider failed (network, malformed response, process error, ...).
+    CredentialsProvider,
+    /// Loading credentials took longer than the configured load timeout.
+    CredentialsTimeout,
+    /// The signing time cannot be expressed in a SigV4 date (before 1970 or after year 9999).
+    InvalidSigningTime,
+    /// The builder was given a contradictory or unusable configuration.
+    InvalidConfig,
+    /// A string is not a well-formed Bedrock API key (see [`crate::TokenInfo::parse`]).
+    InvalidToken,
+    /// SigV4 signing failed unexpectedly.
+    Signing,
+}
+
+/// The error returned by every fallible function in this crate.
+///
+/// Its message says what was wrong and how to fix it; [`Error::kind`] tells the
+/// failure apart programmatically and [`std::error::Error::source`] keeps the
+/// underlying cause (for example the credential provider's error).
+///
+/// Neither `Display` nor `Debug` ever contains a secret key, a session token or
+/// token text. `Error` is `Clone` so that one failed refresh can be reported to
+/// every caller that waited for it.
+#[derive(Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    kind: ErrorKind,
+    message: Cow<'static, str>,
+    #[source]
+    source: Option<Source>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    pub(crate) fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The source is shown through its `Display`, which the AWS crates keep free
+        // of secrets; its `Debug` may hold arbitrary provider state.
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.kind).field("message", &self.message);
+        if let Some(source) = &self.source {
+            d.field("source", &format_args!("{source}"));
+        }
+        d.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_kind_message_and_source_display() {
+        let e = Error::new(ErrorKind::NoRegion, "no region")
+            .with_source(std::io::Error::other("inner cause"));
+        assert_eq!(
+            format!("{e:?}"),
+            r#"Error { kind: NoRegion, message: "no region", source: inner cause }"#
+        );
+        assert_eq!(e.to_string(), "no region");
+        assert_eq!(e.source().unwrap().to_string(), "inner cause");
+    }
+
+    #[test]
+    fn error_is_send_sync_static() {
+        fn check<T: StdError + Send + Sync + 'static + Clone>() {}
+        check::<Error>();
+    }
+}

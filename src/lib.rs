@@ -1,0 +1,42 @@
+#![doc = include_str!("../README.md")]
+//!
+//! # Crate layout
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`generate_token`] (`mint`) | the pure minting function and its validation |
+//! | [`BedrockToken`] (`token`) | the minted token: redacted `Debug`, zeroized text |
+//! | [`TokenProvider`] (`provider`) | credential/region resolution, caching and refresh |
+//! | [`Error`], [`ErrorKind`] (`error`) | the one error type |
+//!
+//! # Feature flags
+//!
+//! | feature | default | what it enables |
+//! |---|---|---|
+//! | `default-chain` | yes | [`provide_token`] and default credential/region resolution in [`TokenProvider`], through `aws-config` (environment, profiles, SSO, `credential_process`, web identity, container and instance metadata) |
+//!
+//! With `--no-default-features` the crate has no HTTP client and no `aws-config`:
+//! [`generate_token`] works, and [`TokenProvider`] needs an explicit region and
+//! credentials provider.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod error;
+mod mint;
+mod provider;
+mod token;
+
+/// Re-exported from `aws-types` for [`TokenProviderBuilder::region`].
+pub use aws_types::region::Region;
+pub use error::{Error, ErrorKind};
+pub use mint::{
+    generate_token, DEFAULT_EXPIRY, HOST, MAX_EXPIRY, MIN_EXPIRY, SERVICE, TOKEN_PREFIX,
+};
+#[cfg(feature = "default-chain")]
+pub use provider::provide_token;
+pub use provider::{
+    Builder as TokenProviderBuilder, TokenProvider, DEFAULT_LOAD_TIMEOUT, DEFAULT_REFRESH_JITTER,
+    DEFAULT_REFRESH_WINDOW,
+};
+pub use token::BedrockToken;

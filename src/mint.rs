@@ -1,0 +1,385 @@
+//! Minting: one pure function from credentials, region, expiry and time to a token.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{
+    sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+};
+use aws_sigv4::sign::v4;
+use base64::Engine as _;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::{BedrockToken, Error, ErrorKind};
+
+/// The host every Bedrock API key is signed for, in every region and partition.
+pub const HOST: &str = "bedrock.amazonaws.com";
+/// The prefix of every Bedrock API key.
+pub const TOKEN_PREFIX: &str = "bedrock-api-key-";
+/// The SigV4 service name in the credential scope.
+pub const SERVICE: &str = "bedrock";
+/// The longest expiry Bedrock accepts: 12 hours.
+pub const MAX_EXPIRY: Duration = Duration::from_secs(12 * 60 * 60);
+/// The shortest expiry: 1 second.
+pub const MIN_EXPIRY: Duration = Duration::from_secs(1);
+/// The expiry used when none is given: 12 hours, as in the official generators.
+pub const DEFAULT_EXPIRY: Duration = MAX_EXPIRY;
+
+pub(crate) const ACTION_QUERY: &str = "Action=CallWithBearerToken";
+pub(crate) const VERSION_SUFFIX: &str = "&Version=1";
+const SIGNING_URL: &str = "https://bedrock.amazonaws.com/?Action=CallWithBearerToken";
+/// Latest signing time SigV4 can express (`X-Amz-Date` has a 4-digit year).
+const LATEST_SIGNING_SECS: u64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+
+/// RFC 3986 unreserved characters stay, everything else is percent-encoded:
+/// the encoding SigV4 uses for query values.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Mints a Bedrock API key. Pure: no I/O and no clock read; `now` is the signing time.
+///
+/// This is the counterpart of the official Java and JavaScript `getToken`. Use it when you
+/// already hold credentials and a clock; use [`crate::TokenProvider`] to resolve
+/// credentials and cache tokens.
+///
+/// - `expiry` must be between 1 second and 12 hours. Fractional seconds are truncated
+///   (1.9 s becomes `X-Amz-Expires=1`), so the token never outlives what you asked for;
+///   anything under 1 s, or over 12 h, is [`ErrorKind::InvalidExpiry`].
+/// - `region` must be an AWS region name such as `us-east-1` (lower-case letters, digits
+///   and single hyphens). It goes into the credential scope; the host is always
+///   `bedrock.amazonaws.com`.
+/// - `now` is truncated to whole seconds, as SigV4's `X-Amz-Date` is.
+///
+/// The token is valid until `min(signing time + expiry, credentials' expiry)`, which
+/// [`BedrockToken::expires_at`] reports.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use aws_credential_types::Credentials;
+/// use aws_bedrock_token_generator::generate_token;
+///
+/// let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None, "example");
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_718_452_800);
+/// let token = generate_token(&creds, "us-west-2", Duration::from_secs(900), now)?;
+/// assert!(token.as_str().starts_with("bedrock-api-key-"));
+/// assert_eq!(token.expires_at(), now + Duration::from_secs(900));
+/// # Ok::<(), aws_bedrock_token_generator::Error>(())
+/// ```
+pub fn generate_token(
+    credentials: &Credentials,
+    region: &str,
+    expiry: Duration,
+    now: SystemTime,
+) -> Result<BedrockToken, Error> {
+    let expiry = validate_expiry(expiry)?;
+    validate_region(region)?;
+    validate_credentials(credentials)?;
+    let signing_time = signing_time(now)?;
+    if let Some(cred_expiry) = credentials.expiry() {
+        if cred_expiry <= signing_time {
+            return Err(Error::new(
+                ErrorKind::CredentialsExpired,
+                "the AWS credentials had already expired at the signing time; \
+                 refresh them (for example `aws sso login`, or renew the session) and mint again",
+            ));
+        }
+    }
+
+    let url = presigned_url(credentials, region, expiry, signing_time)?;
+    let mut text = String::with_capacity(TOKEN_PREFIX.len() + url.len().div_ceil(3) * 4);
+    text.push_str(TOKEN_PREFIX);
+    base64::engine::general_purpose::STANDARD.encode_string(url.as_bytes(), &mut text);
+
+    let requested_end = signing_time + expiry;
+    let expires_at = credentials
+        .expiry()
+        .map_or(requested_end, |c| c.min(requested_end));
+    Ok(BedrockToken::new(text, expires_at))
+}
+
+/// Signs `POST https://bedrock.amazonaws.com/?Action=CallWithBearerToken` and returns the
+/// URL without its scheme, with `&Version=1` appended.
+///
+/// Parameters are emitted in the order botocore (the Python generator) uses: `Action`,
+/// the signing parameters, `X-Amz-Security-Token` if any, then `X-Amz-Signature` last.
+/// That makes our tokens byte-for-byte equal to Python's, with or without a session
+/// token. (JavaScript sorts all keys; the signature is the same either way, since SigV4
+/// signs the sorted canonical query.)
+fn presigned_url(
+    credentials: &Credentials,
+    region: &str,
+    expiry: Duration,
+    signing_time: SystemTime,
+) -> Result<String, Error> {
+    let mut settings = SigningSettings::default();
+    settings.signature_location = SignatureLocation::QueryParams;
+    settings.expires_in = Some(expiry);
+
+    let identity = credentials.clone().into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(SERVICE)
+        .time(signing_time)
+        .settings(settings)
+        .build()
+        .map_err(signing_error)?
+        .into();
+    // The `host` header is taken from the URL, so it is the only signed header.
+    let request = SignableRequest::new(
+        "POST",
+        SIGNING_URL,
+        std::iter::empty(),
+        SignableBody::Bytes(&[]),
+    )
+    .map_err(signing_error)?;
+    let (instructions, signature) = sign(request, &params).map_err(signing_error)?.into_parts();
+
+    let mut url = String::with_capacity(512);
+    url.push_str(HOST);
+    url.push_str("/?");
+    url.push_str(ACTION_QUERY);
+    let (_, query) = instructions.into_parts();
+    for (name, value) in query.iter().filter(|(n, _)| *n != "X-Amz-Signature") {
+        push_param(&mut url, name, value);
+    }
+    push_param(&mut url, "X-Amz-Signature", &signature);
+    url.push_str(VERSION_SUFFIX);
+    Ok(url)
+}
+
+fn push_param(url: &mut String, name: &str, value: &str) {
+    url.push('&');
+    url.push_str(name);
+    url.push('=');
+    url.extend(utf8_percent_encode(value, QUERY_VALUE));
+}
+
+fn signing_error(e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::new(
+        ErrorKind::Signing,
+        "SigV4 signing of the Bedrock API key failed; this is a bug, please report it",
+    )
+    .with_source(e)
+}
+
+/// Checks an expiry and returns it in whole seconds.
+pub(crate) fn validate_expiry(expiry: Duration) -> Result<Duration, Error> {
+    if expiry < MIN_EXPIRY || expiry > MAX_EXPIRY {
+        return Err(Error::new(
+            ErrorKind::InvalidExpiry,
+            format!(
+                "invalid token expiry {expiry:?}: a Bedrock API key must be valid for \
+                 1 to 43200 seconds (12 hours); pass a Duration in that range"
+            ),
+        ));
+    }
+    Ok(Duration::from_secs(expiry.as_secs()))
+}
+
+/// Checks that `region` looks like an AWS region name: lower-case ASCII letters and digits
+/// in groups joined by single hyphens, starting with a letter, at most 63 characters.
+pub(crate) fn validate_region(region: &str) -> Result<(), Error> {
+    let valid = !region.is_empty()
+        && region.len() <= 63
+        && region.starts_with(|c: char| c.is_ascii_lowercase())
+        && region.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::InvalidRegion,
+            format!(
+                "invalid AWS region {region:?}: use a region name such as `us-east-1` \
+                 (lower-case letters, digits and single hyphens)"
+            ),
+        ))
+    }
+}
+
+fn validate_credentials(credentials: &Credentials) -> Result<(), Error> {
+    let problem = if credentials.access_key_id().is_empty() {
+        "the access key id is empty"
+    } else if credentials.secret_access_key().is_empty() {
+        "the secret access key is empty"
+    } else if credentials.session_token() == Some("") {
+        "the session token is empty (pass None when there is no session token)"
+    } else {
+        return Ok(());
+    };
+    Err(Error::new(
+        ErrorKind::InvalidCredentials,
+        format!("invalid AWS credentials: {problem}; check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile"),
+    ))
+}
+
+/// `now` truncated to whole seconds, checked to be expressible as an `X-Amz-Date`.
+fn signing_time(now: SystemTime) -> Result<SystemTime, Error> {
+    match now.duration_since(UNIX_EPOCH) {
+        Ok(d) if d.as_secs() <= LATEST_SIGNING_SECS => {
+            Ok(UNIX_EPOCH + Duration::from_secs(d.as_secs()))
+        }
+        _ => Err(Error::new(
+            ErrorKind::InvalidSigningTime,
+            "the signing time must be between 1970-01-01 and 9999-12-31 UTC; check the clock or time source",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds() -> Credentials {
+        Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            None,
+            None,
+            "example",
+        )
+    }
+
+    fn t(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn expiry_bounds_and_truncation() {
+        assert_eq!(
+            validate_expiry(Duration::from_secs(1)).unwrap(),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            validate_expiry(Duration::from_millis(1999)).unwrap(),
+            Duration::from_secs(1)
+        );
+        assert_eq!(validate_expiry(MAX_EXPIRY).unwrap(), MAX_EXPIRY);
+        for bad in [
+            Duration::ZERO,
+            Duration::from_millis(500),
+            Duration::from_millis(999),
+            MAX_EXPIRY + Duration::from_nanos(1),
+            Duration::MAX,
+        ] {
+            let e = validate_expiry(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidExpiry, "{bad:?}");
+            assert!(e.to_string().contains("1 to 43200 seconds"), "{e}");
+        }
+    }
+
+    #[test]
+    fn region_syntax() {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "cn-north-1",
+            "us-isob-east-1",
+            "eu-isoe-west-1",
+            "local",
+        ] {
+            validate_region(ok).unwrap();
+        }
+        for bad in [
+            "",
+            "US-EAST-1",
+            "us east 1",
+            "US WEST/2",
+            "us-west-2/",
+            "us-west-2?x",
+            "us-west-\n2",
+            "us--east-1",
+            "-us-east-1",
+            "us-east-1-",
+            "1us-east",
+            "us_east_1",
+            "us-east-1\0",
+            "ü-east-1",
+        ] {
+            let e = validate_region(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidRegion, "{bad:?}");
+            assert!(e.to_string().contains("us-east-1"), "{e}");
+        }
+        assert_eq!(
+            validate_region(&"a".repeat(64)).unwrap_err().kind(),
+            ErrorKind::InvalidRegion
+        );
+    }
+
+    #[test]
+    fn rejects_unusable_credentials_without_echoing_secrets() {
+        let cases = [
+            Credentials::new("", "SECRETVALUE", None, None, "test"),
+            Credentials::new("AKIDEXAMPLE", "", None, None, "test"),
+            Credentials::new(
+                "AKIDEXAMPLE",
+                "SECRETVALUE",
+                Some(String::new()),
+                None,
+                "test",
+            ),
+        ];
+        for c in cases {
+            let e = generate_token(&c, "us-east-1", MAX_EXPIRY, t(1_700_000_000)).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidCredentials);
+            assert!(!format!("{e} {e:?}").contains("SECRETVALUE"));
+        }
+    }
+
+    #[test]
+    fn expired_credentials_are_rejected() {
+        let c = Credentials::new("AKIDEXAMPLE", "SECRET", None, Some(t(1000)), "test");
+        assert_eq!(
+            generate_token(&c, "us-east-1", MAX_EXPIRY, t(1000))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::CredentialsExpired
+        );
+        // One second earlier it works, and the credentials bound the token's life.
+        let tok = generate_token(&c, "us-east-1", MAX_EXPIRY, t(999)).unwrap();
+        assert_eq!(tok.expires_at(), t(1000));
+    }
+
+    #[test]
+    fn expires_at_is_signing_time_plus_expiry() {
+        let now = t(1_700_000_000) + Duration::from_millis(999);
+        let tok = generate_token(&creds(), "us-east-1", Duration::from_secs(60), now).unwrap();
+        assert_eq!(tok.expires_at(), t(1_700_000_060));
+    }
+
+    #[test]
+    fn signing_time_range() {
+        assert_eq!(
+            generate_token(
+                &creds(),
+                "us-east-1",
+                MAX_EXPIRY,
+                UNIX_EPOCH - Duration::from_secs(1)
+            )
+            .unwrap_err()
+            .kind(),
+            ErrorKind::InvalidSigningTime
+        );
+        assert_eq!(
+            generate_token(
+                &creds(),
+                "us-east-1",
+                MAX_EXPIRY,
+                t(LATEST_SIGNING_SECS + 1)
+            )
+            .unwrap_err()
+            .kind(),
+            ErrorKind::InvalidSigningTime
+        );
+        generate_token(&creds(), "us-east-1", MAX_EXPIRY, t(LATEST_SIGNING_SECS)).unwrap();
+        generate_token(&creds(), "us-east-1", MAX_EXPIRY, UNIX_EPOCH).unwrap();
+    }
+}
