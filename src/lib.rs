@@ -7,6 +7,7 @@
 //! | [`generate_token`] (`mint`) | the pure minting function and its validation |
 //! | [`BedrockToken`] (`token`) | the minted token: redacted `Debug`, zeroized text |
 //! | [`TokenProvider`] (`provider`) | credential/region resolution, caching and refresh |
+//! | [`TokenInfo`] (`inspect`) | parsing a token back into its facts |
 //! | [`Error`], [`ErrorKind`] (`error`) | the one error type |
 //!
 //! # Feature flags
@@ -23,6 +24,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
+mod inspect;
 mod mint;
 mod provider;
 mod token;
@@ -30,6 +32,7 @@ mod token;
 /// Re-exported from `aws-types` for [`TokenProviderBuilder::region`].
 pub use aws_types::region::Region;
 pub use error::{Error, ErrorKind};
+pub use inspect::TokenInfo;
 pub use mint::{
     generate_token, DEFAULT_EXPIRY, HOST, MAX_EXPIRY, MIN_EXPIRY, SERVICE, TOKEN_PREFIX,
 };

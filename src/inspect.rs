@@ -1,0 +1,326 @@
+//! Reading a Bedrock API key back into its facts.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use percent_encoding::percent_decode_str;
+
+use crate::mint::{validate_region, ACTION_QUERY, HOST, MAX_EXPIRY, SERVICE, TOKEN_PREFIX};
+use crate::{Error, ErrorKind};
+
+/// The facts a Bedrock API key carries: region, access key id, signing time, requested
+/// expiry, and whether it was signed with a session token.
+///
+/// [`TokenInfo::parse`] checks the token's structure, not its signature (that needs the
+/// secret key). Neither the signature nor the session token is kept, so `Debug` cannot
+/// show them.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use aws_bedrock_token_generator::{generate_token, TokenInfo};
+/// use aws_credential_types::Credentials;
+///
+/// let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None, "example");
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_718_452_800);
+/// let token = generate_token(&creds, "eu-west-1", Duration::from_secs(900), now)?;
+///
+/// let info = TokenInfo::parse(token.as_str())?;
+/// assert_eq!(info.region(), "eu-west-1");
+/// assert_eq!(info.access_key_id(), "AKIDEXAMPLE");
+/// assert_eq!(info.signed_at(), now);
+/// assert_eq!(info.expiry(), Duration::from_secs(900));
+/// assert_eq!(info.expires_at(), token.expires_at());
+/// assert!(!info.has_session_token());
+/// # Ok::<(), aws_bedrock_token_generator::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenInfo {
+    region: String,
+    access_key_id: String,
+    signed_at: SystemTime,
+    expiry: Duration,
+    has_session_token: bool,
+}
+
+impl TokenInfo {
+    /// Parses a `bedrock-api-key-…` string. Never panics; anything that is not a
+    /// well-formed Bedrock API key is an [`ErrorKind::InvalidToken`] error saying what is
+    /// wrong (without echoing the input).
+    pub fn parse(token: &str) -> Result<Self, Error> {
+        let encoded = token
+            .trim()
+            .strip_prefix(TOKEN_PREFIX)
+            .ok_or_else(|| invalid("it does not start with `bedrock-api-key-`"))?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|_| {
+                invalid("the text after `bedrock-api-key-` is not valid standard, padded base64")
+            })?;
+        let url =
+            String::from_utf8(bytes).map_err(|_| invalid("the decoded token is not UTF-8"))?;
+        let query = url
+            .strip_prefix(HOST)
+            .and_then(|rest| rest.strip_prefix("/?"))
+            .ok_or_else(|| invalid("the decoded token is not a presigned URL for host bedrock.amazonaws.com and path /"))?;
+        Params::parse(query)?.into_info()
+    }
+
+    /// The region in the credential scope.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The access key id that signed the token (not a secret, but it identifies the account).
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
+    /// The signing time (`X-Amz-Date`).
+    pub fn signed_at(&self) -> SystemTime {
+        self.signed_at
+    }
+
+    /// The requested validity (`X-Amz-Expires`).
+    pub fn expiry(&self) -> Duration {
+        self.expiry
+    }
+
+    /// `signed_at + expiry`: the latest time the token can be valid. If the signing
+    /// credentials expire earlier (temporary credentials), the token stops working then;
+    /// that time is not recorded in the token.
+    pub fn expires_at(&self) -> SystemTime {
+        self.signed_at + self.expiry
+    }
+
+    /// Whether the token has expired at `now` (by `expires_at`).
+    pub fn is_expired_at(&self, now: SystemTime) -> bool {
+        now >= self.expires_at()
+    }
+
+    /// Whether the token was signed with temporary credentials (it carries a session token).
+    pub fn has_session_token(&self) -> bool {
+        self.has_session_token
+    }
+}
+
+fn invalid(reason: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidToken,
+        format!("not a valid Bedrock API key: {reason}"),
+    )
+}
+
+/// The query parameters of a token, each at most once.
+#[derive(Default)]
+struct Params<'a> {
+    action: Option<&'a str>,
+    version: Option<&'a str>,
+    algorithm: Option<&'a str>,
+    credential: Option<&'a str>,
+    date: Option<&'a str>,
+    expires: Option<&'a str>,
+    signed_headers: Option<&'a str>,
+    signature: Option<&'a str>,
+    security_token: Option<&'a str>,
+}
+
+impl<'a> Params<'a> {
+    fn parse(query: &'a str) -> Result<Self, Error> {
+        let mut p = Params::default();
+        if !query.starts_with(ACTION_QUERY) {
+            return Err(invalid(
+                "the query does not start with `Action=CallWithBearerToken`",
+            ));
+        }
+        for pair in query.split('&') {
+            let (name, value) = pair
+                .split_once('=')
+                .ok_or_else(|| invalid("a query parameter has no `=`"))?;
+            let slot = match name {
+                "Action" => &mut p.action,
+                "Version" => &mut p.version,
+                "X-Amz-Algorithm" => &mut p.algorithm,
+                "X-Amz-Credential" => &mut p.credential,
+                "X-Amz-Date" => &mut p.date,
+                "X-Amz-Expires" => &mut p.expires,
+                "X-Amz-SignedHeaders" => &mut p.signed_headers,
+                "X-Amz-Signature" => &mut p.signature,
+                "X-Amz-Security-Token" => &mut p.security_token,
+                _ => return Err(invalid("it has an unexpected query parameter")),
+            };
+            if slot.replace(value).is_some() {
+                return Err(invalid(&format!(
+                    "the parameter `{name}` appears more than once"
+                )));
+            }
+        }
+        if p.action != Some("CallWithBearerToken") {
+            return Err(invalid("`Action` is not `CallWithBearerToken`"));
+        }
+        if p.version != Some("1") || !query.ends_with("&Version=1") {
+            return Err(invalid("the query does not end with `&Version=1`"));
+        }
+        Ok(p)
+    }
+
+    fn into_info(self) -> Result<TokenInfo, Error> {
+        let required = |name: &str, v: Option<&'a str>| {
+            v.ok_or_else(|| invalid(&format!("the parameter `{name}` is missing")))
+        };
+        let algorithm = required("X-Amz-Algorithm", self.algorithm)?;
+        if algorithm != "AWS4-HMAC-SHA256" {
+            return Err(invalid("`X-Amz-Algorithm` is not `AWS4-HMAC-SHA256`"));
+        }
+        let signed_headers = decode(
+            "X-Amz-SignedHeaders",
+            required("X-Amz-SignedHeaders", self.signed_headers)?,
+        )?;
+        if !signed_headers.split(';').any(|h| h == "host") {
+            return Err(invalid("`X-Amz-SignedHeaders` does not include `host`"));
+        }
+        let signature = required("X-Amz-Signature", self.signature)?;
+        if signature.len() != 64
+            || !signature
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Err(invalid("`X-Amz-Signature` is not 64 lower-case hex digits"));
+        }
+        let expires = required("X-Amz-Expires", self.expires)?;
+        let expiry_secs = expires
+            .parse::<u64>()
+            .ok()
+            .filter(|s| (1..=MAX_EXPIRY.as_secs()).contains(s) && !expires.starts_with('+'))
+            .ok_or_else(|| {
+                invalid("`X-Amz-Expires` is not a whole number of seconds from 1 to 43200")
+            })?;
+        let date = required("X-Amz-Date", self.date)?;
+        let signed_at = parse_amz_date(date)?;
+        if let Some(token) = self.security_token {
+            if decode("X-Amz-Security-Token", token)?.is_empty() {
+                return Err(invalid("`X-Amz-Security-Token` is empty"));
+            }
+        }
+        let credential = decode(
+            "X-Amz-Credential",
+            required("X-Amz-Credential", self.credential)?,
+        )?;
+        let (access_key_id, region) = parse_scope(&credential, &date[..8])?;
+        Ok(TokenInfo {
+            region,
+            access_key_id,
+            signed_at,
+            expiry: Duration::from_secs(expiry_secs),
+            has_session_token: self.security_token.is_some(),
+        })
+    }
+}
+
+fn decode(name: &str, value: &str) -> Result<String, Error> {
+    percent_decode_str(value)
+        .decode_utf8()
+        .map(|v| v.into_owned())
+        .map_err(|_| invalid(&format!("`{name}` is not percent-encoded UTF-8")))
+}
+
+/// `AKID/YYYYMMDD/region/bedrock/aws4_request`, with the date matching `X-Amz-Date`.
+fn parse_scope(credential: &str, date: &str) -> Result<(String, String), Error> {
+    let malformed = || {
+        invalid(
+            "`X-Amz-Credential` is not `<access key id>/<yyyymmdd>/<region>/bedrock/aws4_request`",
+        )
+    };
+    let mut parts = credential.rsplitn(5, '/');
+    let (Some("aws4_request"), Some(SERVICE), Some(region), Some(scope_date), Some(akid)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(malformed());
+    };
+    if akid.is_empty() || akid.chars().any(char::is_control) {
+        return Err(malformed());
+    }
+    if scope_date != date {
+        return Err(invalid(
+            "the date in `X-Amz-Credential` does not match `X-Amz-Date`",
+        ));
+    }
+    validate_region(region)
+        .map_err(|_| invalid("the region in `X-Amz-Credential` is not a valid AWS region name"))?;
+    Ok((akid.to_owned(), region.to_owned()))
+}
+
+/// `YYYYMMDDTHHMMSSZ` to a `SystemTime`.
+fn parse_amz_date(s: &str) -> Result<SystemTime, Error> {
+    let bad = || invalid("`X-Amz-Date` is not a valid `YYYYMMDDTHHMMSSZ` UTC time");
+    let b = s.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return Err(bad());
+    }
+    let num = |range: std::ops::Range<usize>| -> Result<u32, Error> {
+        let digits = &s[range];
+        if digits.bytes().all(|c| c.is_ascii_digit()) {
+            digits.parse().map_err(|_| bad())
+        } else {
+            Err(bad())
+        }
+    };
+    let (year, month, day) = (num(0..4)?, num(4..6)?, num(6..8)?);
+    let (hour, minute, second) = (num(9..11)?, num(11..13)?, num(13..15)?);
+    let month = u8::try_from(month)
+        .ok()
+        .and_then(|m| time::Month::try_from(m).ok())
+        .ok_or_else(bad)?;
+    let date = time::Date::from_calendar_date(year as i32, month, day as u8).map_err(|_| bad())?;
+    let tod = time::Time::from_hms(hour as u8, minute as u8, second as u8).map_err(|_| bad())?;
+    let when = time::PrimitiveDateTime::new(date, tod).assume_utc();
+    if when.unix_timestamp() < 0 {
+        return Err(bad());
+    }
+    Ok(SystemTime::from(when))
+}
+
+impl fmt::Display for TokenInfo {
+    /// A summary for people: region, access key id, signing time, expiry. No secrets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "region {}, access key id {}, signed at {}, valid for {} s{}",
+            self.region,
+            self.access_key_id,
+            crate::inspect::rfc3339(self.signed_at),
+            self.expiry.as_secs(),
+            if self.has_session_token {
+                ", with session token"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+/// RFC 3339 UTC rendering of a time, e.g. `2024-06-15T12:00:00Z` (whole seconds).
+/// Times outside years 1970 to 9999 are shown as seconds relative to the Unix epoch.
+pub(crate) fn rfc3339(t: SystemTime) -> String {
+    let Some(dt) = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| time::OffsetDateTime::UNIX_EPOCH.checked_add(d.try_into().ok()?))
+        .filter(|dt| dt.year() <= 9999)
+    else {
+        return format!("{t:?}");
+    };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        dt.year(),
+        u8::from(dt.month()),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    )
+}
