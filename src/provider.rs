@@ -237,7 +237,7 @@ impl TokenProvider {
                 .credentials
                 .provide_credentials()
                 .await
-                .map_err(credentials_error)?;
+                .map_err(|e| credentials_error(e, config.credentials.is_some()))?;
             generate_token(
                 &credentials,
                 sources.region.as_ref(),
@@ -549,8 +549,15 @@ fn no_credentials_error() -> Error {
     )
 }
 
-fn credentials_error(e: CredentialsError) -> Error {
+/// Maps a credentials provider's error; `explicit` says whether the provider was given
+/// to the builder (rather than being the default chain).
+fn credentials_error(e: CredentialsError, explicit: bool) -> Error {
     let error = match &e {
+        CredentialsError::CredentialsNotLoaded(_) if explicit => Error::new(
+            ErrorKind::NoCredentials,
+            "the credentials provider given to credentials_provider(..) returned no credentials; \
+             check its configuration, or leave it out to use the default credential chain",
+        ),
         CredentialsError::CredentialsNotLoaded(_) => no_credentials_error(),
         CredentialsError::ProviderTimedOut(_) => Error::new(
             ErrorKind::CredentialsTimeout,

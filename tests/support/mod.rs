@@ -108,3 +108,5 @@ impl ProvideCredentials for ScriptedCredentials {
         })
     }
 }
+pub mod env;
+pub mod http;

@@ -1,0 +1,288 @@
+//! The real default chains through aws-config: environment variables, test-owned
+//! profile files, credential_process, and the container credentials endpoint on
+//! loopback. Instance metadata is disabled; nothing leaves 127.0.0.1.
+#![cfg(feature = "default-chain")]
+
+mod support;
+
+use std::time::Duration;
+
+use aws_bedrock_token_generator::{provide_token, ErrorKind, Region, TokenInfo, TokenProvider};
+use aws_smithy_async::test_util::ManualTimeSource;
+use support::env::IsolatedEnv;
+use support::http::{respond, Server};
+use support::*;
+
+#[tokio::test]
+async fn provide_token_reads_environment_credentials_and_region() {
+    let env = IsolatedEnv::new("", "").await;
+    env.set("AWS_ACCESS_KEY_ID", AKID);
+    env.set("AWS_SECRET_ACCESS_KEY", SECRET);
+    env.set("AWS_REGION", "eu-central-1");
+    let token = provide_token().await.unwrap();
+    let info = TokenInfo::parse(token.as_str()).unwrap();
+    assert_eq!(info.region(), "eu-central-1");
+    assert_eq!(info.access_key_id(), AKID);
+    assert_eq!(info.expiry(), Duration::from_secs(43200));
+    assert!(!info.has_session_token());
+
+    env.set("AWS_SESSION_TOKEN", SESSION);
+    let info = TokenInfo::parse(provide_token().await.unwrap().as_str()).unwrap();
+    assert!(info.has_session_token());
+}
+
+#[tokio::test]
+async fn no_region_says_how_to_set_one() {
+    let env = IsolatedEnv::new("", "").await;
+    env.set("AWS_ACCESS_KEY_ID", AKID);
+    env.set("AWS_SECRET_ACCESS_KEY", SECRET);
+    let err = provide_token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NoRegion);
+    assert!(err.to_string().contains("AWS_REGION"), "{err}");
+    assert!(err.to_string().contains(".region("), "{err}");
+}
+
+#[tokio::test]
+async fn no_credentials_says_how_to_provide_them() {
+    let env = IsolatedEnv::new("", "").await;
+    env.set("AWS_REGION", "us-east-1");
+    let err = provide_token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NoCredentials, "{err:?}");
+    for hint in ["AWS_ACCESS_KEY_ID", "AWS_PROFILE", "credentials_provider"] {
+        assert!(err.to_string().contains(hint), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn invalid_region_from_the_environment_is_rejected() {
+    let env = IsolatedEnv::new("", "").await;
+    env.set("AWS_ACCESS_KEY_ID", AKID);
+    env.set("AWS_SECRET_ACCESS_KEY", SECRET);
+    env.set("AWS_REGION", "US WEST/2");
+    assert_eq!(
+        provide_token().await.unwrap_err().kind(),
+        ErrorKind::InvalidRegion
+    );
+}
+
+const PROFILES: &str = "\
+[default]
+region = us-east-1
+
+[profile bedrock]
+region = ap-southeast-2
+";
+
+const CREDENTIALS: &str = "\
+[default]
+aws_access_key_id = AKIDDEFAULTEXAMPLE
+aws_secret_access_key = defaultSECRETexample
+
+[bedrock]
+aws_access_key_id = AKIDBEDROCKEXAMPLE
+aws_secret_access_key = bedrockSECRETexample
+";
+
+#[tokio::test]
+async fn named_profile_from_test_owned_files() {
+    let _env = IsolatedEnv::new(PROFILES, CREDENTIALS).await;
+    let default = TokenInfo::parse(provide_token().await.unwrap().as_str()).unwrap();
+    assert_eq!(
+        (default.region(), default.access_key_id()),
+        ("us-east-1", "AKIDDEFAULTEXAMPLE")
+    );
+
+    let provider = TokenProvider::builder()
+        .profile_name("bedrock")
+        .expiry(Duration::from_secs(900))
+        .build()
+        .unwrap();
+    let named = TokenInfo::parse(provider.token().await.unwrap().as_str()).unwrap();
+    assert_eq!(
+        (named.region(), named.access_key_id()),
+        ("ap-southeast-2", "AKIDBEDROCKEXAMPLE")
+    );
+    assert_eq!(named.expiry(), Duration::from_secs(900));
+
+    // An explicit region wins over the profile's.
+    let provider = TokenProvider::builder()
+        .profile_name("bedrock")
+        .region(Region::new("us-gov-west-1"))
+        .build()
+        .unwrap();
+    let info = TokenInfo::parse(provider.token().await.unwrap().as_str()).unwrap();
+    assert_eq!(
+        (info.region(), info.access_key_id()),
+        ("us-gov-west-1", "AKIDBEDROCKEXAMPLE")
+    );
+}
+
+#[tokio::test]
+async fn aws_profile_selects_the_profile() {
+    let env = IsolatedEnv::new(PROFILES, CREDENTIALS).await;
+    env.set("AWS_PROFILE", "bedrock");
+    let info = TokenInfo::parse(provide_token().await.unwrap().as_str()).unwrap();
+    assert_eq!(
+        (info.region(), info.access_key_id()),
+        ("ap-southeast-2", "AKIDBEDROCKEXAMPLE")
+    );
+}
+
+#[tokio::test]
+async fn credential_process_with_expiring_credentials_bounds_the_token() {
+    let env = IsolatedEnv::new("", "").await;
+    let script = env.path("creds.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho '{{\"Version\": 1, \"AccessKeyId\": \"{ASIA}\", \"SecretAccessKey\": \"{SECRET}\", \
+             \"SessionToken\": \"{SESSION}\", \"Expiration\": \"2024-06-15T12:30:00Z\"}}'\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        env.path("config"),
+        format!(
+            "[default]\nregion = us-west-2\ncredential_process = sh {}\n",
+            script.display()
+        ),
+    )
+    .unwrap();
+
+    let clock = ManualTimeSource::new(start()); // 12:00:00Z
+    let provider = TokenProvider::builder()
+        .time_source(clock.clone())
+        .build()
+        .unwrap();
+    let token = provider.token().await.unwrap();
+    assert_eq!(token.expires_at(), start() + Duration::from_secs(30 * 60));
+    let info = TokenInfo::parse(token.as_str()).unwrap();
+    assert_eq!(info.access_key_id(), ASIA);
+    assert!(info.has_session_token());
+
+    // Once those credentials have expired, the process's answer is refused, not signed.
+    clock.advance(Duration::from_secs(30 * 60));
+    let err = provider.token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CredentialsExpired, "{err:?}");
+}
+
+#[tokio::test]
+async fn credential_process_failure_is_a_provider_error_without_secrets() {
+    let env = IsolatedEnv::new("", "").await;
+    std::fs::write(
+        env.path("config"),
+        "[default]\nregion = us-west-2\ncredential_process = sh -c 'echo not-json-SECRETLEAK; exit 0'\n",
+    )
+    .unwrap();
+    let err = provide_token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CredentialsProvider, "{err:?}");
+    assert!(!format!("{err:?}").contains(SECRET));
+}
+
+/// What the loopback container-credentials endpoint answers next.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Container {
+    Ok,
+    Status500,
+    Hang,
+    Malformed,
+}
+
+fn container_json() -> String {
+    format!(
+        r#"{{"AccessKeyId":"{ASIA}","SecretAccessKey":"{SECRET}","Token":"{SESSION}","Expiration":"2024-06-15T18:00:00Z"}}"#
+    )
+}
+
+#[tokio::test]
+async fn container_endpoint_failures_while_a_token_is_cached() {
+    let env = IsolatedEnv::new("[default]\nregion = us-east-2\n", "").await;
+    let mode = std::sync::Arc::new(std::sync::Mutex::new(Container::Ok));
+    let server_mode = mode.clone();
+    let server = Server::start(move |req| {
+        let mode = *server_mode.lock().unwrap();
+        async move {
+            assert_eq!(req.uri().path(), "/credentials");
+            match mode {
+                Container::Ok => respond(200, "application/json", container_json()),
+                Container::Status500 => respond(500, "text/plain", "internal error"),
+                Container::Malformed => respond(200, "application/json", "{\"AccessKeyId\": "),
+                Container::Hang => std::future::pending().await,
+            }
+        }
+    })
+    .await;
+    env.set(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        format!("{}/credentials", server.url()),
+    );
+
+    let clock = ManualTimeSource::new(start());
+    let provider = TokenProvider::builder()
+        .time_source(clock.clone())
+        .expiry(Duration::from_secs(3600))
+        .refresh_jitter(Duration::ZERO)
+        .load_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let cached = provider.token().await.unwrap();
+    let info = TokenInfo::parse(cached.as_str()).unwrap();
+    assert_eq!((info.region(), info.access_key_id()), ("us-east-2", ASIA));
+    assert!(server.hits() >= 1);
+
+    // Into the refresh window: every failure keeps the cached token in service.
+    clock.advance(Duration::from_secs(3600 - 4 * 60));
+    for failure in [Container::Status500, Container::Hang, Container::Malformed] {
+        *mode.lock().unwrap() = failure;
+        let hits = server.hits();
+        let token = provider.token().await.unwrap();
+        assert_eq!(token.as_str(), cached.as_str(), "{failure:?}");
+        assert!(server.hits() > hits, "{failure:?}: the endpoint was asked");
+        clock.advance(Duration::from_secs(61)); // past any backoff
+    }
+
+    // The endpoint recovers: a new token.
+    *mode.lock().unwrap() = Container::Ok;
+    let fresh = provider.token().await.unwrap();
+    assert_ne!(fresh.as_str(), cached.as_str());
+}
+
+#[tokio::test]
+async fn container_endpoint_failures_without_a_cached_token_surface() {
+    let env = IsolatedEnv::new("[default]\nregion = us-east-2\n", "").await;
+    let mode = std::sync::Arc::new(std::sync::Mutex::new(Container::Status500));
+    let server_mode = mode.clone();
+    let server = Server::start(move |_req| {
+        let mode = *server_mode.lock().unwrap();
+        async move {
+            match mode {
+                Container::Ok => respond(200, "application/json", container_json()),
+                Container::Status500 => respond(500, "text/plain", "internal error"),
+                Container::Malformed => respond(200, "application/json", "[1, 2"),
+                Container::Hang => std::future::pending().await,
+            }
+        }
+    })
+    .await;
+    env.set(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        format!("{}/credentials", server.url()),
+    );
+    // aws-config retries a 500 a few times before giving up, so allow it time.
+    let expectations = [
+        (Container::Status500, ErrorKind::CredentialsProvider, 10_000),
+        (Container::Malformed, ErrorKind::CredentialsProvider, 10_000),
+        (Container::Hang, ErrorKind::CredentialsTimeout, 300),
+    ];
+    for (failure, kind, timeout_ms) in expectations {
+        *mode.lock().unwrap() = failure;
+        let provider = TokenProvider::builder()
+            .time_source(ManualTimeSource::new(start()))
+            .load_timeout(Duration::from_millis(timeout_ms))
+            .build()
+            .unwrap();
+        let err = provider.token().await.unwrap_err();
+        assert_eq!(err.kind(), kind, "{failure:?}: {err:?}");
+        assert!(!format!("{err:?}").contains(SECRET));
+    }
+}
