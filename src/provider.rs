@@ -2,7 +2,10 @@
 //! around the pure [`generate_token`].
 
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use arc_swap::ArcSwapOption;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::error::CredentialsError;
@@ -51,7 +54,8 @@ pub async fn provide_token() -> Result<BedrockToken, Error> {
 /// - **Caching.** [`TokenProvider::token`] returns the cached token until its refresh
 ///   time: `expires_at − refresh window − random jitter` (defaults 5 min and up to 1 min,
 ///   both scaled down for short-lived tokens so that a token is used for at least a
-///   quarter of its life). A cache hit takes a read lock and clones an `Arc`.
+///   quarter of its life). A cache hit takes no lock: an atomic load of the cached entry
+///   (`arc-swap`) and a reference-count increment.
 /// - **One refresh at a time.** Concurrent callers on a cold or stale cache wait for a
 ///   single credential resolution and mint, and all receive that token.
 /// - **Static stability.** If a refresh fails or times out while the cached token is still
@@ -84,9 +88,13 @@ pub struct TokenProvider {
 struct Inner {
     config: Config,
     sources: tokio::sync::OnceCell<Sources>,
-    cache: RwLock<CacheState>,
-    /// Held (asynchronously) by the one caller that refreshes.
-    refresh_gate: tokio::sync::Mutex<()>,
+    /// The cached token. Read lock-free on every call; replaced whole by the refresher.
+    current: ArcSwapOption<Entry>,
+    /// Finished refresh attempts, so that a caller that waited for the gate can tell
+    /// whether the attempt it waited for already happened.
+    attempts: AtomicU64,
+    /// Held (asynchronously) by the one caller that refreshes; guards the failure state.
+    refresh_gate: tokio::sync::Mutex<Failures>,
 }
 
 struct Config {
@@ -108,21 +116,26 @@ struct Sources {
     credentials: SharedCredentialsProvider,
 }
 
-#[derive(Default)]
-struct CacheState {
-    entry: Option<Entry>,
-    /// Counts finished refresh attempts, so a caller that waited can tell whether the
-    /// attempt it waited for already happened.
-    attempts: u64,
-    last_error: Option<Error>,
-    retry_at: Option<SystemTime>,
-    backoff: Duration,
-}
-
-#[derive(Clone)]
+/// A cached token and when to replace it.
 struct Entry {
     token: BedrockToken,
     refresh_at: SystemTime,
+    /// Set after a failed refresh: until then, serve `token` without trying again.
+    retry_at: Option<SystemTime>,
+}
+
+#[derive(Default)]
+struct Failures {
+    last_error: Option<Error>,
+    backoff: Duration,
+}
+
+impl Entry {
+    /// Serve without refreshing: fresh, or still valid while a failed refresh backs off.
+    fn serves_without_refresh(&self, now: SystemTime) -> bool {
+        now < self.refresh_at
+            || (self.retry_at.is_some_and(|at| now < at) && !self.token.is_expired_at(now))
+    }
 }
 
 impl TokenProvider {
@@ -134,69 +147,65 @@ impl TokenProvider {
     /// Returns a valid Bedrock API key: the cached one while it is fresh, otherwise a
     /// newly minted one. See the type docs for the caching and failure rules.
     pub async fn token(&self) -> Result<BedrockToken, Error> {
-        let now = self.now();
-        let seen_attempts = {
-            let state = self.read_state();
-            if let Some(token) = state.serve_without_refresh(now) {
+        let seen_attempts = self.inner.attempts.load(Ordering::Acquire);
+        if let Some(token) = self.cached(|e, now| e.serves_without_refresh(now)) {
+            return Ok(token);
+        }
+
+        let mut failures = self.inner.refresh_gate.lock().await;
+        if let Some(token) = self.cached(|e, now| now < e.refresh_at) {
+            return Ok(token);
+        }
+        if self.inner.attempts.load(Ordering::Acquire) != seen_attempts {
+            // Another caller tried while we waited: share its outcome rather than
+            // asking the credential source again.
+            if let Some(token) = self.cached(|e, now| !e.token.is_expired_at(now)) {
                 return Ok(token);
             }
-            state.attempts
-        };
-
-        let _gate = self.inner.refresh_gate.lock().await;
-        {
-            let now = self.now();
-            let state = self.read_state();
-            if let Some(entry) = state.entry.as_ref().filter(|e| now < e.refresh_at) {
-                return Ok(entry.token.clone());
-            }
-            if state.attempts != seen_attempts {
-                // Another caller tried while we waited: share its outcome rather than
-                // hitting the credential source again.
-                if let Some(token) = state.valid_token(now) {
-                    return Ok(token);
-                }
-                if let Some(error) = &state.last_error {
-                    return Err(error.clone());
-                }
+            if let Some(error) = &failures.last_error {
+                return Err(error.clone());
             }
         }
 
         let result = self.load().await;
         let now = self.now();
-        let mut state = self
-            .inner
-            .cache
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        state.attempts += 1;
-        match result {
+        let outcome = match result {
             Ok(token) => {
-                state.entry = Some(Entry {
+                *failures = Failures::default();
+                self.inner.current.store(Some(Arc::new(Entry {
                     refresh_at: self.refresh_at(&token, now),
+                    retry_at: None,
                     token: token.clone(),
-                });
-                state.last_error = None;
-                state.retry_at = None;
-                state.backoff = Duration::ZERO;
+                })));
                 Ok(token)
             }
             Err(error) => {
-                state.last_error = Some(error.clone());
-                match state.valid_token(now) {
-                    Some(token) => {
-                        state.backoff =
-                            (state.backoff * 2).clamp(MIN_RETRY_BACKOFF, MAX_RETRY_BACKOFF);
-                        state.retry_at = Some(now + state.backoff);
-                        Ok(token)
+                failures.last_error = Some(error.clone());
+                let still_valid = self
+                    .inner
+                    .current
+                    .load_full()
+                    .filter(|e| !e.token.is_expired_at(now));
+                match still_valid {
+                    Some(entry) => {
+                        failures.backoff =
+                            (failures.backoff * 2).clamp(MIN_RETRY_BACKOFF, MAX_RETRY_BACKOFF);
+                        self.inner.current.store(Some(Arc::new(Entry {
+                            token: entry.token.clone(),
+                            refresh_at: entry.refresh_at,
+                            retry_at: Some(now + failures.backoff),
+                        })));
+                        Ok(entry.token.clone())
                     }
                     None => {
-                        state.entry = None;
+                        self.inner.current.store(None);
                         Err(error)
                     }
                 }
             }
-        }
+        };
+        self.inner.attempts.fetch_add(1, Ordering::Release);
+        outcome
     }
 
     /// Drops the cached token, so that the next [`TokenProvider::token`] mints a new one.
@@ -204,24 +213,19 @@ impl TokenProvider {
     /// Call it when Bedrock rejects a token (HTTP 403), for example after the underlying
     /// credentials were rotated or revoked.
     pub fn invalidate(&self) {
-        let mut state = self
-            .inner
-            .cache
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        state.entry = None;
-        state.retry_at = None;
+        self.inner.current.store(None);
+    }
+
+    /// The cached token, if `usable` says so at the current time. Lock-free: an
+    /// `ArcSwap` load and a reference-count increment.
+    fn cached(&self, usable: impl Fn(&Entry, SystemTime) -> bool) -> Option<BedrockToken> {
+        let guard = self.inner.current.load();
+        let entry = guard.as_deref()?;
+        usable(entry, self.now()).then(|| entry.token.clone())
     }
 
     fn now(&self) -> SystemTime {
         self.inner.config.time_source.now()
-    }
-
-    fn read_state(&self) -> std::sync::RwLockReadGuard<'_, CacheState> {
-        self.inner
-            .cache
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Resolves sources and credentials and mints, all under the load timeout.
@@ -267,30 +271,13 @@ impl TokenProvider {
     }
 }
 
-impl CacheState {
-    fn valid_token(&self, now: SystemTime) -> Option<BedrockToken> {
-        self.entry
-            .as_ref()
-            .filter(|e| !e.token.is_expired_at(now))
-            .map(|e| e.token.clone())
-    }
-
-    /// The cached token if it needs no refresh yet, or if it is still valid and a failed
-    /// refresh is backing off.
-    fn serve_without_refresh(&self, now: SystemTime) -> Option<BedrockToken> {
-        let entry = self.entry.as_ref()?;
-        let backing_off = self.retry_at.is_some_and(|at| now < at);
-        (now < entry.refresh_at || (backing_off && !entry.token.is_expired_at(now)))
-            .then(|| entry.token.clone())
-    }
-}
-
 impl fmt::Debug for TokenProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let config = &self.inner.config;
         let cached_expires_at = self
-            .read_state()
-            .entry
+            .inner
+            .current
+            .load()
             .as_ref()
             .map(|e| e.token.expires_at());
         f.debug_struct("TokenProvider")
@@ -480,8 +467,9 @@ impl Builder {
                     load_timeout,
                 },
                 sources,
-                cache: RwLock::new(CacheState::default()),
-                refresh_gate: tokio::sync::Mutex::new(()),
+                current: ArcSwapOption::empty(),
+                attempts: AtomicU64::new(0),
+                refresh_gate: tokio::sync::Mutex::new(Failures::default()),
             }),
         })
     }

@@ -232,7 +232,11 @@ async fn once_the_cached_token_expires_the_error_surfaces() {
     clock.advance(HOUR);
     let err = provider.token().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NoCredentials);
-    assert!(err.to_string().contains("credentials_provider(..) returned no credentials"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("credentials_provider(..) returned no credentials"),
+        "{err}"
+    );
 }
 
 #[tokio::test(start_paused = true)]

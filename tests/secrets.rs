@@ -60,7 +60,11 @@ async fn nothing_secret_in_debug_display_or_errors() {
     let token = generate_token(&creds, "us-east-1", Duration::from_secs(900), start()).unwrap();
     let secrets = secrets(token.as_str());
 
-    assert_clean("BedrockToken Debug", &format!("{token:?} {token:#?}"), &secrets);
+    assert_clean(
+        "BedrockToken Debug",
+        &format!("{token:?} {token:#?}"),
+        &secrets,
+    );
 
     let clock = ManualTimeSource::new(start());
     let scripted = ScriptedCredentials::new(Next::Ok(creds.clone()));
@@ -71,7 +75,11 @@ async fn nothing_secret_in_debug_display_or_errors() {
         .build()
         .unwrap();
     provider.token().await.unwrap();
-    assert_clean("TokenProvider Debug", &format!("{provider:?} {provider:#?}"), &secrets);
+    assert_clean(
+        "TokenProvider Debug",
+        &format!("{provider:?} {provider:#?}"),
+        &secrets,
+    );
 
     let info = TokenInfo::parse(token.as_str()).unwrap();
     assert_clean("TokenInfo", &format!("{info:?} {info:#?} {info}"), &secrets);
@@ -94,9 +102,17 @@ async fn nothing_secret_in_debug_display_or_errors() {
             start(),
         )
         .unwrap_err(),
-        generate_token(&creds, "us-east-1", Duration::from_secs(1), UNIX_EPOCH - Duration::from_secs(1))
+        generate_token(
+            &creds,
+            "us-east-1",
+            Duration::from_secs(1),
+            UNIX_EPOCH - Duration::from_secs(1),
+        )
+        .unwrap_err(),
+        TokenProvider::builder()
+            .profile_name("")
+            .build()
             .unwrap_err(),
-        TokenProvider::builder().profile_name("").build().unwrap_err(),
     ];
     // Parsing tampered tokens must not echo what it was given.
     let text = token.as_str();

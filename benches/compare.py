@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark: this crate vs the official Python (botocore) and JS generators.
+
+    python3 benches/compare.py [--iterations N] [--runs R]
+
+Installs the pinned official packages with scripts/conformance/setup.sh, then in one
+run, on the same machine:
+  1. per-token minting time (median of R runs of N tokens each) of our generate_token,
+     botocore's generator, the JS generator, and the SigV4 lower bound;
+  2. whole-process start-up: printing one token from environment credentials with the
+     `bedrock-token` CLI (if built with --features cli) vs `python -c "... provide_token()"`,
+     wall time (median) and peak RSS.
+Prints the figures and the ratios against the targets. Offline: example credentials only.
+"""
+import argparse
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CONF = ROOT / "scripts" / "conformance"
+PY = CONF / ".venv" / "bin" / "python"
+
+ENV = {
+    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    "HOME": os.environ.get("HOME", "/tmp"),
+    "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+    "AWS_REGION": "us-west-2",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": "/dev/null",
+    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+}
+
+PY_LOOP = r"""
+import sys, time
+from botocore.credentials import Credentials
+from aws_bedrock_token_generator.token_generator import _generate_token
+n = int(sys.argv[1])
+c = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+for _ in range(n // 10): _generate_token(c, "us-west-2", 43200)
+t = time.perf_counter()
+for _ in range(n): _generate_token(c, "us-west-2", 43200)
+print((time.perf_counter() - t) * 1e6 / n)
+"""
+
+JS_LOOP = r"""
+const { getToken } = require("@aws/bedrock-token-generator");
+const n = Number(process.argv[1]);
+const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" };
+(async () => {
+  for (let i = 0; i < n / 10; i++) await getToken({ credentials, region: "us-west-2" });
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await getToken({ credentials, region: "us-west-2" });
+  console.log(Number(process.hrtime.bigint() - t) / 1e3 / n);
+})();
+"""
+
+PY_STARTUP = "from aws_bedrock_token_generator import provide_token; print(provide_token())"
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def minting(iterations, runs):
+    subprocess.run(["cargo", "bench", "--bench", "mint_loop", "--no-run", "-q"], cwd=ROOT, check=True)
+    ours, bound, py, js = [], [], [], []
+    for _ in range(runs):
+        m, b = run(["cargo", "bench", "-q", "--bench", "mint_loop", "--", str(iterations)], cwd=ROOT).split()
+        ours.append(float(m))
+        bound.append(float(b))
+        py.append(float(run([str(PY), "-c", PY_LOOP, str(max(iterations // 10, 100))])))
+        js.append(float(run(["node", "-e", JS_LOOP, str(max(iterations // 4, 100))], cwd=CONF)))
+    return {k: statistics.median(v) for k, v in
+            {"rust": ours, "bound": bound, "python": py, "js": js}.items()}
+
+
+def measure_process(cmd, runs, cwd=None):
+    """Median wall seconds and max peak RSS (MiB) of `cmd`, run `runs` times."""
+    walls, peaks = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        p = subprocess.Popen(cmd, env=ENV, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out = p.stdout.read()
+        p.stderr.read()
+        _, status, usage = os.wait4(p.pid, 0)
+        walls.append(time.perf_counter() - t)
+        peaks.append(usage.ru_maxrss / 1024)
+        if status != 0 or not out.startswith(b"bedrock-api-key-"):
+            sys.exit(f"{cmd[0]} failed (status {status})")
+    return statistics.median(walls), max(peaks)
+
+
+def startup(runs):
+    binary = ROOT / "target" / "release" / "bedrock-token"
+    subprocess.run(["cargo", "build", "--release", "-q", "--features", "cli", "--bin", "bedrock-token"],
+                   cwd=ROOT, check=True)
+    ours = measure_process([str(binary)], runs)
+    py = measure_process([str(PY), "-c", PY_STARTUP], runs)
+    return ours, py
+
+
+def verdict(ok):
+    return "ok" if ok else "MISSED"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--iterations", type=int, default=20000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--skip-startup", action="store_true")
+    args = ap.parse_args()
+    subprocess.run([str(CONF / "setup.sh")], check=True)
+
+    m = minting(args.iterations, args.runs)
+    print(f"per token (median of {args.runs} runs):")
+    for name, label in [("rust", "this crate, generate_token"), ("bound", "SigV4 lower bound (hash + 5 HMACs)"),
+                        ("python", "botocore (Python generator)"), ("js", "JS generator")]:
+        print(f"  {label:38s} {m[name]:9.2f} us")
+    r_py, r_js, r_bound = m["python"] / m["rust"], m["js"] / m["rust"], m["rust"] / m["bound"]
+    print(f"  python / rust = {r_py:6.1f}x   (target >= 15x: {verdict(r_py >= 15)})")
+    print(f"  js / rust     = {r_js:6.1f}x   (target >= 6x: {verdict(r_js >= 6)})")
+    print(f"  rust / bound  = {r_bound:6.2f}x   (target <= 3x: {verdict(r_bound <= 3)})")
+
+    if not args.skip_startup:
+        (o_wall, o_rss), (p_wall, p_rss) = startup(args.runs)
+        print(f"\nwhole process, one token from environment credentials (median of {args.runs}):")
+        print(f"  bedrock-token (release)   {o_wall * 1000:8.1f} ms  peak {o_rss:6.1f} MiB")
+        print(f"  python provide_token()    {p_wall * 1000:8.1f} ms  peak {p_rss:6.1f} MiB")
+        r = p_wall / o_wall
+        print(f"  python / rust wall = {r:5.1f}x (target >= 20x: {verdict(r >= 20)}); "
+              f"memory {o_rss:.1f} vs {p_rss:.1f} MiB ({verdict(o_rss < p_rss)})")
+
+
+if __name__ == "__main__":
+    main()

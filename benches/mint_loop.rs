@@ -1,0 +1,36 @@
+//! Times `generate_token` and the SigV4 lower bound in plain loops and prints
+//! `<generate_token µs> <lower bound µs>` on one line, for benches/compare.py, which
+//! times the official Python and JS generators the same way in the same run.
+//!
+//! `cargo bench --bench mint_loop -- <iterations>`
+
+mod support;
+
+use std::hint::black_box;
+
+use aws_bedrock_token_generator::generate_token;
+use support::{now, plain_credentials, sigv4_lower_bound, EXPIRY};
+
+fn main() {
+    let iterations: u32 = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(20_000);
+    let creds = plain_credentials();
+    let mint = || black_box(generate_token(black_box(&creds), "us-west-2", EXPIRY, now()).unwrap());
+    let mint_us = micros_per_call(iterations, mint);
+    let bound_us = micros_per_call(iterations, || black_box(sigv4_lower_bound()));
+    println!("{mint_us:.3} {bound_us:.3}");
+}
+
+fn micros_per_call<T>(iterations: u32, mut f: impl FnMut() -> T) -> f64 {
+    for _ in 0..iterations / 10 {
+        f();
+    }
+    #[allow(clippy::disallowed_methods)] // a benchmark measures wall time
+    let start = std::time::Instant::now();
+    for _ in 0..iterations {
+        f();
+    }
+    start.elapsed().as_secs_f64() * 1e6 / f64::from(iterations)
+}

@@ -1,0 +1,98 @@
+//! `generate_token` against aws-sigv4's general request presigner, on arbitrary inputs:
+//! the same signature and the same parameter values.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_bedrock_token_generator::generate_token;
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{
+    sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+};
+use aws_sigv4::sign::v4;
+use base64::Engine as _;
+use proptest::prelude::*;
+
+/// Parameters of aws-sigv4's presigned request, raw (not percent-encoded).
+fn oracle(
+    creds: &Credentials,
+    region: &str,
+    expiry: Duration,
+    time: SystemTime,
+) -> BTreeMap<String, String> {
+    let mut settings = SigningSettings::default();
+    settings.signature_location = SignatureLocation::QueryParams;
+    settings.expires_in = Some(expiry);
+    let identity = creds.clone().into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("bedrock")
+        .time(time)
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let request = SignableRequest::new(
+        "POST",
+        "https://bedrock.amazonaws.com/?Action=CallWithBearerToken",
+        std::iter::empty(),
+        SignableBody::Bytes(&[]),
+    )
+    .unwrap();
+    let (instructions, _) = sign(request, &params).unwrap().into_parts();
+    let (_, query) = instructions.into_parts();
+    query
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.into_owned()))
+        .collect()
+}
+
+/// Parameters of our token, percent-decoded, without `Action` and `Version`.
+fn ours(token: &str) -> BTreeMap<String, String> {
+    let url = base64::engine::general_purpose::STANDARD
+        .decode(token.strip_prefix("bedrock-api-key-").unwrap())
+        .unwrap();
+    let url = String::from_utf8(url).unwrap();
+    let query = url.strip_prefix("bedrock.amazonaws.com/?").unwrap();
+    query
+        .split('&')
+        .map(|kv| kv.split_once('=').unwrap())
+        .filter(|(k, _)| *k != "Action" && *k != "Version")
+        .map(|(k, v)| {
+            (
+                k.to_owned(),
+                percent_encoding::percent_decode_str(v)
+                    .decode_utf8()
+                    .unwrap()
+                    .into_owned(),
+            )
+        })
+        .collect()
+}
+
+fn region() -> impl Strategy<Value = String> {
+    "[a-z]{2,4}(-[a-z]{3,9}){1,2}-[0-9]{1,2}"
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn same_signature_as_aws_sigv4(
+        akid in "[A-Z0-9]{16,32}|[ -~]{1,40}",
+        secret in "[ -~]{1,60}",
+        session in proptest::option::of("[A-Za-z0-9+/=]{1,400}|[ -~]{1,80}|\\PC{1,20}"),
+        region in region(),
+        expiry in 1u64..=43200,
+        secs in 0u64..=253_402_300_799,
+        nanos in 0u32..1_000_000_000,
+    ) {
+        let creds = Credentials::new(akid, secret, session, None, "prop");
+        let time = UNIX_EPOCH + Duration::new(secs, nanos);
+        let expiry = Duration::from_secs(expiry);
+        let token = generate_token(&creds, &region, expiry, time).unwrap();
+        // aws-sigv4 also truncates the time to whole seconds.
+        prop_assert_eq!(ours(token.as_str()), oracle(&creds, &region, expiry, time));
+    }
+}
