@@ -3,7 +3,7 @@
 //! ```sh
 //! cargo run --example token_provider -- us-west-2 my-profile 3600
 //! ```
-//! Arguments (all optional): region (default us-east-1), profile name (default: the
+//! Arguments (all optional): region (default us-east-1), profile name (default, or "": the
 //! default chain's profile), expiry in seconds (default 3600).
 
 use std::time::Duration;
@@ -14,7 +14,7 @@ use aws_bedrock_token_generator::{Region, TokenProvider};
 async fn main() {
     let mut args = std::env::args().skip(1);
     let region = args.next().unwrap_or_else(|| "us-east-1".to_owned());
-    let profile = args.next();
+    let profile = args.next().filter(|p| !p.is_empty());
     let expiry_secs: u64 = match args.next().map(|s| s.parse()) {
         None => 3600,
         Some(Ok(secs)) => secs,

@@ -7,6 +7,7 @@
 //! | [`generate_token`] (`mint`) | the pure minting function and its validation |
 //! | [`BedrockToken`] (`token`) | the minted token: redacted `Debug`, zeroized text |
 //! | [`TokenProvider`] (`provider`) | credential/region resolution, caching and refresh |
+//! | [`prefer_bearer_auth`], `ProvideToken` for [`TokenProvider`] (`sdk`) | AWS SDK integration |
 //! | [`TokenInfo`] (`inspect`) | parsing a token back into its facts |
 //! | [`Error`], [`ErrorKind`] (`error`) | the one error type |
 //!
@@ -27,6 +28,7 @@ mod error;
 mod inspect;
 mod mint;
 mod provider;
+mod sdk;
 mod token;
 
 /// Re-exported from `aws-types` for [`TokenProviderBuilder::region`].
@@ -42,4 +44,5 @@ pub use provider::{
     Builder as TokenProviderBuilder, TokenProvider, DEFAULT_LOAD_TIMEOUT, DEFAULT_REFRESH_JITTER,
     DEFAULT_REFRESH_WINDOW,
 };
+pub use sdk::prefer_bearer_auth;
 pub use token::BedrockToken;

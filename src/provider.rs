@@ -9,8 +9,7 @@ use arc_swap::ArcSwapOption;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::error::CredentialsError;
-use aws_credential_types::provider::token::ProvideToken;
-use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_async::future::timeout::Timeout;
 use aws_smithy_async::rt::sleep::{default_async_sleep, AsyncSleep, SharedAsyncSleep};
 use aws_smithy_async::time::{SharedTimeSource, TimeSource};
@@ -228,6 +227,11 @@ impl TokenProvider {
         self.inner.config.time_source.now()
     }
 
+    /// The configured load timeout.
+    pub(crate) fn load_timeout(&self) -> Duration {
+        self.inner.config.load_timeout
+    }
+
     /// Resolves sources and credentials and mints, all under the load timeout.
     async fn load(&self) -> Result<BedrockToken, Error> {
         let config = &self.inner.config;
@@ -297,25 +301,6 @@ impl fmt::Debug for TokenProvider {
             .field("load_timeout", &config.load_timeout)
             .field("cached_expires_at", &cached_expires_at)
             .finish()
-    }
-}
-
-impl ProvideToken for TokenProvider {
-    fn provide_token<'a>(&'a self) -> future::ProvideToken<'a>
-    where
-        Self: 'a,
-    {
-        future::ProvideToken::new(async move {
-            self.token().await.map(Into::into).map_err(|e| {
-                if e.kind() == ErrorKind::CredentialsTimeout {
-                    aws_credential_types::provider::error::TokenError::provider_timed_out(
-                        self.inner.config.load_timeout,
-                    )
-                } else {
-                    aws_credential_types::provider::error::TokenError::provider_error(e)
-                }
-            })
-        })
     }
 }
 
@@ -493,7 +478,12 @@ async fn resolve_sources(config: &Config) -> Result<Sources, Error> {
         loader = loader.sleep_impl(sleep.clone());
     }
     let sdk_config = loader.load().await;
-    let region = sdk_config.region().cloned().ok_or_else(no_region_error)?;
+    // An empty `AWS_REGION=` counts as unset, as in the official generators.
+    let region = sdk_config
+        .region()
+        .filter(|r| !r.as_ref().is_empty())
+        .cloned()
+        .ok_or_else(no_region_error)?;
     validate_region(region.as_ref())?;
     let credentials = sdk_config
         .credentials_provider()

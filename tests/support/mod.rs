@@ -108,5 +108,6 @@ impl ProvideCredentials for ScriptedCredentials {
         })
     }
 }
+pub mod bedrock;
 pub mod env;
 pub mod http;

@@ -1,0 +1,221 @@
+//! A Bedrock Runtime stand-in on 127.0.0.1 that verifies bearer tokens the way the
+//! service would: it recomputes the SigV4 signature with the test's secret key (through
+//! aws-sigv4's general presigner, independently of the crate under test), checks the
+//! session token and the expiry against its own injected clock, and answers Converse
+//! like Bedrock: `200` JSON, or `403` `AccessDeniedException`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{
+    sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+};
+use aws_sigv4::sign::v4;
+use aws_smithy_async::time::{SharedTimeSource, TimeSource};
+use base64::Engine as _;
+
+use super::http::{respond, Request, Response, Server};
+
+/// The keys the stand-in knows: access key id → (secret, expected session token).
+#[derive(Clone, Default)]
+pub struct Keys(HashMap<String, (String, Option<String>)>);
+
+impl Keys {
+    pub fn with(mut self, akid: &str, secret: &str, session: Option<&str>) -> Self {
+        self.0
+            .insert(akid.into(), (secret.into(), session.map(Into::into)));
+        self
+    }
+}
+
+#[derive(Default)]
+struct Seen {
+    accepted: usize,
+    rejected: usize,
+    distinct_tokens: HashSet<String>,
+}
+
+pub struct Bedrock {
+    pub server: Server,
+    seen: Arc<Mutex<Seen>>,
+}
+
+impl Bedrock {
+    pub async fn start(keys: Keys, clock: impl TimeSource + 'static) -> Bedrock {
+        let clock = SharedTimeSource::new(clock);
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let handler_seen = seen.clone();
+        let server = Server::start(move |req| {
+            let response = handle(&keys, clock.now(), &handler_seen, req);
+            async move { response }
+        })
+        .await;
+        Bedrock { server, seen }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    pub fn accepted(&self) -> usize {
+        self.seen.lock().unwrap().accepted
+    }
+
+    pub fn rejected(&self) -> usize {
+        self.seen.lock().unwrap().rejected
+    }
+
+    pub fn distinct_tokens(&self) -> usize {
+        self.seen.lock().unwrap().distinct_tokens.len()
+    }
+}
+
+fn handle(keys: &Keys, now: SystemTime, seen: &Mutex<Seen>, req: Request) -> Response {
+    let path = req.uri().path();
+    if req.method() != http::Method::POST
+        || !path.starts_with("/model/")
+        || !path.ends_with("/converse")
+    {
+        return respond(
+            404,
+            "application/json",
+            r#"{"message":"Unknown operation"}"#,
+        );
+    }
+    let bearer = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let verdict = match bearer {
+        None => Err("Authorization header is not a bearer token".to_owned()),
+        Some(token) => verify(keys, now, token).map(|()| token.to_owned()),
+    };
+    let mut seen = seen.lock().unwrap();
+    match verdict {
+        Ok(token) => {
+            seen.accepted += 1;
+            seen.distinct_tokens.insert(token);
+            respond(200, "application/json", CONVERSE_OK)
+        }
+        Err(reason) => {
+            seen.rejected += 1;
+            let mut response = respond(
+                403,
+                "application/json",
+                serde_json::json!({ "message": reason }).to_string(),
+            );
+            response
+                .headers_mut()
+                .insert("x-amzn-errortype", "AccessDeniedException".parse().unwrap());
+            response
+        }
+    }
+}
+
+const CONVERSE_OK: &str = r#"{"output":{"message":{"role":"assistant","content":[{"text":"Hello from the stand-in"}]}},"stopReason":"end_turn","usage":{"inputTokens":3,"outputTokens":4,"totalTokens":7},"metrics":{"latencyMs":1}}"#;
+
+/// Verifies a `bedrock-api-key-…` bearer token; `Err` says why it is rejected.
+pub fn verify(keys: &Keys, now: SystemTime, token: &str) -> Result<(), String> {
+    let b64 = token.strip_prefix("bedrock-api-key-").ok_or("bad prefix")?;
+    let url = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|_| "bad base64")?;
+    let url = String::from_utf8(url).map_err(|_| "not utf-8")?;
+    let query = url
+        .strip_prefix("bedrock.amazonaws.com/?")
+        .ok_or("wrong host or path")?;
+    let mut params = BTreeMap::new();
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=').ok_or("bad query")?;
+        let v = percent_encoding::percent_decode_str(v)
+            .decode_utf8()
+            .map_err(|_| "bad encoding")?
+            .into_owned();
+        if params.insert(k.to_owned(), v).is_some() {
+            return Err("duplicate parameter".into());
+        }
+    }
+    let get = |k: &str| params.get(k).cloned().ok_or(format!("missing {k}"));
+    if get("Action")? != "CallWithBearerToken" || get("Version")? != "1" {
+        return Err("wrong action or version".into());
+    }
+    let credential = get("X-Amz-Credential")?;
+    let scope: Vec<&str> = credential.split('/').collect();
+    let [akid, _date, region, "bedrock", "aws4_request"] = scope[..] else {
+        return Err("bad credential scope".into());
+    };
+    let (secret, expected_session) = keys.0.get(akid).ok_or("unknown access key")?;
+    let session = params.get("X-Amz-Security-Token").cloned();
+    if &session != expected_session {
+        return Err("wrong or missing session token".into());
+    }
+    let signed_at = parse_amz_date(&get("X-Amz-Date")?).ok_or("bad date")?;
+    let expires: u64 = get("X-Amz-Expires")?.parse().map_err(|_| "bad expires")?;
+    if !(1..=43200).contains(&expires) {
+        return Err("expires out of range".into());
+    }
+    if now >= signed_at + Duration::from_secs(expires) {
+        return Err("Bearer token has expired".into());
+    }
+    if now + Duration::from_secs(300) < signed_at {
+        return Err("signed in the future".into());
+    }
+
+    let creds = Credentials::new(akid, secret.clone(), session, None, "stand-in");
+    let expected = expected_signature(&creds, region, Duration::from_secs(expires), signed_at);
+    if get("X-Amz-Signature")? != expected {
+        return Err("The request signature we calculated does not match".into());
+    }
+    Ok(())
+}
+
+fn expected_signature(
+    creds: &Credentials,
+    region: &str,
+    expiry: Duration,
+    at: SystemTime,
+) -> String {
+    let mut settings = SigningSettings::default();
+    settings.signature_location = SignatureLocation::QueryParams;
+    settings.expires_in = Some(expiry);
+    let identity = creds.clone().into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("bedrock")
+        .time(at)
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let request = SignableRequest::new(
+        "POST",
+        "https://bedrock.amazonaws.com/?Action=CallWithBearerToken",
+        std::iter::empty(),
+        SignableBody::Bytes(&[]),
+    )
+    .unwrap();
+    sign(request, &params).unwrap().signature().to_owned()
+}
+
+fn parse_amz_date(s: &str) -> Option<SystemTime> {
+    let b = s.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (n(0..4)?, n(4..6)?, n(6..8)?);
+    let (hh, mm, ss) = (n(9..11)?, n(11..13)?, n(13..15)?);
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss;
+    Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).ok()?))
+}
