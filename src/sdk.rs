@@ -40,13 +40,12 @@ impl ProvideToken for TokenProvider {
 ///
 /// let sdk_config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
 /// let provider = TokenProvider::builder().configure(&sdk_config).build()?;
-/// // With aws-sdk-bedrockruntime:
-/// // let config = aws_sdk_bedrockruntime::config::Builder::from(&sdk_config)
-/// //     .token_provider(provider)
-/// //     .auth_scheme_preference(prefer_bearer_auth())
-/// //     .build();
-/// // let client = aws_sdk_bedrockruntime::Client::from_conf(config);
-/// # let _ = (provider, prefer_bearer_auth()); }
+/// let config = aws_sdk_bedrockruntime::config::Builder::from(&sdk_config)
+///     .token_provider(provider)
+///     .auth_scheme_preference(prefer_bearer_auth())
+///     .build();
+/// let client = aws_sdk_bedrockruntime::Client::from_conf(config);
+/// # let _ = client; }
 /// # Ok(()) }
 /// ```
 pub fn prefer_bearer_auth() -> AuthSchemePreference {
