@@ -10,12 +10,15 @@
 //! | [`prefer_bearer_auth`], `ProvideToken` for [`TokenProvider`] (`sdk`) | AWS SDK integration |
 //! | [`TokenInfo`] (`inspect`) | parsing a token back into its facts |
 //! | [`Error`], [`ErrorKind`] (`error`) | the one error type |
+//! | `cli` (feature `cli`) | the `bedrock-token` command |
 //!
 //! # Feature flags
 //!
 //! | feature | default | what it enables |
 //! |---|---|---|
 //! | `default-chain` | yes | [`provide_token`] and default credential/region resolution in [`TokenProvider`], through `aws-config` (environment, profiles, SSO, `credential_process`, web identity, container and instance metadata) |
+//!
+//! | `cli` | no | the `bedrock-token` binary (`cargo install aws-bedrock-token-generator --features cli`); pulls in `clap` and a Tokio runtime |
 //!
 //! With `--no-default-features` the crate has no HTTP client and no `aws-config`:
 //! [`generate_token`] works, and [`TokenProvider`] needs an explicit region and
@@ -24,6 +27,9 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod cli;
 mod error;
 mod inspect;
 mod mint;
