@@ -1,0 +1,225 @@
+//! TokenInfo::parse: precise errors for every kind of malformed token, no panic on
+//! arbitrary input (proptest), and an exact round trip of what generate_token mints.
+
+mod support;
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use aws_bedrock_token_generator::{generate_token, ErrorKind, TokenInfo};
+use aws_credential_types::Credentials;
+use base64::Engine as _;
+use proptest::prelude::*;
+use support::*;
+
+fn b64(s: &[u8]) -> String {
+    format!(
+        "bedrock-api-key-{}",
+        base64::engine::general_purpose::STANDARD.encode(s)
+    )
+}
+
+fn valid_url() -> String {
+    let token = generate_token(
+        &session_creds(None),
+        "us-west-2",
+        Duration::from_secs(900),
+        start(),
+    )
+    .unwrap();
+    let b = base64::engine::general_purpose::STANDARD
+        .decode(&token.as_str()[16..])
+        .unwrap();
+    String::from_utf8(b).unwrap()
+}
+
+fn reason(token: &str) -> String {
+    let err = TokenInfo::parse(token).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidToken);
+    err.to_string()
+}
+
+#[test]
+fn each_defect_has_its_own_message() {
+    let url = valid_url();
+    let with = |from: &str, to: &str| {
+        assert!(url.contains(from), "{from}");
+        b64(url.replacen(from, to, 1).as_bytes())
+    };
+    let cases: Vec<(String, &str)> = vec![
+        (
+            "Bearer abc".into(),
+            "does not start with `bedrock-api-key-`",
+        ),
+        (
+            "bedrock-api-key-@@@@".into(),
+            "not valid standard, padded base64",
+        ),
+        (
+            "bedrock-api-key-YWJj=".into(),
+            "not valid standard, padded base64",
+        ),
+        (b64(&[0xff, 0xfe, 0x00]), "not UTF-8"),
+        (
+            with("bedrock.amazonaws.com/", "bedrock.example.com/"),
+            "host bedrock.amazonaws.com and path /",
+        ),
+        (
+            with("bedrock.amazonaws.com/?", "bedrock.amazonaws.com/x?"),
+            "path /",
+        ),
+        (
+            with("Action=CallWithBearerToken", "Action=Other"),
+            "`Action=CallWithBearerToken`",
+        ),
+        (with("&Version=1", ""), "`&Version=1`"),
+        (with("&Version=1", "&Version=2"), "`&Version=1`"),
+        (
+            with("&X-Amz-Date=", "&X-Amz-Date=20240615T120000Z&X-Amz-Date="),
+            "`X-Amz-Date` appears more than once",
+        ),
+        (
+            with("&X-Amz-Signature=", "&X-Amz-Unknown=1&X-Amz-Signature="),
+            "unexpected query parameter",
+        ),
+        (
+            with("&X-Amz-SignedHeaders=host", ""),
+            "`X-Amz-SignedHeaders` is missing",
+        ),
+        (
+            with("X-Amz-Expires=900", "X-Amz-Expires=abc"),
+            "`X-Amz-Expires` is not a whole number",
+        ),
+        (
+            with("X-Amz-Expires=900", "X-Amz-Expires=0"),
+            "from 1 to 43200",
+        ),
+        (
+            with("X-Amz-Expires=900", "X-Amz-Expires=43201"),
+            "from 1 to 43200",
+        ),
+        (
+            with("X-Amz-Expires=900", "X-Amz-Expires=+900"),
+            "from 1 to 43200",
+        ),
+        (
+            with("X-Amz-Date=20240615T120000Z", "X-Amz-Date=20240230T120000Z"),
+            "`X-Amz-Date` is not a valid",
+        ),
+        (
+            with("X-Amz-Date=20240615T120000Z", "X-Amz-Date=20240615T250000Z"),
+            "`X-Amz-Date` is not a valid",
+        ),
+        (
+            with("%2Fbedrock%2F", "%2Fs3%2F"),
+            "`X-Amz-Credential` is not",
+        ),
+        (
+            with("%2Faws4_request", "%2Faws5_request"),
+            "`X-Amz-Credential` is not",
+        ),
+        (
+            with("%2F20240615%2F", "%2F20240616%2F"),
+            "does not match `X-Amz-Date`",
+        ),
+        (
+            with("%2Fus-west-2%2F", "%2FUS%20WEST%2F"),
+            "region in `X-Amz-Credential`",
+        ),
+        (
+            with(
+                "X-Amz-Algorithm=AWS4-HMAC-SHA256",
+                "X-Amz-Algorithm=AWS4-ECDSA-P256-SHA256",
+            ),
+            "`X-Amz-Algorithm`",
+        ),
+        (
+            with("X-Amz-SignedHeaders=host", "X-Amz-SignedHeaders=x-amz-date"),
+            "does not include `host`",
+        ),
+        (
+            with("X-Amz-Signature=", "X-Amz-Signature=zz"),
+            "64 lower-case hex digits",
+        ),
+        (
+            with("%2F20240615", "%FF20240615"),
+            "not percent-encoded UTF-8",
+        ),
+    ];
+    for (token, expected) in cases {
+        let got = reason(&token);
+        assert!(got.contains(expected), "expected {expected:?}, got {got:?}");
+        assert!(got.starts_with("not a valid Bedrock API key: "), "{got}");
+    }
+}
+
+#[test]
+fn a_session_token_is_reported_but_never_shown() {
+    let info = TokenInfo::parse(&b64(valid_url().as_bytes())).unwrap();
+    assert!(info.has_session_token());
+    let shown = format!("{info:?} {info}");
+    assert!(!shown.contains("FwoGZXIvYXdz"), "{shown}");
+    assert!(!shown.contains("Signature"), "{shown}");
+}
+
+#[test]
+fn surrounding_whitespace_is_ignored() {
+    let token = b64(valid_url().as_bytes());
+    assert_eq!(
+        TokenInfo::parse(&format!("  {token}\n")).unwrap(),
+        TokenInfo::parse(&token).unwrap()
+    );
+}
+
+fn region() -> impl Strategy<Value = String> {
+    "[a-z]{2,4}(-[a-z]{3,9}){1,2}-[0-9]{1,2}"
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Any string: an answer, never a panic.
+    #[test]
+    fn arbitrary_strings_never_panic(s in "\\PC*") {
+        let _ = TokenInfo::parse(&s);
+        let _ = TokenInfo::parse(&format!("bedrock-api-key-{s}"));
+    }
+
+    /// Any bytes behind the prefix, base64-encoded: an answer, never a panic.
+    #[test]
+    fn arbitrary_payloads_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let _ = TokenInfo::parse(&b64(&bytes));
+    }
+
+    /// Mutations of a valid URL (one byte replaced or removed): valid or a clean error.
+    #[test]
+    fn mutated_tokens_never_panic(at in 0usize..400, byte in any::<u8>(), remove in any::<bool>()) {
+        let mut url = valid_url().into_bytes();
+        let at = at % url.len();
+        if remove { url.remove(at); } else { url[at] = byte; }
+        if let Err(e) = TokenInfo::parse(&b64(&url)) {
+            prop_assert_eq!(e.kind(), ErrorKind::InvalidToken);
+        }
+    }
+
+    /// What generate_token mints parses back to exactly its inputs.
+    #[test]
+    fn round_trip(
+        akid in "[A-Z0-9]{16,32}|[!-~]{1,24}",
+        session in proptest::option::of("[A-Za-z0-9+/=]{1,300}"),
+        region in region(),
+        expiry in 1u64..=43200,
+        secs in 0u64..=253_402_300_799,
+        nanos in 0u32..1_000_000_000,
+    ) {
+        let creds = Credentials::new(akid.clone(), SECRET, session.clone(), None, "prop");
+        let now = UNIX_EPOCH + Duration::new(secs, nanos);
+        let token = generate_token(&creds, &region, Duration::from_secs(expiry), now).unwrap();
+        let info = TokenInfo::parse(token.as_str()).unwrap();
+        prop_assert_eq!(info.region(), region.as_str());
+        prop_assert_eq!(info.access_key_id(), akid.as_str());
+        prop_assert_eq!(info.signed_at(), UNIX_EPOCH + Duration::from_secs(secs));
+        prop_assert_eq!(info.expiry(), Duration::from_secs(expiry));
+        prop_assert_eq!(info.has_session_token(), session.is_some());
+        prop_assert_eq!(info.expires_at(), token.expires_at());
+    }
+}
