@@ -64,7 +64,8 @@ pub async fn provide_token() -> Result<BedrockToken, Error> {
 ///   [`DEFAULT_LOAD_TIMEOUT`] (configurable), reported as [`ErrorKind::CredentialsTimeout`].
 ///
 /// Clones share one cache. The provider implements
-/// [`ProvideToken`], so it plugs into `aws-sdk-bedrockruntime`.
+/// [`ProvideToken`](aws_credential_types::provider::token::ProvideToken), so it plugs
+/// into `aws-sdk-bedrockruntime`.
 ///
 /// ```no_run
 /// # async fn f() -> Result<(), aws_bedrock_token_generator::Error> {
