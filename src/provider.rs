@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_async::future::timeout::Timeout;
-use aws_smithy_async::rt::sleep::{default_async_sleep, AsyncSleep, SharedAsyncSleep};
+use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep, TokioSleep};
 use aws_smithy_async::time::{SharedTimeSource, TimeSource};
 use aws_types::region::Region;
 use aws_types::SdkConfig;
@@ -254,12 +254,17 @@ impl TokenProvider {
                 self.now(),
             )
         };
-        match &config.sleep {
-            Some(sleep) => Timeout::new(load, sleep.sleep(config.load_timeout))
-                .await
-                .unwrap_or_else(|_| Err(timeout_error(config.load_timeout))),
-            None => load.await,
-        }
+        let sleep = match &config.sleep {
+            Some(sleep) => sleep.clone(),
+            // Tokio's sleep panics outside a Tokio runtime: say so instead.
+            None if tokio::runtime::Handle::try_current().is_ok() => {
+                SharedAsyncSleep::new(TokioSleep::new())
+            }
+            None => return Err(no_sleep_error()),
+        };
+        Timeout::new(load, sleep.sleep(config.load_timeout))
+            .await
+            .unwrap_or_else(|_| Err(timeout_error(config.load_timeout)))
     }
 
     /// When to replace `token`, minted at `now`.
@@ -349,7 +354,9 @@ impl Builder {
         self
     }
 
-    /// The sleep used for the load timeout. Default: Tokio's.
+    /// The sleep used for the load timeout. Default: Tokio's, which needs `token()` to run
+    /// inside a Tokio runtime with the time driver enabled (as `#[tokio::main]` sets up);
+    /// on another executor, pass its sleep here.
     pub fn sleep_impl(mut self, sleep: impl AsyncSleep + 'static) -> Self {
         self.sleep = Some(SharedAsyncSleep::new(sleep));
         self
@@ -447,7 +454,7 @@ impl Builder {
                     profile_name: self.profile_name,
                     expiry,
                     time_source: self.time_source.unwrap_or_default(),
-                    sleep: self.sleep.or_else(default_async_sleep),
+                    sleep: self.sleep,
                     refresh_window: self.refresh_window.unwrap_or(DEFAULT_REFRESH_WINDOW),
                     refresh_jitter: self.refresh_jitter.unwrap_or(DEFAULT_REFRESH_JITTER),
                     load_timeout,
@@ -552,6 +559,15 @@ fn credentials_error(e: CredentialsError, explicit: bool) -> Error {
         ),
     };
     error.with_source(e)
+}
+
+fn no_sleep_error() -> Error {
+    Error::new(
+        ErrorKind::InvalidConfig,
+        "token() ran outside a Tokio runtime, so the load timeout has no timer: run it inside \
+         a Tokio runtime with the time driver enabled, or pass sleep_impl(..) (or configure(..) \
+         with an SdkConfig that has one)",
+    )
 }
 
 fn timeout_error(after: Duration) -> Error {

@@ -346,3 +346,57 @@ impl NowForTest for ManualTimeSource {
         aws_smithy_async::time::TimeSource::now(self)
     }
 }
+
+#[test]
+fn provider_and_futures_are_thread_safe() {
+    fn check<T: Clone + Send + Sync + std::fmt::Debug + 'static>() {}
+    check::<TokenProvider>();
+    check::<aws_bedrock_token_generator::BedrockToken>();
+    check::<aws_bedrock_token_generator::Error>();
+    fn send<F: std::future::Future + Send>(_: F) {}
+    let provider = TokenProvider::builder().build().unwrap();
+    send(provider.token());
+    #[cfg(feature = "default-chain")]
+    send(aws_bedrock_token_generator::provide_token());
+}
+
+#[test]
+fn outside_a_tokio_runtime_the_missing_timer_is_an_error_not_a_panic() {
+    let clock = ManualTimeSource::new(start());
+    let creds = ScriptedCredentials::new(Next::Ok(static_creds()));
+    let provider = builder(&creds, &clock).build().unwrap();
+    // A minimal executor: poll with a no-op waker until ready (bounded).
+    let poll_once = |p: &TokenProvider| {
+        let mut fut = std::pin::pin!(p.token());
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        for _ in 0..100 {
+            if let std::task::Poll::Ready(r) = fut.as_mut().poll(&mut cx) {
+                return r;
+            }
+        }
+        panic!("not ready after 100 polls");
+    };
+    use std::future::Future as _;
+    let err = poll_once(&provider).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+    assert!(err.to_string().contains("sleep_impl"), "{err}");
+
+    // With a sleep of its own it works on any executor.
+    let provider = builder(&creds, &clock)
+        .sleep_impl(NeverSleep)
+        .build()
+        .unwrap();
+    let token = poll_once(&provider).unwrap();
+    // ...and a cache hit needs no timer at all.
+    assert_eq!(poll_once(&provider).unwrap().as_str(), token.as_str());
+}
+
+/// A sleep that never ends: the timeout never fires.
+#[derive(Debug)]
+struct NeverSleep;
+
+impl aws_smithy_async::rt::sleep::AsyncSleep for NeverSleep {
+    fn sleep(&self, _: Duration) -> aws_smithy_async::rt::sleep::Sleep {
+        aws_smithy_async::rt::sleep::Sleep::new(std::future::pending())
+    }
+}

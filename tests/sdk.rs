@@ -277,3 +277,27 @@ async fn a_provider_set_in_code_wins_over_aws_bearer_token_bedrock() {
     assert!(bedrock.rejected() >= 1);
     assert_eq!(bedrock.accepted(), 1);
 }
+
+/// `aws_config::ConfigLoader::token_provider` and `auth_scheme_preference` work too; the
+/// environment's credentials are ignored in favour of the bearer token.
+#[tokio::test]
+async fn through_config_loader_token_provider() {
+    let env = IsolatedEnv::new("", "").await;
+    env.set("AWS_ACCESS_KEY_ID", AKID);
+    env.set("AWS_SECRET_ACCESS_KEY", SECRET);
+    let clock = ManualTimeSource::new(start());
+    let bedrock = Bedrock::start(keys(), clock.clone()).await;
+    let creds = ScriptedCredentials::new(Next::Ok(session_creds(None)));
+    let sdk_config = aws_config::defaults(BehaviorVersion::latest())
+        .region(aws_sdk_bedrockruntime::config::Region::new("us-west-2"))
+        .endpoint_url(bedrock.url())
+        .time_source(clock.clone())
+        .token_provider(provider(&creds, &clock))
+        .auth_scheme_preference(prefer_bearer_auth())
+        .load()
+        .await;
+    let client = Client::new(&sdk_config);
+    assert_eq!(converse(&client).await.unwrap(), "Hello from the stand-in");
+    assert_eq!(creds.calls(), 1);
+    assert_eq!(bedrock.accepted(), 1);
+}
