@@ -7,16 +7,9 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use aws_bedrock_token_generator::{generate_token, ErrorKind, TokenInfo};
 use aws_credential_types::Credentials;
-use base64::Engine as _;
 use proptest::prelude::*;
+use support::sigv4::{decode_url, encode_token, region_strategy};
 use support::*;
-
-fn b64(s: &[u8]) -> String {
-    format!(
-        "bedrock-api-key-{}",
-        base64::engine::general_purpose::STANDARD.encode(s)
-    )
-}
 
 fn valid_url() -> String {
     let token = generate_token(
@@ -26,10 +19,7 @@ fn valid_url() -> String {
         start(),
     )
     .unwrap();
-    let b = base64::engine::general_purpose::STANDARD
-        .decode(&token.as_str()[16..])
-        .unwrap();
-    String::from_utf8(b).unwrap()
+    decode_url(token.as_str())
 }
 
 fn reason(token: &str) -> String {
@@ -43,7 +33,7 @@ fn each_defect_has_its_own_message() {
     let url = valid_url();
     let with = |from: &str, to: &str| {
         assert!(url.contains(from), "{from}");
-        b64(url.replacen(from, to, 1).as_bytes())
+        encode_token(url.replacen(from, to, 1).as_bytes())
     };
     let cases: Vec<(String, &str)> = vec![
         (
@@ -58,7 +48,7 @@ fn each_defect_has_its_own_message() {
             "bedrock-api-key-YWJj=".into(),
             "not valid standard, padded base64",
         ),
-        (b64(&[0xff, 0xfe, 0x00]), "not UTF-8"),
+        (encode_token(&[0xff, 0xfe, 0x00]), "not UTF-8"),
         (
             with("bedrock.amazonaws.com/", "bedrock.example.com/"),
             "host bedrock.amazonaws.com and path /",
@@ -154,7 +144,7 @@ fn each_defect_has_its_own_message() {
 
 #[test]
 fn a_session_token_is_reported_but_never_shown() {
-    let info = TokenInfo::parse(&b64(valid_url().as_bytes())).unwrap();
+    let info = TokenInfo::parse(&encode_token(valid_url().as_bytes())).unwrap();
     assert!(info.has_session_token());
     let shown = format!("{info:?} {info}");
     assert!(!shown.contains("FwoGZXIvYXdz"), "{shown}");
@@ -163,15 +153,11 @@ fn a_session_token_is_reported_but_never_shown() {
 
 #[test]
 fn surrounding_whitespace_is_ignored() {
-    let token = b64(valid_url().as_bytes());
+    let token = encode_token(valid_url().as_bytes());
     assert_eq!(
         TokenInfo::parse(&format!("  {token}\n")).unwrap(),
         TokenInfo::parse(&token).unwrap()
     );
-}
-
-fn region() -> impl Strategy<Value = String> {
-    "[a-z]{2,4}(-[a-z]{3,9}){1,2}-[0-9]{1,2}"
 }
 
 proptest! {
@@ -187,7 +173,7 @@ proptest! {
     /// Any bytes behind the prefix, base64-encoded: an answer, never a panic.
     #[test]
     fn arbitrary_payloads_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
-        let _ = TokenInfo::parse(&b64(&bytes));
+        let _ = TokenInfo::parse(&encode_token(&bytes));
     }
 
     /// Mutations of a valid URL (one byte replaced or removed): valid or a clean error.
@@ -196,7 +182,7 @@ proptest! {
         let mut url = valid_url().into_bytes();
         let at = at % url.len();
         if remove { url.remove(at); } else { url[at] = byte; }
-        if let Err(e) = TokenInfo::parse(&b64(&url)) {
+        if let Err(e) = TokenInfo::parse(&encode_token(&url)) {
             prop_assert_eq!(e.kind(), ErrorKind::InvalidToken);
         }
     }
@@ -206,7 +192,7 @@ proptest! {
     fn round_trip(
         akid in "[A-Z0-9]{16,32}|[!-~]{1,24}",
         session in proptest::option::of("[A-Za-z0-9+/=]{1,300}"),
-        region in region(),
+        region in region_strategy(),
         expiry in 1u64..=43200,
         secs in 0u64..=253_402_300_799,
         nanos in 0u32..1_000_000_000,

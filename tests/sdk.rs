@@ -7,6 +7,7 @@ mod support;
 use std::time::Duration;
 
 use aws_bedrock_token_generator::{generate_token, prefer_bearer_auth, Region, TokenProvider};
+use aws_credential_types::Credentials;
 use aws_sdk_bedrockruntime::config::BehaviorVersion;
 use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, Message};
 use aws_sdk_bedrockruntime::Client;
@@ -14,6 +15,7 @@ use aws_smithy_async::test_util::ManualTimeSource;
 use aws_smithy_async::time::TimeSource;
 use support::bedrock::{verify, Bedrock, Keys};
 use support::env::IsolatedEnv;
+use support::sigv4::{decode_url, encode_token};
 use support::*;
 
 const MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
@@ -83,8 +85,8 @@ fn the_stand_in_rejects_tampered_expired_and_foreign_tokens() {
 
     // Tampered: any change to the signed URL breaks the signature.
     let tamper = |from: &str, to: &str| {
-        let url = decode(good.as_str()).replacen(from, to, 1);
-        format!("bedrock-api-key-{}", encode(&url))
+        let url = decode_url(good.as_str()).replacen(from, to, 1);
+        encode_token(url.as_bytes())
     };
     for (from, to) in [
         ("us-west-2", "us-east-1"),
@@ -92,19 +94,17 @@ fn the_stand_in_rejects_tampered_expired_and_foreign_tokens() {
     ] {
         assert!(verify(&keys(), now, &tamper(from, to)).is_err(), "{from}");
     }
-    let sig_at = decode(good.as_str()).find("X-Amz-Signature=").unwrap() + 16;
-    let mut url = decode(good.as_str());
+    let sig_at = decode_url(good.as_str()).find("X-Amz-Signature=").unwrap() + 16;
+    let mut url = decode_url(good.as_str());
     let flipped = if &url[sig_at..=sig_at] == "0" {
         "1"
     } else {
         "0"
     };
     url.replace_range(sig_at..=sig_at, flipped);
-    assert!(
-        verify(&keys(), now, &format!("bedrock-api-key-{}", encode(&url)))
-            .unwrap_err()
-            .contains("signature")
-    );
+    assert!(verify(&keys(), now, &encode_token(url.as_bytes()))
+        .unwrap_err()
+        .contains("signature"));
 
     // Expired.
     let err = verify(&keys(), now + HOUR, good.as_str()).unwrap_err();
@@ -128,20 +128,6 @@ fn the_stand_in_rejects_tampered_expired_and_foreign_tokens() {
     let no_session = generate_token(&no_session, "us-west-2", HOUR, now).unwrap();
     assert!(verify(&keys(), now, no_session.as_str()).is_err());
     assert!(verify(&keys(), now, "bedrock-api-key-!!!").is_err());
-}
-
-use aws_credential_types::Credentials;
-use base64::Engine as _;
-
-fn decode(token: &str) -> String {
-    let b = base64::engine::general_purpose::STANDARD
-        .decode(token.strip_prefix("bedrock-api-key-").unwrap())
-        .unwrap();
-    String::from_utf8(b).unwrap()
-}
-
-fn encode(url: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(url)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

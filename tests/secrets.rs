@@ -10,18 +10,12 @@ use aws_bedrock_token_generator::{
 };
 use aws_credential_types::Credentials;
 use aws_smithy_async::test_util::ManualTimeSource;
+use support::sigv4::decode_url;
 use support::*;
 
 /// Everything that must never be printed, for a token minted with session credentials.
 fn secrets(token_text: &str) -> Vec<String> {
-    let decoded = String::from_utf8(
-        base64::Engine::decode(
-            &base64::engine::general_purpose::STANDARD,
-            token_text.strip_prefix("bedrock-api-key-").unwrap(),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let decoded = decode_url(token_text);
     let signature = decoded
         .split('&')
         .find_map(|kv| kv.strip_prefix("X-Amz-Signature="))

@@ -6,12 +6,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_bedrock_token_generator::generate_token;
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
-};
-use aws_sigv4::sign::v4;
-use base64::Engine as _;
 use proptest::prelude::*;
+use support::sigv4::{decode_url, presign, region_strategy};
+
+mod support;
 
 /// Parameters of aws-sigv4's presigned request, raw (not percent-encoded).
 fn oracle(
@@ -20,40 +18,12 @@ fn oracle(
     expiry: Duration,
     time: SystemTime,
 ) -> BTreeMap<String, String> {
-    let mut settings = SigningSettings::default();
-    settings.signature_location = SignatureLocation::QueryParams;
-    settings.expires_in = Some(expiry);
-    let identity = creds.clone().into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("bedrock")
-        .time(time)
-        .settings(settings)
-        .build()
-        .unwrap()
-        .into();
-    let request = SignableRequest::new(
-        "POST",
-        "https://bedrock.amazonaws.com/?Action=CallWithBearerToken",
-        std::iter::empty(),
-        SignableBody::Bytes(&[]),
-    )
-    .unwrap();
-    let (instructions, _) = sign(request, &params).unwrap().into_parts();
-    let (_, query) = instructions.into_parts();
-    query
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.into_owned()))
-        .collect()
+    presign(creds, region, expiry, time).0.into_iter().collect()
 }
 
 /// Parameters of our token, percent-decoded, without `Action` and `Version`.
 fn ours(token: &str) -> BTreeMap<String, String> {
-    let url = base64::engine::general_purpose::STANDARD
-        .decode(token.strip_prefix("bedrock-api-key-").unwrap())
-        .unwrap();
-    let url = String::from_utf8(url).unwrap();
+    let url = decode_url(token);
     let query = url.strip_prefix("bedrock.amazonaws.com/?").unwrap();
     query
         .split('&')
@@ -71,10 +41,6 @@ fn ours(token: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn region() -> impl Strategy<Value = String> {
-    "[a-z]{2,4}(-[a-z]{3,9}){1,2}-[0-9]{1,2}"
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -83,7 +49,7 @@ proptest! {
         akid in "[A-Z0-9]{16,32}|[ -~]{1,40}",
         secret in "[ -~]{1,60}",
         session in proptest::option::of("[A-Za-z0-9+/=]{1,400}|[ -~]{1,80}|\\PC{1,20}"),
-        region in region(),
+        region in region_strategy(),
         expiry in 1u64..=43200,
         secs in 0u64..=253_402_300_799,
         nanos in 0u32..1_000_000_000,

@@ -9,14 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
-};
-use aws_sigv4::sign::v4;
 use aws_smithy_async::time::{SharedTimeSource, TimeSource};
 use base64::Engine as _;
 
 use super::http::{respond, Request, Response, Server};
+use super::sigv4::presign;
 
 /// The keys the stand-in knows: access key id → (secret, expected session token).
 #[derive(Clone, Default)]
@@ -165,40 +162,11 @@ pub fn verify(keys: &Keys, now: SystemTime, token: &str) -> Result<(), String> {
     }
 
     let creds = Credentials::new(akid, secret.clone(), session, None, "stand-in");
-    let expected = expected_signature(&creds, region, Duration::from_secs(expires), signed_at);
+    let (_, expected) = presign(&creds, region, Duration::from_secs(expires), signed_at);
     if get("X-Amz-Signature")? != expected {
         return Err("The request signature we calculated does not match".into());
     }
     Ok(())
-}
-
-fn expected_signature(
-    creds: &Credentials,
-    region: &str,
-    expiry: Duration,
-    at: SystemTime,
-) -> String {
-    let mut settings = SigningSettings::default();
-    settings.signature_location = SignatureLocation::QueryParams;
-    settings.expires_in = Some(expiry);
-    let identity = creds.clone().into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("bedrock")
-        .time(at)
-        .settings(settings)
-        .build()
-        .unwrap()
-        .into();
-    let request = SignableRequest::new(
-        "POST",
-        "https://bedrock.amazonaws.com/?Action=CallWithBearerToken",
-        std::iter::empty(),
-        SignableBody::Bytes(&[]),
-    )
-    .unwrap();
-    sign(request, &params).unwrap().signature().to_owned()
 }
 
 fn parse_amz_date(s: &str) -> Option<SystemTime> {

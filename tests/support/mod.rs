@@ -111,3 +111,4 @@ impl ProvideCredentials for ScriptedCredentials {
 pub mod bedrock;
 pub mod env;
 pub mod http;
+pub mod sigv4;
