@@ -59,7 +59,9 @@ pub async fn provide_token() -> Result<BedrockToken, Error> {
 ///   single credential resolution and mint, and all receive that token.
 /// - **Static stability.** If a refresh fails or times out while the cached token is still
 ///   valid, the cached token is returned and the refresh is retried with backoff (1 s
-///   doubling to 60 s). Only when no valid token remains does `token()` return the error.
+///   doubling to 60 s). Only when no valid token remains does `token()` return the error;
+///   then each new call tries again (still one load at a time, and callers that waited for
+///   a failed load get its error rather than starting another).
 /// - **Load timeout.** Resolving the default chain and loading credentials is limited to
 ///   [`DEFAULT_LOAD_TIMEOUT`] (configurable), reported as [`ErrorKind::CredentialsTimeout`].
 ///
