@@ -11,18 +11,6 @@
 //! | [`TokenInfo`] (`inspect`) | parsing a token back into its facts |
 //! | [`Error`], [`ErrorKind`] (`error`) | the one error type |
 //! | `cli` (feature `cli`) | the `bedrock-token` command |
-//!
-//! # Feature flags
-//!
-//! | feature | default | what it enables |
-//! |---|---|---|
-//! | `default-chain` | yes | [`provide_token`] and default credential/region resolution in [`TokenProvider`], through `aws-config` (environment, profiles, SSO, `credential_process`, web identity, container and instance metadata) |
-//!
-//! | `cli` | no | the `bedrock-token` binary (`cargo install aws-bedrock-token-generator --features cli`); pulls in `clap` and a Tokio runtime |
-//!
-//! With `--no-default-features` the crate has no HTTP client and no `aws-config`:
-//! [`generate_token`] works, and [`TokenProvider`] needs an explicit region and
-//! credentials provider.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
