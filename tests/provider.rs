@@ -354,7 +354,11 @@ fn provider_and_futures_are_thread_safe() {
     check::<aws_bedrock_token_generator::BedrockToken>();
     check::<aws_bedrock_token_generator::Error>();
     fn send<F: std::future::Future + Send>(_: F) {}
-    let provider = TokenProvider::builder().build().unwrap();
+    let provider = TokenProvider::builder()
+        .region(Region::new("us-east-1"))
+        .credentials_provider(static_creds())
+        .build()
+        .unwrap();
     send(provider.token());
     #[cfg(feature = "default-chain")]
     send(aws_bedrock_token_generator::provide_token());
