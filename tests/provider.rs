@@ -404,3 +404,23 @@ impl aws_smithy_async::rt::sleep::AsyncSleep for NeverSleep {
         aws_smithy_async::rt::sleep::Sleep::new(std::future::pending())
     }
 }
+
+#[tokio::test]
+async fn debug_text_is_pinned_and_free_of_secrets() {
+    let clock = ManualTimeSource::new(start());
+    let creds = ScriptedCredentials::new(Next::Ok(session_creds(None)));
+    let provider = builder(&creds, &clock).profile_name("dev").build().unwrap();
+    let before = format!("{provider:?}");
+    assert_eq!(
+        before,
+        "TokenProvider { region: Some(Region(\"us-west-2\")), profile_name: Some(\"dev\"), \
+         credentials_provider: \"explicit\", expiry: 3600s, refresh_window: 300s, \
+         refresh_jitter: 0ns, load_timeout: 5s, cached_expires_at: None }"
+    );
+    provider.token().await.unwrap();
+    let after = format!("{provider:?}");
+    assert!(after.contains("cached_expires_at: Some("), "{after}");
+    for secret in [SECRET, SESSION, "bedrock-api-key-"] {
+        assert!(!after.contains(secret), "{after}");
+    }
+}
