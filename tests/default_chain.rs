@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_bedrock_token_generator::{provide_token, ErrorKind, Region, TokenInfo, TokenProvider};
@@ -194,10 +195,13 @@ fn container_json() -> String {
     )
 }
 
-#[tokio::test]
-async fn container_endpoint_failures_while_a_token_is_cached() {
-    let env = IsolatedEnv::new("[default]\nregion = us-east-2\n", "").await;
-    let mode = std::sync::Arc::new(std::sync::Mutex::new(Container::Ok));
+/// A loopback container-credentials endpoint answering as `mode` says, pointed at by
+/// `AWS_CONTAINER_CREDENTIALS_FULL_URI`.
+async fn container_endpoint(
+    env: &IsolatedEnv,
+    initial: Container,
+) -> (Server, Arc<Mutex<Container>>) {
+    let mode = Arc::new(Mutex::new(initial));
     let server_mode = mode.clone();
     let server = Server::start(move |req| {
         let mode = *server_mode.lock().unwrap();
@@ -216,6 +220,13 @@ async fn container_endpoint_failures_while_a_token_is_cached() {
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         format!("{}/credentials", server.url()),
     );
+    (server, mode)
+}
+
+#[tokio::test]
+async fn container_endpoint_failures_while_a_token_is_cached() {
+    let env = IsolatedEnv::new("[default]\nregion = us-east-2\n", "").await;
+    let (server, mode) = container_endpoint(&env, Container::Ok).await;
 
     let clock = ManualTimeSource::new(start());
     let provider = TokenProvider::builder()
@@ -250,24 +261,7 @@ async fn container_endpoint_failures_while_a_token_is_cached() {
 #[tokio::test]
 async fn container_endpoint_failures_without_a_cached_token_surface() {
     let env = IsolatedEnv::new("[default]\nregion = us-east-2\n", "").await;
-    let mode = std::sync::Arc::new(std::sync::Mutex::new(Container::Status500));
-    let server_mode = mode.clone();
-    let server = Server::start(move |_req| {
-        let mode = *server_mode.lock().unwrap();
-        async move {
-            match mode {
-                Container::Ok => respond(200, "application/json", container_json()),
-                Container::Status500 => respond(500, "text/plain", "internal error"),
-                Container::Malformed => respond(200, "application/json", "[1, 2"),
-                Container::Hang => std::future::pending().await,
-            }
-        }
-    })
-    .await;
-    env.set(
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        format!("{}/credentials", server.url()),
-    );
+    let (_server, mode) = container_endpoint(&env, Container::Status500).await;
     // aws-config retries a 500 a few times before giving up, so allow it time.
     let expectations = [
         (Container::Status500, ErrorKind::CredentialsProvider, 10_000),
