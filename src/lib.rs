@@ -30,13 +30,14 @@ pub use aws_types::region::Region;
 pub use error::{Error, ErrorKind};
 pub use inspect::TokenInfo;
 pub use mint::{
-    generate_token, DEFAULT_EXPIRY, HOST, MAX_EXPIRY, MIN_EXPIRY, SERVICE, TOKEN_PREFIX,
+    generate_token, DEFAULT_EXPIRY, HOST, MAX_CLOCK_SKEW, MAX_EXPIRY, MIN_EXPIRY, SERVICE,
+    TOKEN_PREFIX,
 };
 #[cfg(feature = "default-chain")]
 pub use provider::provide_token;
 pub use provider::{
-    Builder as TokenProviderBuilder, TokenProvider, DEFAULT_LOAD_TIMEOUT, DEFAULT_REFRESH_JITTER,
-    DEFAULT_REFRESH_WINDOW,
+    Builder as TokenProviderBuilder, TokenProvider, DEFAULT_LOAD_TIMEOUT, DEFAULT_MIN_VALIDITY,
+    DEFAULT_REFRESH_JITTER, DEFAULT_REFRESH_WINDOW,
 };
 pub use sdk::prefer_bearer_auth;
 pub use token::BedrockToken;

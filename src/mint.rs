@@ -20,6 +20,10 @@ pub const SERVICE: &str = "bedrock";
 pub const MAX_EXPIRY: Duration = Duration::from_secs(12 * 60 * 60);
 /// The shortest expiry: 1 second.
 pub const MIN_EXPIRY: Duration = Duration::from_secs(1);
+/// How far in the future a token's signing time may lie and still be trusted: a token
+/// signed more than this after the current time is "not yet valid" (the clock that signed
+/// it was ahead, or ours went back). [`crate::TokenProvider`] replaces such a cached token.
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 /// The expiry used when none is given: 12 hours, as in the official generators.
 pub const DEFAULT_EXPIRY: Duration = MAX_EXPIRY;
 
@@ -80,7 +84,9 @@ pub fn generate_token(
     validate_credentials(credentials)?;
     let signing_time = signing_time(now)?;
     if let Some(cred_expiry) = credentials.expiry() {
-        if cred_expiry <= signing_time {
+        // Compared with the real time, not the truncated signing time: credentials that
+        // expire at T+0.5 s must not yield a token at T+0.9 s that is already dead.
+        if cred_expiry <= now {
             return Err(Error::new(
                 ErrorKind::CredentialsExpired,
                 "the AWS credentials had already expired at the signing time; \

@@ -8,21 +8,32 @@ use aws_smithy_runtime_api::client::auth::AuthSchemePreference;
 
 use crate::{ErrorKind, TokenProvider};
 
-/// The SDK asks the provider for a token and caches it until shortly before
-/// [`crate::BedrockToken::expires_at`], which it is given as the token's expiration.
+/// The SDK's identity cache sits between its requests and this provider, and keeps a
+/// token until about 10 s before the expiration the provider reports. Reporting the real
+/// expiry would let the SDK bypass the provider's refresh window, its static stability
+/// and [`TokenProvider::invalidate`] for the token's whole life. So the provider reports
+/// the moment it hands the token out as its "expiration": the SDK's cache then asks the
+/// provider again on every request, which is a lock-free hit in the provider's own cache
+/// (tens of nanoseconds), and every request carries the token the provider would serve
+/// at that moment. This relies on the SDK's clock not running more than a few seconds
+/// behind the provider's (they are the same clock unless you inject different ones).
 impl ProvideToken for TokenProvider {
     fn provide_token<'a>(&'a self) -> future::ProvideToken<'a>
     where
         Self: 'a,
     {
         future::ProvideToken::new(async move {
-            self.token().await.map(Into::into).map_err(|e| {
+            let token = self.token().await.map_err(|e| {
                 if e.kind() == ErrorKind::CredentialsTimeout {
                     TokenError::provider_timed_out(self.load_timeout())
                 } else {
                     TokenError::provider_error(e)
                 }
-            })
+            })?;
+            Ok(aws_credential_types::Token::new(
+                token.as_str(),
+                Some(self.current_time()),
+            ))
         })
     }
 }

@@ -248,13 +248,19 @@ async fn container_endpoint_failures_while_a_token_is_cached() {
         let hits = server.hits();
         let token = provider.token().await.unwrap();
         assert_eq!(token.as_str(), cached.as_str(), "{failure:?}");
+        // Wait for the background refresh that call started (or another one).
+        provider.refresh().await.unwrap_err();
         assert!(server.hits() > hits, "{failure:?}: the endpoint was asked");
+        let token = provider.token().await.unwrap();
+        assert_eq!(token.as_str(), cached.as_str(), "{failure:?}");
         clock.advance(Duration::from_secs(61)); // past any backoff
     }
 
-    // The endpoint recovers: a new token.
+    // The endpoint recovers: a new token (in the background, then served).
     *mode.lock().unwrap() = Container::Ok;
-    let fresh = provider.token().await.unwrap();
+    assert_eq!(provider.token().await.unwrap().as_str(), cached.as_str());
+    let fresh = provider.refresh().await.unwrap();
+    assert_eq!(provider.token().await.unwrap().as_str(), fresh.as_str());
     assert_ne!(fresh.as_str(), cached.as_str());
 }
 

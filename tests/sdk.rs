@@ -175,7 +175,7 @@ async fn sdk_gets_the_new_token_as_the_clock_advances() {
 }
 
 #[tokio::test]
-async fn access_denied_then_invalidate_mints_a_new_token() {
+async fn access_denied_then_invalidate_takes_effect_on_the_next_sdk_request() {
     let clock = ManualTimeSource::new(start());
     // The stand-in knows only the rotated session token.
     let rotated = "FwoGZXIvYXdzROTATEDEXAMPLE/abc==";
@@ -199,9 +199,53 @@ async fn access_denied_then_invalidate_mints_a_new_token() {
         "t",
     )));
     provider.invalidate();
-    // A new client (or one whose identity cache has expired) asks the provider again.
-    let client = crate::client(&bedrock.url(), &provider, &clock);
+    // The same client, with the SDK's default identity cache: the next request already
+    // carries the new token.
     assert_eq!(converse(&client).await.unwrap(), "Hello from the stand-in");
+    assert_eq!(creds.calls(), 2);
+    assert_eq!(bedrock.accepted(), 1);
+}
+
+/// A credential outage from minute 57 to 62 of a 1-hour token, with requests every 10 s
+/// through the real client and its default identity cache: the provider refreshed at its
+/// refresh point (minute 55), so no request fails.
+#[tokio::test]
+async fn an_outage_after_the_refresh_point_fails_no_sdk_request() {
+    let clock = ManualTimeSource::new(start());
+    let bedrock = Bedrock::start(keys(), clock.clone()).await;
+    let creds = ScriptedCredentials::new(Next::Ok(static_creds()));
+    let provider = provider(&creds, &clock);
+    let client = client(&bedrock.url(), &provider, &clock);
+
+    let minute = |m: u64| start() + Duration::from_secs(60 * m);
+    let mut failures = 0;
+    for step in 0..=(65 * 6) {
+        let now = start() + Duration::from_secs(10 * step);
+        if now >= minute(57) && now < minute(62) {
+            creds.set(Next::Fail);
+        } else {
+            creds.set(Next::Ok(static_creds()));
+        }
+        if converse(&client).await.is_err() {
+            failures += 1;
+        }
+        wait_for_background_load(&provider).await;
+        clock.advance(Duration::from_secs(10));
+    }
+    assert_eq!(failures, 0);
+    assert_eq!(bedrock.rejected(), 0);
+    assert_eq!(creds.calls(), 2, "minted at 0 and refreshed at minute 55");
+}
+
+/// Lets a background load that a request started finish (bounded; no wall-clock sleep).
+async fn wait_for_background_load(provider: &TokenProvider) {
+    for _ in 0..10_000 {
+        if format!("{provider:?}").contains("loading: false") {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("the background load did not finish");
 }
 
 #[tokio::test]

@@ -28,6 +28,32 @@ pub fn session_creds(expiry: Option<SystemTime>) -> Credentials {
     Credentials::new(ASIA, SECRET, Some(SESSION.to_owned()), expiry, "test")
 }
 
+/// A clock the test sets, forwards or backwards (aws-smithy-async's ManualTimeSource
+/// refuses to go back).
+#[derive(Clone, Debug)]
+pub struct TestClock(Arc<Mutex<SystemTime>>);
+
+impl TestClock {
+    pub fn new(at: SystemTime) -> Self {
+        Self(Arc::new(Mutex::new(at)))
+    }
+    pub fn set(&self, at: SystemTime) {
+        *self.0.lock().unwrap() = at;
+    }
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+    pub fn get(&self) -> SystemTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+impl aws_smithy_async::time::TimeSource for TestClock {
+    fn now(&self) -> SystemTime {
+        self.get()
+    }
+}
+
 /// What [`ScriptedCredentials`] does on its next call.
 #[derive(Clone)]
 pub enum Next {
@@ -36,6 +62,8 @@ pub enum Next {
     NotLoaded,
     /// Never answers (the load timeout must cut it off).
     Hang,
+    /// Panics inside the provider's future.
+    Panic,
 }
 
 /// A credentials provider whose behaviour the test changes between calls, and which
@@ -57,6 +85,7 @@ impl std::fmt::Debug for Next {
             Next::Fail => "Fail",
             Next::NotLoaded => "NotLoaded",
             Next::Hang => "Hang",
+            Next::Panic => "Panic",
         })
     }
 }
@@ -104,6 +133,7 @@ impl ProvideCredentials for ScriptedCredentials {
                 Next::Fail => Err(CredentialsError::provider_error("scripted failure")),
                 Next::NotLoaded => Err(CredentialsError::not_loaded("scripted: none")),
                 Next::Hang => std::future::pending().await,
+                Next::Panic => panic!("scripted panic in a credentials provider"),
             }
         })
     }

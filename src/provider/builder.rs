@@ -1,0 +1,207 @@
+//! [`Builder`]: the provider's configuration, validated once by [`Builder::build`].
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep};
+use aws_smithy_async::time::{SharedTimeSource, TimeSource};
+use aws_types::region::Region;
+use aws_types::SdkConfig;
+
+use super::cache::Policy;
+use super::{sources, Inner, TokenProvider};
+use crate::mint::{validate_expiry, validate_region, DEFAULT_EXPIRY};
+use crate::{Error, ErrorKind};
+
+/// Default: refresh a token this long before it expires.
+pub const DEFAULT_REFRESH_WINDOW: Duration = Duration::from_secs(5 * 60);
+/// Default: refresh up to this much earlier still, chosen at random per token, so that
+/// many processes started together do not all refresh at the same instant.
+pub const DEFAULT_REFRESH_JITTER: Duration = Duration::from_secs(60);
+/// Default: give up on a credential load after this long.
+pub const DEFAULT_LOAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default: a cached token with less than this left is not handed out; callers wait for
+/// a new one instead.
+pub const DEFAULT_MIN_VALIDITY: Duration = Duration::from_secs(15);
+
+/// The validated configuration.
+pub(super) struct Config {
+    pub region: Option<Region>,
+    pub credentials: Option<SharedCredentialsProvider>,
+    #[cfg_attr(not(feature = "default-chain"), allow(dead_code))]
+    pub profile_name: Option<String>,
+    pub expiry: Duration,
+    pub time_source: SharedTimeSource,
+    pub sleep: Option<SharedAsyncSleep>,
+    pub policy: Policy,
+    pub load_timeout: Duration,
+}
+
+/// Builds a [`TokenProvider`]. Later calls override earlier ones, including what
+/// [`Builder::configure`] took from an `SdkConfig`.
+///
+/// Has no `Debug`: it may hold a credentials provider.
+#[derive(Default)]
+pub struct Builder {
+    region: Option<Region>,
+    credentials: Option<SharedCredentialsProvider>,
+    profile_name: Option<String>,
+    expiry: Option<Duration>,
+    time_source: Option<SharedTimeSource>,
+    sleep: Option<SharedAsyncSleep>,
+    refresh_window: Option<Duration>,
+    refresh_jitter: Option<Duration>,
+    load_timeout: Option<Duration>,
+    min_validity: Option<Duration>,
+}
+
+impl Builder {
+    /// The region for the credential scope, e.g. `us-west-2`. Default: the region chain
+    /// (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`).
+    pub fn region(mut self, region: impl Into<Region>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Where credentials come from. Default: the standard AWS credential chain.
+    pub fn credentials_provider(mut self, provider: impl ProvideCredentials + 'static) -> Self {
+        self.credentials = Some(SharedCredentialsProvider::new(provider));
+        self
+    }
+
+    /// How long each token is valid: 1 s to 12 h (default 12 h). Fractional seconds are
+    /// truncated; validated by [`Builder::build`].
+    pub fn expiry(mut self, expiry: Duration) -> Self {
+        self.expiry = Some(expiry);
+        self
+    }
+
+    /// The clock used for signing times and cache freshness. Default: the system clock.
+    pub fn time_source(mut self, time_source: impl TimeSource + 'static) -> Self {
+        self.time_source = Some(SharedTimeSource::new(time_source));
+        self
+    }
+
+    /// The sleep used for the load timeout. Default: Tokio's, which needs `token()` to run
+    /// inside a Tokio runtime with the time driver enabled (as `#[tokio::main]` sets up);
+    /// on another executor, pass its sleep here.
+    pub fn sleep_impl(mut self, sleep: impl AsyncSleep + 'static) -> Self {
+        self.sleep = Some(SharedAsyncSleep::new(sleep));
+        self
+    }
+
+    /// The named profile from `~/.aws/config` / `~/.aws/credentials` to take region and
+    /// credentials from (instead of `AWS_PROFILE` or `default`). Applies only to what is
+    /// resolved from the default chains, not to an explicit region or credentials provider.
+    pub fn profile_name(mut self, profile_name: impl Into<String>) -> Self {
+        self.profile_name = Some(profile_name.into());
+        self
+    }
+
+    /// Takes the region, credentials provider, time source and sleep from a loaded
+    /// `SdkConfig` (for example `aws_config::load_defaults(..).await`), where it has them.
+    pub fn configure(mut self, sdk_config: &SdkConfig) -> Self {
+        if let Some(region) = sdk_config.region() {
+            self.region = Some(region.clone());
+        }
+        if let Some(credentials) = sdk_config.credentials_provider() {
+            self.credentials = Some(credentials);
+        }
+        if let Some(time_source) = sdk_config.time_source() {
+            self.time_source = Some(time_source);
+        }
+        if let Some(sleep) = sdk_config.sleep_impl() {
+            self.sleep = Some(sleep);
+        }
+        self
+    }
+
+    /// Refresh a token this long before it expires (default 5 minutes). For a short-lived
+    /// token the window is at most half its lifetime.
+    pub fn refresh_window(mut self, window: Duration) -> Self {
+        self.refresh_window = Some(window);
+        self
+    }
+
+    /// Refresh up to this much earlier than the window, at random per token (default 1
+    /// minute; at most a quarter of a token's lifetime). `Duration::ZERO` turns jitter off.
+    pub fn refresh_jitter(mut self, jitter: Duration) -> Self {
+        self.refresh_jitter = Some(jitter);
+        self
+    }
+
+    /// Give up on resolving credentials after this long (default 5 seconds). The load
+    /// runs on its own (spawned on the Tokio runtime), so a caller with a shorter deadline
+    /// of its own does not cut it short.
+    pub fn load_timeout(mut self, timeout: Duration) -> Self {
+        self.load_timeout = Some(timeout);
+        self
+    }
+
+    /// The least validity a cached token must have left to be handed out (default 15
+    /// seconds; at most a quarter of a token's lifetime). Closer to its expiry, callers
+    /// wait for a new token rather than receive one that may expire in flight. Between the
+    /// refresh point and this, callers get the cached token at once while it is replaced
+    /// in the background.
+    pub fn min_validity(mut self, min_validity: Duration) -> Self {
+        self.min_validity = Some(min_validity);
+        self
+    }
+
+    /// Validates the configuration and builds the provider. Synchronous and I/O free:
+    /// whatever was not given is resolved from the default chains on first use.
+    pub fn build(self) -> Result<TokenProvider, Error> {
+        let expiry = validate_expiry(self.expiry.unwrap_or(DEFAULT_EXPIRY))?;
+        if let Some(region) = &self.region {
+            validate_region(region.as_ref())?;
+        }
+        if let Some(profile) = &self.profile_name {
+            if profile.trim().is_empty() {
+                return Err(Error::new(
+                    ErrorKind::InvalidConfig,
+                    "the profile name is empty: pass the name of a profile in ~/.aws/config, or do not call profile_name()",
+                ));
+            }
+        }
+        let load_timeout = self.load_timeout.unwrap_or(DEFAULT_LOAD_TIMEOUT);
+        if load_timeout.is_zero() {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                "the load timeout is zero: pass a positive Duration to load_timeout()",
+            ));
+        }
+        #[cfg(not(feature = "default-chain"))]
+        {
+            if self.region.is_none() {
+                return Err(sources::no_region_error());
+            }
+            if self.credentials.is_none() {
+                return Err(sources::no_credentials_error());
+            }
+        }
+        let config = Config {
+            region: self.region,
+            credentials: self.credentials,
+            profile_name: self.profile_name,
+            expiry,
+            time_source: self.time_source.unwrap_or_default(),
+            sleep: self.sleep,
+            policy: Policy {
+                refresh_window: self.refresh_window.unwrap_or(DEFAULT_REFRESH_WINDOW),
+                refresh_jitter: self.refresh_jitter.unwrap_or(DEFAULT_REFRESH_JITTER),
+                min_validity: self.min_validity.unwrap_or(DEFAULT_MIN_VALIDITY),
+            },
+            load_timeout,
+        };
+        Ok(TokenProvider {
+            inner: Arc::new(Inner {
+                sources: tokio::sync::OnceCell::new_with(sources::given(&config)),
+                config,
+                current: ArcSwapOption::empty(),
+                state: Mutex::default(),
+            }),
+        })
+    }
+}

@@ -1,0 +1,274 @@
+//! The refresh state machine: at most one load at a time, run independently of the
+//! callers that wait for it, with backoff after failures. The rules it applies (when a
+//! token is fresh, stale or unusable; how long to back off) are in `cache.rs`.
+//!
+//! | cached token | load running | backing off | `token()` |
+//! |---|---|---|---|
+//! | fresh | – | – | returns it |
+//! | stale (past refresh point) | any | any | returns it; starts a load if none runs and not backing off |
+//! | none or unusable | yes | – | waits for that load |
+//! | none or unusable | no | yes | returns the last load's error at once |
+//! | none or unusable | no | no | starts a load and waits for it |
+//!
+//! A load is a [`Shared`] future kept in the state until it finishes; on a Tokio runtime
+//! it is also spawned, so it runs to completion (or to its own timeout) even if every
+//! caller gives up waiting. Off Tokio (a custom `sleep_impl`), the callers that wait for
+//! it drive it, and a stale token is served only after its refresh failed.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::{Arc, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use aws_smithy_async::future::timeout::Timeout;
+use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep, TokioSleep};
+use futures_util::future::{FutureExt as _, Shared};
+
+use super::cache::{Entry, Failures, Freshness};
+use super::TokenProvider;
+use crate::{BedrockToken, Error, ErrorKind};
+
+type Outcome = Result<BedrockToken, Error>;
+
+/// Mutable state behind the provider's (synchronous, never held across `.await`) lock.
+#[derive(Default)]
+pub(super) struct State {
+    inflight: Option<Load>,
+    /// Bumped by each invalidation: a load that began before it is not cached.
+    epoch: u64,
+    failures: Failures,
+}
+
+#[derive(Clone)]
+struct Load {
+    future: Shared<Pin<Box<dyn Future<Output = Outcome> + Send>>>,
+    epoch: u64,
+    /// Spawned on a Tokio runtime: it finishes without any caller polling it.
+    spawned: bool,
+}
+
+impl TokenProvider {
+    /// The cached token if it is fresh: an `ArcSwap` load, no lock.
+    pub(super) fn fresh_token(&self) -> Option<BedrockToken> {
+        let guard = self.inner.current.load();
+        let entry = guard.as_deref()?;
+        (entry.freshness(self.now()) == Freshness::Fresh).then(|| entry.token.clone())
+    }
+
+    /// The cached token if it may still be handed out (fresh or stale).
+    pub(super) fn usable_token(&self) -> Option<BedrockToken> {
+        let guard = self.inner.current.load();
+        let entry = guard.as_deref()?;
+        (entry.freshness(self.now()) != Freshness::Unusable).then(|| entry.token.clone())
+    }
+
+    /// Everything but a fresh cache hit: see the module docs.
+    pub(super) async fn token_slow(&self) -> Outcome {
+        loop {
+            let (load, epoch_seen, fallback) = {
+                let mut state = self.lock();
+                let now = self.now();
+                let entry = self.inner.current.load_full();
+                match entry.as_deref().map(|e| (e.freshness(now), &e.token)) {
+                    Some((Freshness::Fresh, token)) => return Ok(token.clone()),
+                    Some((Freshness::Stale, token)) => {
+                        let load = match &state.inflight {
+                            Some(load) => load.clone(),
+                            None if state.failures.backing_off(now).is_some() => {
+                                return Ok(token.clone())
+                            }
+                            None => match self.start_load(&mut state) {
+                                Ok(load) => load,
+                                Err(_) => return Ok(token.clone()),
+                            },
+                        };
+                        if load.spawned {
+                            return Ok(token.clone());
+                        }
+                        (load, state.epoch, Some(token.clone()))
+                    }
+                    Some((Freshness::Unusable, _)) | None => {
+                        let load = match &state.inflight {
+                            Some(load) => load.clone(),
+                            None => {
+                                if let Some(error) = state.failures.backing_off(now) {
+                                    return Err(error.clone());
+                                }
+                                self.start_load(&mut state)?
+                            }
+                        };
+                        (load, state.epoch, None)
+                    }
+                }
+            };
+            let outcome = load.future.await;
+            if load.epoch != epoch_seen {
+                // It began before an invalidation this caller saw: its token is not wanted.
+                continue;
+            }
+            return match (outcome, fallback) {
+                (Err(_), Some(token)) if !token.is_expired_at(self.now()) => Ok(token),
+                (outcome, _) => outcome,
+            };
+        }
+    }
+
+    /// Joins the running load, or starts one even while backing off, and returns its
+    /// outcome (see [`TokenProvider::refresh`]).
+    pub(super) async fn load_now(&self) -> Outcome {
+        loop {
+            let (load, epoch_seen) = {
+                let mut state = self.lock();
+                let load = match &state.inflight {
+                    Some(load) => load.clone(),
+                    None => self.start_load(&mut state)?,
+                };
+                (load, state.epoch)
+            };
+            let outcome = load.future.await;
+            if load.epoch == epoch_seen {
+                return outcome;
+            }
+        }
+    }
+
+    /// Drops the cached token if `matches` says so (it is given the cached token, if any);
+    /// then a load already running is not cached either.
+    pub(super) fn invalidate_if(
+        &self,
+        matches: impl FnOnce(Option<&BedrockToken>) -> bool,
+    ) -> bool {
+        let mut state = self.lock();
+        let hit = matches(self.inner.current.load().as_deref().map(|e| &e.token));
+        if hit {
+            state.epoch += 1;
+            self.inner.current.store(None);
+        }
+        hit
+    }
+
+    pub(super) fn is_loading(&self) -> bool {
+        self.lock().inflight.is_some()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts the one load (the caller holds the lock and has checked none is running).
+    fn start_load(&self, state: &mut State) -> Result<Load, Error> {
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        let sleep = self.timer(runtime.is_some())?;
+        let timeout = self.inner.config.load_timeout;
+        let epoch = state.epoch;
+        let provider = self.clone();
+        let future = async move {
+            let load = AssertUnwindSafe(provider.load())
+                .catch_unwind()
+                .map(|r| r.unwrap_or_else(|_| Err(panicked_error())));
+            let outcome = Timeout::new(load, sleep.sleep(timeout))
+                .await
+                .unwrap_or_else(|_| Err(timeout_error(timeout)));
+            provider.finish(epoch, outcome)
+        }
+        .boxed()
+        .shared();
+        if let Some(runtime) = &runtime {
+            runtime.spawn(future.clone());
+        }
+        let load = Load {
+            future,
+            epoch,
+            spawned: runtime.is_some(),
+        };
+        state.inflight = Some(load.clone());
+        Ok(load)
+    }
+
+    /// Records a finished load: caches its token (unless invalidated meanwhile) or its
+    /// error (for the backoff).
+    fn finish(&self, epoch: u64, outcome: Outcome) -> Outcome {
+        let now = self.now();
+        let outcome = outcome.and_then(|token| {
+            if token.is_expired_at(now) {
+                Err(expired_on_arrival_error())
+            } else {
+                Ok(token)
+            }
+        });
+        let mut state = self.lock();
+        state.inflight = None;
+        match &outcome {
+            Ok(token) => {
+                state.failures.clear();
+                if state.epoch == epoch {
+                    let entry = Entry::new(token.clone(), now, &self.inner.config.policy);
+                    self.inner.current.store(Some(Arc::new(entry)));
+                }
+            }
+            Err(error) => state.failures.record(error.clone(), now),
+        }
+        outcome
+    }
+
+    /// The sleep for the load timeout: the configured one, else Tokio's if this runtime
+    /// has a timer.
+    fn timer(&self, on_tokio: bool) -> Result<SharedAsyncSleep, Error> {
+        if let Some(sleep) = &self.inner.config.sleep {
+            return Ok(sleep.clone());
+        }
+        if !on_tokio {
+            return Err(no_sleep_error());
+        }
+        // Tokio panics when its time driver is off; there is no way to ask first.
+        let has_timer = std::panic::catch_unwind(|| {
+            drop(TokioSleep::new().sleep(Duration::ZERO));
+        })
+        .is_ok();
+        if has_timer {
+            Ok(SharedAsyncSleep::new(TokioSleep::new()))
+        } else {
+            Err(no_sleep_error())
+        }
+    }
+}
+
+fn no_sleep_error() -> Error {
+    Error::new(
+        ErrorKind::InvalidConfig,
+        "token() ran outside a Tokio runtime with the time driver, so the load timeout has no \
+         timer: run it inside a Tokio runtime built with enable_time() (or enable_all(), as \
+         #[tokio::main] does), or pass sleep_impl(..) (or configure(..) with an SdkConfig that \
+         has one)",
+    )
+}
+
+fn timeout_error(after: Duration) -> Error {
+    Error::new(
+        ErrorKind::CredentialsTimeout,
+        format!(
+            "loading AWS credentials timed out after {after:?}; check the credential source \
+             (network, credential_process, container endpoint) or raise load_timeout()"
+        ),
+    )
+}
+
+fn panicked_error() -> Error {
+    Error::new(
+        ErrorKind::CredentialsProvider,
+        "the credentials provider panicked while loading credentials; this is a bug in that \
+         provider: check its configuration or report it to its authors",
+    )
+}
+
+fn expired_on_arrival_error() -> Error {
+    Error::new(
+        ErrorKind::CredentialsExpired,
+        "the new token had already expired when its load finished (the credentials expire \
+         too soon); refresh the credentials (for example `aws sso login`) and try again",
+    )
+}

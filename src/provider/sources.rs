@@ -1,0 +1,231 @@
+//! Where region and credentials come from: what the builder was given, else the standard
+//! AWS chains. Resolved once per provider, on its first load.
+
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_types::region::Region;
+
+use super::builder::Config;
+use super::TokenProvider;
+use crate::mint::validate_region;
+use crate::{generate_token, BedrockToken, Error, ErrorKind};
+
+/// Region and credentials provider, resolved once.
+pub(super) struct Sources {
+    pub region: Region,
+    pub credentials: SharedCredentialsProvider,
+}
+
+impl TokenProvider {
+    /// Resolves sources (once), loads credentials and mints. Timeout, panics and caching
+    /// are the caller's (`refresh.rs`).
+    pub(super) async fn load(&self) -> Result<BedrockToken, Error> {
+        let config = &self.inner.config;
+        let sources = self
+            .inner
+            .sources
+            .get_or_try_init(|| resolve(config))
+            .await?;
+        let credentials = sources
+            .credentials
+            .provide_credentials()
+            .await
+            .map_err(|e| credentials_error(e, config.credentials.is_some()))?;
+        generate_token(
+            &credentials,
+            sources.region.as_ref(),
+            config.expiry,
+            self.now(),
+        )
+    }
+}
+
+/// Both given to the builder: nothing to resolve.
+pub(super) fn given(config: &Config) -> Option<Sources> {
+    Some(Sources {
+        region: config.region.clone()?,
+        credentials: config.credentials.clone()?,
+    })
+}
+
+/// Fills in what the builder was not given, as the AWS CLI does:
+///
+/// - region: the builder's, else `AWS_REGION` / `AWS_DEFAULT_REGION`, else the profile's
+///   `region`, else instance metadata;
+/// - credentials: the builder's, else the named profile's (when `profile_name` is set,
+///   even if `AWS_ACCESS_KEY_ID` is set), else the default chain (environment, profiles,
+///   SSO, `credential_process`, web identity, container and instance metadata).
+///
+/// Built from the individual aws-config providers rather than `aws_config::defaults`, so
+/// that when environment variables (or a profile with static keys) answer, no HTTPS client
+/// is created.
+#[cfg(feature = "default-chain")]
+async fn resolve(config: &Config) -> Result<Sources, Error> {
+    use aws_config::default_provider::{credentials::DefaultCredentialsChain, region};
+    use aws_config::profile::ProfileFileCredentialsProvider;
+    use aws_config::provider_config::ProviderConfig;
+
+    if let Some(profile) = &config.profile_name {
+        check_profile_exists(profile).await?;
+    }
+    let mut provider_config =
+        ProviderConfig::default().with_time_source(config.time_source.clone());
+    if let Some(sleep) = &config.sleep {
+        provider_config = provider_config.with_sleep_impl(sleep.clone());
+    }
+
+    let region = match &config.region {
+        Some(region) => Some(region.clone()),
+        None => {
+            let mut chain = region::DefaultRegionChain::builder();
+            if let Some(profile) = &config.profile_name {
+                chain = chain.profile_name(profile);
+            }
+            chain.build().region().await
+        }
+    };
+    // An empty `AWS_REGION=` counts as unset, as in the official generators.
+    let region = region
+        .filter(|r| !r.as_ref().is_empty())
+        .ok_or_else(no_region_error)?;
+    validate_region(region.as_ref()).map_err(|e| name_region_source(e, config))?;
+    let provider_config = provider_config.with_region(Some(region.clone()));
+
+    let credentials = match (&config.credentials, &config.profile_name) {
+        (Some(credentials), _) => credentials.clone(),
+        (None, Some(profile)) => SharedCredentialsProvider::new(
+            ProfileFileCredentialsProvider::builder()
+                .configure(&provider_config)
+                .profile_name(profile)
+                .build(),
+        ),
+        (None, None) => SharedCredentialsProvider::new(
+            DefaultCredentialsChain::builder()
+                .configure(provider_config)
+                .build()
+                .await,
+        ),
+    };
+    Ok(Sources {
+        region,
+        credentials,
+    })
+}
+
+#[cfg(not(feature = "default-chain"))]
+async fn resolve(_config: &Config) -> Result<Sources, Error> {
+    // `build()` rejects a configuration without both, and seeds the cell with them.
+    Err(no_region_error())
+}
+
+/// A named profile must exist in the config or credentials file: say which files were
+/// searched rather than falling back to other credentials.
+#[cfg(feature = "default-chain")]
+async fn check_profile_exists(profile: &str) -> Result<(), Error> {
+    use aws_types::os_shim_internal::{Env, Fs};
+
+    let env = Env::real();
+    let files = format!(
+        "{} and {}",
+        env.get("AWS_CONFIG_FILE")
+            .unwrap_or_else(|_| "~/.aws/config".into()),
+        env.get("AWS_SHARED_CREDENTIALS_FILE")
+            .unwrap_or_else(|_| "~/.aws/credentials".into()),
+    );
+    let set = aws_config::profile::load(
+        &Fs::real(),
+        &env,
+        // The standard files, honouring AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE.
+        &Default::default(),
+        Some(profile.to_owned().into()),
+    )
+    .await
+    .map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidConfig,
+            format!("cannot read the AWS config files ({files}); check that they are readable and well-formed"),
+        )
+        .with_source(e)
+    })?;
+    if set.get_profile(profile).is_none() {
+        return Err(Error::new(
+            ErrorKind::InvalidConfig,
+            format!(
+                "the AWS profile `{}` was not found in {files}; check the name, or add \
+                 `[profile {0}]` to the config file",
+                profile.escape_debug()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An invalid region from the environment or a profile says where it came from.
+#[cfg(feature = "default-chain")]
+fn name_region_source(error: Error, config: &Config) -> Error {
+    let from_env = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .into_iter()
+        .find(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()));
+    let source = match (from_env, &config.profile_name) {
+        (Some(var), _) => format!("the environment variable {var}"),
+        (None, Some(profile)) => format!("the `region` of profile `{}`", profile.escape_debug()),
+        (None, None) => "the profile's `region` (AWS_PROFILE or default)".to_owned(),
+    };
+    Error::new(
+        error.kind(),
+        format!("{error} (the region came from {source})"),
+    )
+}
+
+pub(super) fn no_region_error() -> Error {
+    Error::new(
+        ErrorKind::NoRegion,
+        if cfg!(feature = "default-chain") {
+            "no AWS region found: set AWS_REGION (e.g. `export AWS_REGION=us-east-1`), \
+             add `region = ...` to the profile in ~/.aws/config, or call TokenProvider::builder().region(..)"
+        } else {
+            "no AWS region given: call TokenProvider::builder().region(..), \
+             or enable the `default-chain` feature to read AWS_REGION and profiles"
+        },
+    )
+}
+
+pub(super) fn no_credentials_error() -> Error {
+    Error::new(
+        ErrorKind::NoCredentials,
+        if cfg!(feature = "default-chain") {
+            "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
+             configure a profile in ~/.aws/credentials or ~/.aws/config (select it with AWS_PROFILE \
+             or profile_name()), or pass credentials_provider(..)"
+        } else {
+            "no AWS credentials given: call TokenProvider::builder().credentials_provider(..), \
+             or enable the `default-chain` feature to use the standard credential chain"
+        },
+    )
+}
+
+/// Maps a credentials provider's error; `explicit` says whether the provider was given
+/// to the builder (rather than being the default chain).
+fn credentials_error(e: CredentialsError, explicit: bool) -> Error {
+    let error = match &e {
+        CredentialsError::CredentialsNotLoaded(_) if explicit => Error::new(
+            ErrorKind::NoCredentials,
+            "the credentials provider given to credentials_provider(..) returned no credentials; \
+             check its configuration, or leave it out to use the default credential chain",
+        ),
+        CredentialsError::CredentialsNotLoaded(_) => no_credentials_error(),
+        CredentialsError::ProviderTimedOut(_) => Error::new(
+            ErrorKind::CredentialsTimeout,
+            "the credential provider timed out; check the network path to the credential source",
+        ),
+        CredentialsError::InvalidConfiguration(_) => Error::new(
+            ErrorKind::CredentialsProvider,
+            "the credential source is misconfigured; check the profile and AWS_* environment variables",
+        ),
+        _ => Error::new(
+            ErrorKind::CredentialsProvider,
+            "loading AWS credentials failed; see the cause below and check the credential source",
+        ),
+    };
+    error.with_source(e)
+}
