@@ -119,6 +119,77 @@ async fn named_profile_from_test_owned_files() {
 }
 
 #[tokio::test]
+async fn a_named_profile_beats_environment_credentials_as_in_the_aws_cli() {
+    let env = IsolatedEnv::new(PROFILES, CREDENTIALS).await;
+    env.set("AWS_ACCESS_KEY_ID", AKID);
+    env.set("AWS_SECRET_ACCESS_KEY", SECRET);
+    let provider = TokenProvider::builder()
+        .profile_name("bedrock")
+        .build()
+        .unwrap();
+    let info = TokenInfo::parse(provider.token().await.unwrap().as_str()).unwrap();
+    assert_eq!(
+        (info.region(), info.access_key_id()),
+        ("ap-southeast-2", "AKIDBEDROCKEXAMPLE")
+    );
+    // Region precedence stays: AWS_REGION before the profile's.
+    env.set("AWS_REGION", "eu-west-3");
+    let provider = TokenProvider::builder()
+        .profile_name("bedrock")
+        .build()
+        .unwrap();
+    let info = TokenInfo::parse(provider.token().await.unwrap().as_str()).unwrap();
+    assert_eq!(
+        (info.region(), info.access_key_id()),
+        ("eu-west-3", "AKIDBEDROCKEXAMPLE")
+    );
+}
+
+#[tokio::test]
+async fn a_missing_profile_is_an_error_naming_it_and_the_files() {
+    let env = IsolatedEnv::new(PROFILES, CREDENTIALS).await;
+    env.set("AWS_ACCESS_KEY_ID", AKID);
+    env.set("AWS_SECRET_ACCESS_KEY", SECRET);
+    env.set("AWS_REGION", "us-east-1");
+    let provider = TokenProvider::builder()
+        .profile_name("nosuch")
+        .build()
+        .unwrap();
+    let err = provider.token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+    let text = err.to_string();
+    assert!(text.contains("`nosuch`"), "{text}");
+    assert!(
+        text.contains(&env.path("config").display().to_string()),
+        "{text}"
+    );
+    assert!(
+        text.contains(&env.path("credentials").display().to_string()),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_region_names_where_it_came_from() {
+    let env = IsolatedEnv::new("[profile odd]\nregion = us west 2\n", "").await;
+    env.set("AWS_ACCESS_KEY_ID", AKID);
+    env.set("AWS_SECRET_ACCESS_KEY", SECRET);
+    env.set("AWS_REGION", "us west 2");
+    let err = provide_token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRegion);
+    assert!(err.to_string().contains("AWS_REGION"), "{err}");
+
+    std::env::remove_var("AWS_REGION");
+    let provider = TokenProvider::builder()
+        .profile_name("odd")
+        .build()
+        .unwrap();
+    let err = provider.token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRegion);
+    assert!(err.to_string().contains("profile `odd`"), "{err}");
+}
+
+#[tokio::test]
 async fn aws_profile_selects_the_profile() {
     let env = IsolatedEnv::new(PROFILES, CREDENTIALS).await;
     env.set("AWS_PROFILE", "bedrock");

@@ -99,6 +99,11 @@ async fn resolve(config: &Config) -> Result<Sources, Error> {
                 .profile_name(profile)
                 .build(),
         ),
+        // The default chain's first link, taken directly: building the whole chain
+        // creates HTTPS clients (root certificates) for links that would not be asked.
+        (None, None) if environment_has_keys() => SharedCredentialsProvider::new(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        ),
         (None, None) => SharedCredentialsProvider::new(
             DefaultCredentialsChain::builder()
                 .configure(provider_config)
@@ -110,6 +115,15 @@ async fn resolve(config: &Config) -> Result<Sources, Error> {
         region,
         credentials,
     })
+}
+
+/// Whether the environment holds static keys, so that the default chain would stop at
+/// its first link.
+#[cfg(feature = "default-chain")]
+fn environment_has_keys() -> bool {
+    ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
+        .iter()
+        .all(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()))
 }
 
 #[cfg(not(feature = "default-chain"))]
