@@ -1,4 +1,4 @@
-//! Reading a Bedrock API key back into its facts.
+//! Short-term keys: `bedrock-api-key-<base64 of a presigned SigV4 URL>`.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use percent_encoding::percent_decode_str;
 
+use super::rfc3339;
 use crate::mint::{validate_region, ACTION_QUERY, HOST, MAX_EXPIRY, SERVICE, TOKEN_PREFIX};
 use crate::{Error, ErrorKind};
 
@@ -292,7 +293,7 @@ impl fmt::Display for TokenInfo {
             "region {}, access key id {}, signed at {}, valid for {} s{}",
             self.region,
             self.access_key_id,
-            crate::inspect::rfc3339(self.signed_at),
+            rfc3339(self.signed_at),
             self.expiry.as_secs(),
             if self.has_session_token {
                 ", with session token"
@@ -301,26 +302,4 @@ impl fmt::Display for TokenInfo {
             }
         )
     }
-}
-
-/// RFC 3339 UTC rendering of a time, e.g. `2024-06-15T12:00:00Z` (whole seconds).
-/// Times outside years 1970 to 9999 are shown as seconds relative to the Unix epoch.
-pub(crate) fn rfc3339(t: SystemTime) -> String {
-    let Some(dt) = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .ok()
-        .and_then(|d| time::OffsetDateTime::UNIX_EPOCH.checked_add(d.try_into().ok()?))
-        .filter(|dt| dt.year() <= 9999)
-    else {
-        return format!("{t:?}");
-    };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        dt.year(),
-        u8::from(dt.month()),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second()
-    )
 }
