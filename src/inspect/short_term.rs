@@ -189,15 +189,18 @@ impl<'a> Params<'a> {
             return Err(invalid("`X-Amz-Signature` is not 64 lower-case hex digits"));
         }
         let expires = required("X-Amz-Expires", self.expires)?;
-        let expiry_secs = expires
-            .parse::<u64>()
-            .ok()
-            .filter(|s| (1..=MAX_EXPIRY.as_secs()).contains(s) && !expires.starts_with('+'))
+        // Canonical decimal only: digits, no sign, no leading zero, no whitespace.
+        let expiry_secs = Some(expires)
+            .filter(|e| e.bytes().all(|b| b.is_ascii_digit()) && !e.starts_with('0'))
+            .and_then(|e| e.parse::<u64>().ok())
+            .filter(|s| (1..=MAX_EXPIRY.as_secs()).contains(s))
             .ok_or_else(|| {
-                invalid("`X-Amz-Expires` is not a whole number of seconds from 1 to 43200")
+                invalid(
+                    "`X-Amz-Expires` is not a whole number of seconds from 1 to 43200 \
+                     (plain decimal digits, no sign or leading zero)",
+                )
             })?;
-        let date = required("X-Amz-Date", self.date)?;
-        let signed_at = parse_amz_date(date)?;
+        let (signed_at, day) = parse_amz_date(required("X-Amz-Date", self.date)?)?;
         if let Some(token) = self.security_token {
             if decode("X-Amz-Security-Token", token)?.is_empty() {
                 return Err(invalid("`X-Amz-Security-Token` is empty"));
@@ -207,7 +210,7 @@ impl<'a> Params<'a> {
             "X-Amz-Credential",
             required("X-Amz-Credential", self.credential)?,
         )?;
-        let (access_key_id, region) = parse_scope(&credential, &date[..8])?;
+        let (access_key_id, region) = parse_scope(&credential, day)?;
         Ok(TokenInfo {
             region,
             access_key_id,
@@ -226,6 +229,8 @@ fn decode(name: &str, value: &str) -> Result<String, Error> {
 }
 
 /// `AKID/YYYYMMDD/region/bedrock/aws4_request`, with the date matching `X-Amz-Date`.
+/// The access key id is ASCII letters and digits and the region a valid region name, so
+/// neither can carry anything unprintable.
 fn parse_scope(credential: &str, date: &str) -> Result<(String, String), Error> {
     let malformed = || {
         invalid(
@@ -242,8 +247,11 @@ fn parse_scope(credential: &str, date: &str) -> Result<(String, String), Error> 
     ) else {
         return Err(malformed());
     };
-    if akid.is_empty() || akid.chars().any(char::is_control) {
-        return Err(malformed());
+    if akid.is_empty() || !akid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(invalid(
+            "the access key id in `X-Amz-Credential` is empty or has characters other than \
+             ASCII letters and digits",
+        ));
     }
     if scope_date != date {
         return Err(invalid(
@@ -255,23 +263,31 @@ fn parse_scope(credential: &str, date: &str) -> Result<(String, String), Error> 
     Ok((akid.to_owned(), region.to_owned()))
 }
 
-/// `YYYYMMDDTHHMMSSZ` to a `SystemTime`.
-fn parse_amz_date(s: &str) -> Result<SystemTime, Error> {
+/// `YYYYMMDDTHHMMSSZ` to a `SystemTime`, and its `YYYYMMDD` part (for the credential
+/// scope).
+///
+/// The value is untrusted: it is checked to be 16 ASCII bytes before any part of it is
+/// read, and the digits are read from bytes, never by slicing the string.
+fn parse_amz_date(s: &str) -> Result<(SystemTime, &str), Error> {
     let bad = || invalid("`X-Amz-Date` is not a valid `YYYYMMDDTHHMMSSZ` UTC time");
-    let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+    if !s.is_ascii() {
         return Err(bad());
     }
-    let num = |range: std::ops::Range<usize>| -> Result<u32, Error> {
-        let digits = &s[range];
-        if digits.bytes().all(|c| c.is_ascii_digit()) {
-            digits.parse().map_err(|_| bad())
-        } else {
-            Err(bad())
-        }
+    let b: &[u8; 16] = s.as_bytes().try_into().map_err(|_| bad())?;
+    if b[8] != b'T' || b[15] != b'Z' {
+        return Err(bad());
+    }
+    let num = |digits: &[u8]| -> Result<u32, Error> {
+        digits.iter().try_fold(0u32, |n, &c| {
+            if c.is_ascii_digit() {
+                Ok(n * 10 + u32::from(c - b'0'))
+            } else {
+                Err(bad())
+            }
+        })
     };
-    let (year, month, day) = (num(0..4)?, num(4..6)?, num(6..8)?);
-    let (hour, minute, second) = (num(9..11)?, num(11..13)?, num(13..15)?);
+    let (year, month, day) = (num(&b[0..4])?, num(&b[4..6])?, num(&b[6..8])?);
+    let (hour, minute, second) = (num(&b[9..11])?, num(&b[11..13])?, num(&b[13..15])?);
     let month = u8::try_from(month)
         .ok()
         .and_then(|m| time::Month::try_from(m).ok())
@@ -282,7 +298,9 @@ fn parse_amz_date(s: &str) -> Result<SystemTime, Error> {
     if when.unix_timestamp() < 0 {
         return Err(bad());
     }
-    Ok(SystemTime::from(when))
+    // All 16 bytes are ASCII, so byte 8 is a character boundary.
+    let day = s.get(..8).ok_or_else(bad)?;
+    Ok((SystemTime::from(when), day))
 }
 
 impl fmt::Display for TokenInfo {
