@@ -30,7 +30,8 @@ pub use aws_types::region::Region;
 pub use error::{Error, ErrorKind};
 pub use inspect::TokenInfo;
 pub use mint::{
-    generate_token, DEFAULT_EXPIRY, HOST, MAX_EXPIRY, MIN_EXPIRY, SERVICE, TOKEN_PREFIX,
+    generate_token, DEFAULT_EXPIRY, HOST, MAX_CLOCK_SKEW, MAX_EXPIRY, MIN_EXPIRY, SERVICE,
+    TOKEN_PREFIX,
 };
 #[cfg(feature = "default-chain")]
 pub use provider::provide_token;

@@ -22,6 +22,14 @@ pub const MAX_EXPIRY: Duration = Duration::from_secs(12 * 60 * 60);
 pub const MIN_EXPIRY: Duration = Duration::from_secs(1);
 /// The expiry used when none is given: 12 hours, as in the official generators.
 pub const DEFAULT_EXPIRY: Duration = MAX_EXPIRY;
+/// How far a token's signing time may lie ahead of the current time: 5 minutes, the clock
+/// skew AWS tolerates in SigV4 requests.
+///
+/// A token signed more than this after the current time (by a machine whose clock runs
+/// ahead, or with an injected time) is not yet valid: Bedrock rejects it until the clocks
+/// agree. [`TokenInfo::is_not_yet_valid_at`](crate::TokenInfo::is_not_yet_valid_at)
+/// applies this bound; a cached token that fails it should be replaced rather than served.
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
 
 pub(crate) const ACTION_QUERY: &str = "Action=CallWithBearerToken";
 pub(crate) const VERSION_SUFFIX: &str = "&Version=1";

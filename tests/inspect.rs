@@ -5,7 +5,7 @@ mod support;
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use aws_bedrock_token_generator::{generate_token, ErrorKind, TokenInfo};
+use aws_bedrock_token_generator::{generate_token, ErrorKind, TokenInfo, MAX_CLOCK_SKEW};
 use aws_credential_types::Credentials;
 use proptest::prelude::*;
 use support::sigv4::{decode_url, encode_token, region_strategy};
@@ -217,6 +217,24 @@ fn surrounding_whitespace_is_ignored() {
         TokenInfo::parse(&format!("  {token}\n")).unwrap(),
         TokenInfo::parse(&token).unwrap()
     );
+}
+
+#[test]
+fn a_token_signed_beyond_the_clock_skew_is_not_yet_valid() {
+    assert_eq!(MAX_CLOCK_SKEW, Duration::from_secs(300));
+    let info = TokenInfo::parse(&encode_token(valid_url().as_bytes())).unwrap();
+    let signed = start();
+    assert_eq!(info.signed_at(), signed);
+    let ns = Duration::from_nanos(1);
+    assert!(info.is_not_yet_valid_at(UNIX_EPOCH));
+    assert!(info.is_not_yet_valid_at(signed - MAX_CLOCK_SKEW - ns));
+    assert!(!info.is_not_yet_valid_at(signed - MAX_CLOCK_SKEW));
+    assert!(!info.is_not_yet_valid_at(signed));
+    assert!(!info.is_not_yet_valid_at(info.expires_at() + MAX_CLOCK_SKEW));
+    // `now + MAX_CLOCK_SKEW` overflowing SystemTime is simply "later": no panic.
+    let latest = UNIX_EPOCH + Duration::from_secs(i64::MAX as u64);
+    assert!(latest.checked_add(MAX_CLOCK_SKEW).is_none());
+    assert!(!info.is_not_yet_valid_at(latest));
 }
 
 proptest! {

@@ -7,7 +7,9 @@ use base64::Engine as _;
 use percent_encoding::percent_decode_str;
 
 use super::rfc3339;
-use crate::mint::{validate_region, ACTION_QUERY, HOST, MAX_EXPIRY, SERVICE, TOKEN_PREFIX};
+use crate::mint::{
+    validate_region, ACTION_QUERY, HOST, MAX_CLOCK_SKEW, MAX_EXPIRY, SERVICE, TOKEN_PREFIX,
+};
 use crate::{Error, ErrorKind};
 
 /// The facts a Bedrock API key carries: region, access key id, signing time, requested
@@ -97,6 +99,29 @@ impl TokenInfo {
     /// Whether the token has expired at `now` (by `expires_at`).
     pub fn is_expired_at(&self, now: SystemTime) -> bool {
         now >= self.expires_at()
+    }
+
+    /// Whether the token is not valid yet at `now`: it was signed more than
+    /// [`MAX_CLOCK_SKEW`] (5 minutes) after `now`, so the clock
+    /// that signed it runs ahead of `now`'s, and Bedrock would reject it as signed in the
+    /// future. A token signed up to that much later is accepted as valid.
+    ///
+    /// ```
+    /// # use std::time::{Duration, SystemTime};
+    /// # use aws_bedrock_token_generator::{generate_token, TokenInfo, MAX_CLOCK_SKEW};
+    /// # use aws_credential_types::Credentials;
+    /// # let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None, "example");
+    /// let signed = SystemTime::UNIX_EPOCH + Duration::from_secs(1_718_452_800);
+    /// let token = generate_token(&creds, "us-east-1", Duration::from_secs(900), signed)?;
+    /// let info = TokenInfo::parse(token.as_str())?;
+    /// assert!(!info.is_not_yet_valid_at(signed - MAX_CLOCK_SKEW));
+    /// assert!(info.is_not_yet_valid_at(signed - MAX_CLOCK_SKEW - Duration::from_secs(1)));
+    /// # Ok::<(), aws_bedrock_token_generator::Error>(())
+    /// ```
+    pub fn is_not_yet_valid_at(&self, now: SystemTime) -> bool {
+        // If `now + MAX_CLOCK_SKEW` overflows, it is later than any signing time.
+        now.checked_add(MAX_CLOCK_SKEW)
+            .is_some_and(|latest| self.signed_at > latest)
     }
 
     /// Whether the token was signed with temporary credentials (it carries a session token).
