@@ -1,13 +1,86 @@
 //! Reading Bedrock API keys back into their facts: short-term tokens
-//! (`bedrock-api-key-…`, [`TokenInfo`]).
+//! (`bedrock-api-key-…`, [`TokenInfo`] in `short_term`), long-term keys (`ABSK…`,
+//! [`LongTermKeyInfo`] in `long_term`), and [`KeyInfo`] for either.
+//!
+//! The guarantee every parser here keeps: no panic on any input, and every text field of a
+//! parsed key is printable ASCII, so callers may print fields as they are.
 
+use std::fmt;
 use std::time::SystemTime;
 
 use time::format_description::well_known::Rfc3339;
 
+use crate::mint::TOKEN_PREFIX;
+use crate::{Error, ErrorKind};
+
+mod long_term;
 mod short_term;
 
+pub use long_term::LongTermKeyInfo;
+pub(crate) use long_term::LONG_TERM_PREFIX;
 pub use short_term::TokenInfo;
+
+/// The facts of a Bedrock API key of either kind: a short-term key (`bedrock-api-key-…`)
+/// or a long-term one (`ABSK…`).
+///
+/// Use [`KeyInfo::parse`] when you do not know which kind a key is (for example a value
+/// of `AWS_BEARER_TOKEN_BEDROCK`). New kinds may be added in minor releases, so `match`
+/// on it with a wildcard arm.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use aws_bedrock_token_generator::{generate_token, KeyInfo};
+/// use aws_credential_types::Credentials;
+///
+/// let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None, "example");
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_718_452_800);
+/// let token = generate_token(&creds, "eu-west-1", Duration::from_secs(900), now)?;
+/// match KeyInfo::parse(token.as_str())? {
+///     KeyInfo::ShortTerm(info) => assert_eq!(info.region(), "eu-west-1"),
+///     KeyInfo::LongTerm(info) => println!("long-term key {}", info.alias()),
+///     _ => println!("another kind of key"),
+/// }
+/// # Ok::<(), aws_bedrock_token_generator::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyInfo {
+    /// A short-term key, `bedrock-api-key-…`: a presigned SigV4 URL.
+    ShortTerm(TokenInfo),
+    /// A long-term key, `ABSK…`: an IAM service-specific credential.
+    LongTerm(LongTermKeyInfo),
+}
+
+impl KeyInfo {
+    /// Parses a Bedrock API key of either kind, by its prefix (surrounding whitespace is
+    /// ignored): `bedrock-api-key-` with [`TokenInfo::parse`], `ABSK` with
+    /// [`LongTermKeyInfo::parse`]. Never panics; anything else is an
+    /// [`ErrorKind::InvalidToken`] error saying what is wrong, without echoing the input.
+    pub fn parse(key: &str) -> Result<Self, Error> {
+        let key = key.trim();
+        if key.starts_with(LONG_TERM_PREFIX) {
+            LongTermKeyInfo::parse(key).map(Self::LongTerm)
+        } else if key.starts_with(TOKEN_PREFIX) {
+            TokenInfo::parse(key).map(Self::ShortTerm)
+        } else {
+            Err(Error::new(
+                ErrorKind::InvalidToken,
+                "not a Bedrock API key: it starts with neither `bedrock-api-key-` (a \
+                 short-term key) nor `ABSK` (a long-term key)",
+            ))
+        }
+    }
+}
+
+impl fmt::Display for KeyInfo {
+    /// The kind of key, then its own summary. No secrets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ShortTerm(info) => write!(f, "short-term key: {info}"),
+            Self::LongTerm(info) => write!(f, "long-term key: {info}"),
+        }
+    }
+}
 
 /// Renders a time as RFC 3339 in UTC, in whole seconds (any fraction is dropped, rounding
 /// towards the past), e.g. `2024-06-15T12:00:00Z`. Never panics.

@@ -6,14 +6,14 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use percent_encoding::percent_decode_str;
 
-use super::rfc3339;
+use super::{rfc3339, LONG_TERM_PREFIX};
 use crate::mint::{
     validate_region, ACTION_QUERY, HOST, MAX_CLOCK_SKEW, MAX_EXPIRY, SERVICE, TOKEN_PREFIX,
 };
 use crate::{Error, ErrorKind};
 
-/// The facts a Bedrock API key carries: region, access key id, signing time, requested
-/// expiry, and whether it was signed with a session token.
+/// The facts a short-term Bedrock API key (`bedrock-api-key-…`) carries: region, access
+/// key id, signing time, requested expiry, and whether it was signed with a session token.
 ///
 /// [`TokenInfo::parse`] checks the token's structure, not its signature (that needs the
 /// secret key). Neither the signature nor the session token is kept, so `Debug` cannot
@@ -47,12 +47,24 @@ pub struct TokenInfo {
 }
 
 impl TokenInfo {
-    /// Parses a `bedrock-api-key-…` string. Never panics; anything that is not a
-    /// well-formed Bedrock API key is an [`ErrorKind::InvalidToken`] error saying what is
-    /// wrong (without echoing the input).
+    /// Parses a `bedrock-api-key-…` string (surrounding whitespace is ignored). Never
+    /// panics; anything that is not a well-formed short-term Bedrock API key is an
+    /// [`ErrorKind::InvalidToken`] error saying what is wrong (without echoing the input).
+    /// A long-term key (`ABSK…`) is such an error too, one that says so: use
+    /// [`KeyInfo::parse`](crate::KeyInfo::parse) to accept either kind.
+    ///
+    /// Every text field of the result is printable ASCII: the region is a valid region
+    /// name and the access key id is ASCII letters and digits.
     pub fn parse(token: &str) -> Result<Self, Error> {
+        let token = token.trim();
+        if token.starts_with(LONG_TERM_PREFIX) {
+            return Err(Error::new(
+                ErrorKind::InvalidToken,
+                "this is a long-term Bedrock API key (ABSK…), not a short-term one; \
+                 use KeyInfo::parse / LongTermKeyInfo::parse",
+            ));
+        }
         let encoded = token
-            .trim()
             .strip_prefix(TOKEN_PREFIX)
             .ok_or_else(|| invalid("it does not start with `bedrock-api-key-`"))?;
         let bytes = base64::engine::general_purpose::STANDARD
