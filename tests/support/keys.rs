@@ -79,8 +79,10 @@ impl TokenUrl {
                 *value = value.bytes().map(|b| format!("%{b:02X}")).collect();
             }
             Mutation::Repeat(i, times) => {
+                // Capped, so that repeated repeats stay affordable.
                 let value = &mut self.params[i % len].1;
-                *value = value.repeat(times % 4096 + 2);
+                let times = (times % 4096 + 2).min(MAX_REPEATED / value.len().max(1));
+                *value = value.repeat(times.max(1));
             }
             Mutation::Duplicate(i) => {
                 let pair = self.params[i % len].clone();
@@ -93,6 +95,9 @@ impl TokenUrl {
         }
     }
 }
+
+/// The longest value [`Mutation::Repeat`] makes.
+const MAX_REPEATED: usize = 256 * 1024;
 
 /// One structural change to a token's query parameters. Indices are taken modulo the
 /// number of parameters.
@@ -108,7 +113,7 @@ pub enum Mutation {
     Splice(usize, usize, char),
     /// Percent-encode every byte of the value (`900` becomes `%39%30%30`).
     PercentEncodeAll(usize),
-    /// Repeat the value 2 to 4097 times.
+    /// Repeat the value 2 to 4097 times (fewer if it would grow past 256 KiB).
     Repeat(usize, usize),
     /// Insert a copy of the parameter next to it.
     Duplicate(usize),
