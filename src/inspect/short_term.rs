@@ -114,9 +114,9 @@ impl TokenInfo {
     }
 
     /// Whether the token is not valid yet at `now`: it was signed more than
-    /// [`MAX_CLOCK_SKEW`] (5 minutes) after `now`, so the clock
-    /// that signed it runs ahead of `now`'s, and Bedrock would reject it as signed in the
-    /// future. A token signed up to that much later is accepted as valid.
+    /// [`MAX_CLOCK_SKEW`] (5 minutes) after `now`, so the clock that signed it runs ahead
+    /// of `now`'s, and Bedrock would reject it as signed in the future. A token signed up
+    /// to that much later is accepted as valid.
     ///
     /// ```
     /// # use std::time::{Duration, SystemTime};
