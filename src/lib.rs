@@ -8,7 +8,7 @@
 //! | [`BedrockToken`] (`token`) | the minted token: redacted `Debug`, zeroized text |
 //! | [`TokenProvider`] (`provider`) | credential/region resolution, caching and refresh |
 //! | [`prefer_bearer_auth`], `ProvideToken` for [`TokenProvider`] (`sdk`) | AWS SDK integration |
-//! | [`TokenInfo`] (`inspect`) | parsing a token back into its facts |
+//! | [`TokenInfo`], [`LongTermKeyInfo`], [`KeyInfo`] (`inspect`) | parsing a key back into its facts |
 //! | [`Error`], [`ErrorKind`] (`error`) | the one error type |
 //! | `cli` (feature `cli`) | the `bedrock-token` command |
 #![forbid(unsafe_code)]
@@ -28,7 +28,7 @@ mod token;
 /// Re-exported from `aws-types` for [`TokenProviderBuilder::region`].
 pub use aws_types::region::Region;
 pub use error::{Error, ErrorKind};
-pub use inspect::TokenInfo;
+pub use inspect::{KeyInfo, LongTermKeyInfo, TokenInfo};
 pub use mint::{
     generate_token, DEFAULT_EXPIRY, HOST, MAX_CLOCK_SKEW, MAX_EXPIRY, MIN_EXPIRY, SERVICE,
     TOKEN_PREFIX,

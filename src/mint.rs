@@ -26,6 +26,14 @@ pub const MIN_EXPIRY: Duration = Duration::from_secs(1);
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 /// The expiry used when none is given: 12 hours, as in the official generators.
 pub const DEFAULT_EXPIRY: Duration = MAX_EXPIRY;
+/// How far a token's signing time may lie ahead of the current time: 5 minutes, the clock
+/// skew AWS tolerates in SigV4 requests.
+///
+/// A token signed more than this after the current time (by a machine whose clock runs
+/// ahead, or with an injected time) is not yet valid: Bedrock rejects it until the clocks
+/// agree. [`TokenInfo::is_not_yet_valid_at`](crate::TokenInfo::is_not_yet_valid_at)
+/// applies this bound; a cached token that fails it should be replaced rather than served.
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
 
 pub(crate) const ACTION_QUERY: &str = "Action=CallWithBearerToken";
 pub(crate) const VERSION_SUFFIX: &str = "&Version=1";
@@ -233,19 +241,48 @@ pub(crate) fn validate_region(region: &str) -> Result<(), Error> {
     }
 }
 
+/// Checks the credentials before they are used: no empty field, no whitespace or
+/// control character in any of them (a trailing `\r` or newline from a file is the usual
+/// culprit, and would otherwise surface as a signature mismatch at Bedrock), and an access
+/// key id of ASCII letters and digits only. The messages name the field, never its value.
 fn validate_credentials(credentials: &Credentials) -> Result<(), Error> {
-    let problem = if credentials.access_key_id().is_empty() {
-        "the access key id is empty"
+    const AKID: (&str, &str) = ("access key id", "AWS_ACCESS_KEY_ID");
+    const SECRET: (&str, &str) = ("secret access key", "AWS_SECRET_ACCESS_KEY");
+    const SESSION: (&str, &str) = ("session token", "AWS_SESSION_TOKEN");
+    let akid = credentials.access_key_id();
+    let fields = [
+        (AKID, Some(akid)),
+        (SECRET, Some(credentials.secret_access_key())),
+        (SESSION, credentials.session_token()),
+    ];
+    let blank = |v: &str| v.chars().any(|c| c.is_whitespace() || c.is_control());
+    let ((field, var), problem) = if akid.is_empty() {
+        (AKID, "is empty")
     } else if credentials.secret_access_key().is_empty() {
-        "the secret access key is empty"
+        (SECRET, "is empty")
     } else if credentials.session_token() == Some("") {
-        "the session token is empty (pass None when there is no session token)"
+        (
+            SESSION,
+            "is empty (pass None when there is no session token)",
+        )
+    } else if let Some((field, _)) = fields.iter().find(|(_, v)| v.is_some_and(blank)) {
+        (
+            *field,
+            "contains whitespace or a control character (often a trailing `\\r` or newline \
+             from a file with Windows line endings); remove it",
+        )
+    } else if !akid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        (
+            AKID,
+            "may contain only ASCII letters and digits (it looks like `AKIA…` or `ASIA…`); \
+             copy it again",
+        )
     } else {
         return Ok(());
     };
     Err(Error::new(
         ErrorKind::InvalidCredentials,
-        format!("invalid AWS credentials: {problem}; check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile"),
+        format!("invalid AWS credentials: the {field} {problem}; check {var} or the profile"),
     ))
 }
 
@@ -344,22 +381,79 @@ mod tests {
 
     #[test]
     fn rejects_unusable_credentials_without_echoing_secrets() {
+        let c = |akid: &str, secret: &str, session: Option<&str>| {
+            Credentials::new(akid, secret, session.map(str::to_owned), None, "test")
+        };
         let cases = [
-            Credentials::new("", "SECRETVALUE", None, None, "test"),
-            Credentials::new("AKIDEXAMPLE", "", None, None, "test"),
-            Credentials::new(
-                "AKIDEXAMPLE",
-                "SECRETVALUE",
-                Some(String::new()),
-                None,
-                "test",
+            (c("", "SECRETVALUE", None), "the access key id is empty"),
+            (c("AKIDEXAMPLE", "", None), "the secret access key is empty"),
+            (
+                c("AKIDEXAMPLE", "SECRETVALUE", Some("")),
+                "the session token is empty (pass None",
+            ),
+            (
+                c("AKIDVALUE\r", "SECRETVALUE", None),
+                "the access key id contains whitespace or a control character",
+            ),
+            (
+                c(" AKIDVALUE", "SECRETVALUE", None),
+                "the access key id contains whitespace",
+            ),
+            (
+                c("AKIDVALUE", "SECRETVALUE\r", None),
+                "the secret access key contains whitespace or a control character (often a \
+                 trailing `\\r`",
+            ),
+            (
+                c("AKIDVALUE", "SECRET\u{a0}VALUE", None),
+                "the secret access key contains whitespace",
+            ),
+            (
+                c("AKIDVALUE", "SECRET\0VALUE", None),
+                "the secret access key contains whitespace or a control character",
+            ),
+            (
+                c("AKIDVALUE", "SECRETVALUE", Some("SESSIONVALUE\n")),
+                "the session token contains whitespace",
+            ),
+            (
+                c("AKIDVALUE", "SECRETVALUE", Some("SESSION\u{85}VALUE")),
+                "the session token contains whitespace",
+            ),
+            (
+                c("AKID-VALUE", "SECRETVALUE", None),
+                "the access key id may contain only ASCII letters and digits",
+            ),
+            (
+                c("AKIDVALUÉ", "SECRETVALUE", None),
+                "the access key id may contain only ASCII letters and digits",
+            ),
+            (
+                c("AKID/VALUE", "SECRETVALUE", None),
+                "the access key id may contain only ASCII letters and digits",
             ),
         ];
-        for c in cases {
-            let e = generate_token(&c, "us-east-1", MAX_EXPIRY, t(1_700_000_000)).unwrap_err();
+        for (creds, expected) in cases {
+            let e = generate_token(&creds, "us-east-1", MAX_EXPIRY, t(1_700_000_000)).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidCredentials);
-            assert!(!format!("{e} {e:?}").contains("SECRETVALUE"));
+            let shown = format!("{e} {e:?}");
+            assert!(shown.contains(expected), "{shown}");
+            for secret in ["SECRETVALUE", "SESSIONVALUE", "AKIDVALUE", "VALU"] {
+                assert!(!shown.contains(secret), "{shown}");
+            }
         }
+        // Anything else printable is fine in the secret key and the session token.
+        generate_token(
+            &c(
+                "AKIDEXAMPLE09az",
+                "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~é",
+                Some("é€/+="),
+            ),
+            "us-east-1",
+            MAX_EXPIRY,
+            t(1_700_000_000),
+        )
+        .unwrap();
     }
 
     #[test]

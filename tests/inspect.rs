@@ -1,14 +1,17 @@
-//! TokenInfo::parse: precise errors for every kind of malformed token, no panic on
-//! arbitrary input (proptest), and an exact round trip of what generate_token mints.
+//! TokenInfo, LongTermKeyInfo and KeyInfo: precise errors for every kind of malformed key,
+//! and the fields they report. (tests/inspect_props.rs has the property tests: no panic on
+//! arbitrary or mutated input, and exact round trips.)
 
 mod support;
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use aws_bedrock_token_generator::{generate_token, ErrorKind, TokenInfo};
-use aws_credential_types::Credentials;
-use proptest::prelude::*;
-use support::sigv4::{decode_url, encode_token, region_strategy};
+use aws_bedrock_token_generator::{
+    generate_token, ErrorKind, KeyInfo, LongTermKeyInfo, TokenInfo, MAX_CLOCK_SKEW,
+};
+use base64::Engine as _;
+use support::keys::{long_term_key, FAKE_ALIAS, FAKE_LONG_TERM_SECRET};
+use support::sigv4::{decode_url, encode_token};
 use support::*;
 
 fn valid_url() -> String {
@@ -92,12 +95,71 @@ fn each_defect_has_its_own_message() {
             "from 1 to 43200",
         ),
         (
+            with("X-Amz-Expires=900", "X-Amz-Expires=0900"),
+            "no sign or leading zero",
+        ),
+        (
+            with("X-Amz-Expires=900", "X-Amz-Expires=-900"),
+            "from 1 to 43200",
+        ),
+        (
+            with("X-Amz-Expires=900", "X-Amz-Expires=900%20"),
+            "from 1 to 43200",
+        ),
+        (
+            with("X-Amz-Expires=900", "X-Amz-Expires=%39%30%30"),
+            "from 1 to 43200",
+        ),
+        (
+            with("X-Amz-Expires=900", "X-Amz-Expires= 900"),
+            "from 1 to 43200",
+        ),
+        (
+            with("X-Amz-Expires=900", "X-Amz-Expires=9e2"),
+            "from 1 to 43200",
+        ),
+        (
+            with("X-Amz-Expires=900", "X-Amz-Expires=18446744073709551616"),
+            "from 1 to 43200",
+        ),
+        (
+            with("X-Amz-Expires=900", "X-Amz-Expires="),
+            "from 1 to 43200",
+        ),
+        (
+            with(
+                "X-Amz-Date=20240615T120000Z",
+                "X-Amz-Date=2024-06-15T120000Z",
+            ),
+            "`X-Amz-Date` is not a valid",
+        ),
+        (
             with("X-Amz-Date=20240615T120000Z", "X-Amz-Date=20240230T120000Z"),
             "`X-Amz-Date` is not a valid",
         ),
         (
             with("X-Amz-Date=20240615T120000Z", "X-Amz-Date=20240615T250000Z"),
             "`X-Amz-Date` is not a valid",
+        ),
+        (
+            with("Credential=ASIA", "Credential=AS%0DIA"),
+            "ASCII letters and digits",
+        ),
+        (
+            with("Credential=ASIA", "Credential=AS%C3%A9IA"),
+            "ASCII letters and digits",
+        ),
+        (
+            with("Credential=ASIA", "Credential=AS-IA"),
+            "ASCII letters and digits",
+        ),
+        (
+            with("Credential=ASIA", "Credential=x%2FASIA"),
+            "ASCII letters and digits",
+        ),
+        (
+            with("Credential=ASIAEXAMPLEEXAMPLE01", "Credential="),
+            "ASCII letters and digits",
         ),
         (
             with("%2Fbedrock%2F", "%2Fs3%2F"),
@@ -160,52 +222,215 @@ fn surrounding_whitespace_is_ignored() {
     );
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+#[test]
+fn a_token_signed_beyond_the_clock_skew_is_not_yet_valid() {
+    assert_eq!(MAX_CLOCK_SKEW, Duration::from_secs(300));
+    let info = TokenInfo::parse(&encode_token(valid_url().as_bytes())).unwrap();
+    let signed = start();
+    assert_eq!(info.signed_at(), signed);
+    let ns = Duration::from_nanos(1);
+    assert!(info.is_not_yet_valid_at(UNIX_EPOCH));
+    assert!(info.is_not_yet_valid_at(signed - MAX_CLOCK_SKEW - ns));
+    assert!(!info.is_not_yet_valid_at(signed - MAX_CLOCK_SKEW));
+    assert!(!info.is_not_yet_valid_at(signed));
+    assert!(!info.is_not_yet_valid_at(info.expires_at() + MAX_CLOCK_SKEW));
+    // `now + MAX_CLOCK_SKEW` overflowing SystemTime is simply "later": no panic.
+    let latest = UNIX_EPOCH + Duration::from_secs(i64::MAX as u64);
+    assert!(latest.checked_add(MAX_CLOCK_SKEW).is_none());
+    assert!(!info.is_not_yet_valid_at(latest));
+}
 
-    /// Any string: an answer, never a panic.
-    #[test]
-    fn arbitrary_strings_never_panic(s in "\\PC*") {
-        let _ = TokenInfo::parse(&s);
-        let _ = TokenInfo::parse(&format!("bedrock-api-key-{s}"));
-    }
+fn long_term(alias: &str) -> String {
+    long_term_key(alias.as_bytes(), FAKE_LONG_TERM_SECRET.as_bytes())
+}
 
-    /// Any bytes behind the prefix, base64-encoded: an answer, never a panic.
-    #[test]
-    fn arbitrary_payloads_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
-        let _ = TokenInfo::parse(&encode_token(&bytes));
-    }
+fn long_term_reason(key: &str) -> String {
+    let err = LongTermKeyInfo::parse(key).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidToken);
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains(FAKE_LONG_TERM_SECRET), "{shown}");
+    assert!(
+        shown.starts_with("not a valid long-term Bedrock API key: "),
+        "{shown}"
+    );
+    err.to_string()
+}
 
-    /// Mutations of a valid URL (one byte replaced or removed): valid or a clean error.
-    #[test]
-    fn mutated_tokens_never_panic(at in 0usize..400, byte in any::<u8>(), remove in any::<bool>()) {
-        let mut url = valid_url().into_bytes();
-        let at = at % url.len();
-        if remove { url.remove(at); } else { url[at] = byte; }
-        if let Err(e) = TokenInfo::parse(&encode_token(&url)) {
-            prop_assert_eq!(e.kind(), ErrorKind::InvalidToken);
-        }
-    }
+#[test]
+fn a_long_term_key_yields_its_alias_user_and_account() {
+    let info = LongTermKeyInfo::parse(&long_term(FAKE_ALIAS)).unwrap();
+    assert_eq!(info.alias(), FAKE_ALIAS);
+    assert_eq!(info.user_name(), Some("BedrockAPIKey-EXAMPLE"));
+    assert_eq!(info.account_id(), Some("123456789012"));
+    // Surrounding whitespace is ignored, and padding is optional.
+    let key = long_term(FAKE_ALIAS);
+    assert_eq!(
+        LongTermKeyInfo::parse(&format!("\t{key}\r\n")).unwrap(),
+        info
+    );
+    let unpadded = format!(
+        "ABSK{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(format!("{FAKE_ALIAS}:abcd"))
+    );
+    assert!(!unpadded.ends_with('='));
+    assert!(long_term(FAKE_ALIAS).ends_with('='));
+    assert_eq!(LongTermKeyInfo::parse(&unpadded).unwrap(), info);
+    // Everything after the first `:` is the secret, colons included.
+    let key = long_term_key(FAKE_ALIAS.as_bytes(), b"a:b:c");
+    assert_eq!(LongTermKeyInfo::parse(&key).unwrap(), info);
+}
 
-    /// What generate_token mints parses back to exactly its inputs.
-    #[test]
-    fn round_trip(
-        akid in "[A-Z0-9]{16,32}|[!-~]{1,24}",
-        session in proptest::option::of("[A-Za-z0-9+/=]{1,300}"),
-        region in region_strategy(),
-        expiry in 1u64..=43200,
-        secs in 0u64..=253_402_300_799,
-        nanos in 0u32..1_000_000_000,
-    ) {
-        let creds = Credentials::new(akid.clone(), SECRET, session.clone(), None, "prop");
-        let now = UNIX_EPOCH + Duration::new(secs, nanos);
-        let token = generate_token(&creds, &region, Duration::from_secs(expiry), now).unwrap();
-        let info = TokenInfo::parse(token.as_str()).unwrap();
-        prop_assert_eq!(info.region(), region.as_str());
-        prop_assert_eq!(info.access_key_id(), akid.as_str());
-        prop_assert_eq!(info.signed_at(), UNIX_EPOCH + Duration::from_secs(secs));
-        prop_assert_eq!(info.expiry(), Duration::from_secs(expiry));
-        prop_assert_eq!(info.has_session_token(), session.is_some());
-        prop_assert_eq!(info.expires_at(), token.expires_at());
+#[test]
+fn an_alias_without_an_account_id_is_kept_whole() {
+    for alias in [
+        "alice",
+        "alice-at-12345678901",
+        "alice-at-1234567890123",
+        "alice-at-123456789012-x",
+        "-at-123456789012",
+        "a_b+c=d,e.f@g-h",
+    ] {
+        let info = LongTermKeyInfo::parse(&long_term(alias)).unwrap();
+        assert_eq!(info.alias(), alias);
+        assert_eq!(info.user_name(), None, "{alias}");
+        assert_eq!(info.account_id(), None, "{alias}");
+        assert_eq!(info.to_string(), format!("alias {alias}"));
     }
+    let info = LongTermKeyInfo::parse(&long_term("bob-at-home-at-000000000000")).unwrap();
+    assert_eq!(info.user_name(), Some("bob-at-home"));
+    assert_eq!(info.account_id(), Some("000000000000"));
+}
+
+#[test]
+fn each_long_term_defect_has_its_own_message() {
+    let b64 = |raw: &[u8]| base64::engine::general_purpose::STANDARD.encode(raw);
+    let cases: Vec<(String, &str)> = vec![
+        (
+            format!("absk{}", &long_term(FAKE_ALIAS)[4..]),
+            "does not start with `ABSK`",
+        ),
+        ("ABSK".into(), "no `:` after the alias"),
+        ("ABSK@@@@".into(), "not valid standard base64"),
+        ("ABSKYWJj=".into(), "not valid standard base64"),
+        (
+            format!("ABSK{}", b64(FAKE_LONG_TERM_SECRET.as_bytes())),
+            "no `:` after the alias",
+        ),
+        (
+            format!(
+                "ABSK{}",
+                b64(format!(":{FAKE_LONG_TERM_SECRET}").as_bytes())
+            ),
+            "the alias before the `:` is empty",
+        ),
+        (
+            long_term_key(FAKE_ALIAS.as_bytes(), b""),
+            "the secret after the `:` is empty",
+        ),
+        (long_term(&"a".repeat(129)), "longer than 128 characters"),
+    ];
+    for (key, expected) in cases {
+        let got = long_term_reason(&key);
+        assert!(got.contains(expected), "expected {expected:?}, got {got:?}");
+    }
+    assert!(LongTermKeyInfo::parse(&long_term(&"a".repeat(128))).is_ok());
+    // Nothing unprintable, nothing outside IAM's user-name characters.
+    for alias in [
+        "alice bob",
+        "alice\r",
+        "alice\u{1b}[31m",
+        "alice\0",
+        "\u{202e}alice",
+        "alicé",
+        "alice/x",
+        "alice\"",
+        "alice%0A",
+    ] {
+        let got = long_term_reason(&long_term(alias));
+        assert!(
+            got.contains("characters other than letters, digits and `_+=,.@-`"),
+            "{alias:?}: {got}"
+        );
+    }
+    let got = long_term_reason(&long_term_key(b"alice\xff\xfe", b"secret"));
+    assert!(got.contains("characters other than"), "{got}");
+}
+
+#[test]
+fn the_short_term_parser_points_long_term_keys_elsewhere() {
+    let err = TokenInfo::parse(&format!(" {}", long_term(FAKE_ALIAS))).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidToken);
+    assert_eq!(
+        err.to_string(),
+        "this is a long-term Bedrock API key (ABSK…), not a short-term one; \
+         use KeyInfo::parse / LongTermKeyInfo::parse"
+    );
+}
+
+#[test]
+fn key_info_parses_either_kind_by_prefix() {
+    let short = encode_token(valid_url().as_bytes());
+    assert_eq!(
+        KeyInfo::parse(&format!("{short}\n")).unwrap(),
+        KeyInfo::ShortTerm(TokenInfo::parse(&short).unwrap())
+    );
+    let long = long_term(FAKE_ALIAS);
+    assert_eq!(
+        KeyInfo::parse(&format!("  {long}")).unwrap(),
+        KeyInfo::LongTerm(LongTermKeyInfo::parse(&long).unwrap())
+    );
+    // Each kind's own errors come through.
+    assert!(KeyInfo::parse("bedrock-api-key-@@")
+        .unwrap_err()
+        .to_string()
+        .contains("padded base64"));
+    assert!(KeyInfo::parse("ABSK@@")
+        .unwrap_err()
+        .to_string()
+        .contains("long-term"));
+    for neither in ["", "Bearer x", "AKIDEXAMPLE", "sk-abc"] {
+        let err = KeyInfo::parse(neither).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidToken);
+        assert_eq!(
+            err.to_string(),
+            "not a Bedrock API key: it starts with neither `bedrock-api-key-` (a short-term \
+             key) nor `ABSK` (a long-term key)"
+        );
+    }
+}
+
+#[test]
+fn debug_and_display_never_show_a_long_term_secret() {
+    let info = LongTermKeyInfo::parse(&long_term(FAKE_ALIAS)).unwrap();
+    let key = KeyInfo::LongTerm(info.clone());
+    assert_eq!(
+        info.to_string(),
+        "alias BedrockAPIKey-EXAMPLE-at-123456789012, IAM user BedrockAPIKey-EXAMPLE, \
+         account 123456789012"
+    );
+    assert_eq!(key.to_string(), format!("long-term key: {info}"));
+    assert_eq!(
+        format!("{info:?}"),
+        "LongTermKeyInfo { alias: \"BedrockAPIKey-EXAMPLE-at-123456789012\", \
+         user_name: Some(\"BedrockAPIKey-EXAMPLE\"), account_id: Some(\"123456789012\") }"
+    );
+    // The key text's tail encodes only secret bytes.
+    let text = long_term(FAKE_ALIAS);
+    let encoded_secret = &text[text.len() - 32..];
+    for shown in [
+        format!("{info:?}"),
+        format!("{info:#?}"),
+        format!("{info}"),
+        format!("{key:?}"),
+        format!("{key:#?}"),
+        format!("{key}"),
+    ] {
+        assert!(!shown.contains(FAKE_LONG_TERM_SECRET), "{shown}");
+        assert!(!shown.contains("EXAMPLELONGTERM"), "{shown}");
+        assert!(!shown.contains(encoded_secret), "{shown}");
+    }
+    let short = KeyInfo::parse(&encode_token(valid_url().as_bytes())).unwrap();
+    assert!(short
+        .to_string()
+        .starts_with("short-term key: region us-west-2, "));
 }

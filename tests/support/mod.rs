@@ -141,4 +141,5 @@ impl ProvideCredentials for ScriptedCredentials {
 pub mod bedrock;
 pub mod env;
 pub mod http;
+pub mod keys;
 pub mod sigv4;

@@ -1,4 +1,4 @@
-//! Reading a Bedrock API key back into its facts.
+//! Short-term keys: `bedrock-api-key-<base64 of a presigned SigV4 URL>`.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -6,11 +6,14 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use percent_encoding::percent_decode_str;
 
-use crate::mint::{validate_region, ACTION_QUERY, HOST, MAX_EXPIRY, SERVICE, TOKEN_PREFIX};
+use super::{rfc3339, LONG_TERM_PREFIX};
+use crate::mint::{
+    validate_region, ACTION_QUERY, HOST, MAX_CLOCK_SKEW, MAX_EXPIRY, SERVICE, TOKEN_PREFIX,
+};
 use crate::{Error, ErrorKind};
 
-/// The facts a Bedrock API key carries: region, access key id, signing time, requested
-/// expiry, and whether it was signed with a session token.
+/// The facts a short-term Bedrock API key (`bedrock-api-key-…`) carries: region, access
+/// key id, signing time, requested expiry, and whether it was signed with a session token.
 ///
 /// [`TokenInfo::parse`] checks the token's structure, not its signature (that needs the
 /// secret key). Neither the signature nor the session token is kept, so `Debug` cannot
@@ -44,12 +47,24 @@ pub struct TokenInfo {
 }
 
 impl TokenInfo {
-    /// Parses a `bedrock-api-key-…` string. Never panics; anything that is not a
-    /// well-formed Bedrock API key is an [`ErrorKind::InvalidToken`] error saying what is
-    /// wrong (without echoing the input).
+    /// Parses a `bedrock-api-key-…` string (surrounding whitespace is ignored). Never
+    /// panics; anything that is not a well-formed short-term Bedrock API key is an
+    /// [`ErrorKind::InvalidToken`] error saying what is wrong (without echoing the input).
+    /// A long-term key (`ABSK…`) is such an error too, one that says so: use
+    /// [`KeyInfo::parse`](crate::KeyInfo::parse) to accept either kind.
+    ///
+    /// Every text field of the result is printable ASCII: the region is a valid region
+    /// name and the access key id is ASCII letters and digits.
     pub fn parse(token: &str) -> Result<Self, Error> {
+        let token = token.trim();
+        if token.starts_with(LONG_TERM_PREFIX) {
+            return Err(Error::new(
+                ErrorKind::InvalidToken,
+                "this is a long-term Bedrock API key (ABSK…), not a short-term one; \
+                 use KeyInfo::parse / LongTermKeyInfo::parse",
+            ));
+        }
         let encoded = token
-            .trim()
             .strip_prefix(TOKEN_PREFIX)
             .ok_or_else(|| invalid("it does not start with `bedrock-api-key-`"))?;
         let bytes = base64::engine::general_purpose::STANDARD
@@ -96,6 +111,29 @@ impl TokenInfo {
     /// Whether the token has expired at `now` (by `expires_at`).
     pub fn is_expired_at(&self, now: SystemTime) -> bool {
         now >= self.expires_at()
+    }
+
+    /// Whether the token is not valid yet at `now`: it was signed more than
+    /// [`MAX_CLOCK_SKEW`] (5 minutes) after `now`, so the clock that signed it runs ahead
+    /// of `now`'s, and Bedrock would reject it as signed in the future. A token signed up
+    /// to that much later is accepted as valid.
+    ///
+    /// ```
+    /// # use std::time::{Duration, SystemTime};
+    /// # use aws_bedrock_token_generator::{generate_token, TokenInfo, MAX_CLOCK_SKEW};
+    /// # use aws_credential_types::Credentials;
+    /// # let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None, "example");
+    /// let signed = SystemTime::UNIX_EPOCH + Duration::from_secs(1_718_452_800);
+    /// let token = generate_token(&creds, "us-east-1", Duration::from_secs(900), signed)?;
+    /// let info = TokenInfo::parse(token.as_str())?;
+    /// assert!(!info.is_not_yet_valid_at(signed - MAX_CLOCK_SKEW));
+    /// assert!(info.is_not_yet_valid_at(signed - MAX_CLOCK_SKEW - Duration::from_secs(1)));
+    /// # Ok::<(), aws_bedrock_token_generator::Error>(())
+    /// ```
+    pub fn is_not_yet_valid_at(&self, now: SystemTime) -> bool {
+        // If `now + MAX_CLOCK_SKEW` overflows, it is later than any signing time.
+        now.checked_add(MAX_CLOCK_SKEW)
+            .is_some_and(|latest| self.signed_at > latest)
     }
 
     /// Whether the token was signed with temporary credentials (it carries a session token).
@@ -188,15 +226,18 @@ impl<'a> Params<'a> {
             return Err(invalid("`X-Amz-Signature` is not 64 lower-case hex digits"));
         }
         let expires = required("X-Amz-Expires", self.expires)?;
-        let expiry_secs = expires
-            .parse::<u64>()
-            .ok()
-            .filter(|s| (1..=MAX_EXPIRY.as_secs()).contains(s) && !expires.starts_with('+'))
+        // Canonical decimal only: digits, no sign, no leading zero, no whitespace.
+        let expiry_secs = Some(expires)
+            .filter(|e| e.bytes().all(|b| b.is_ascii_digit()) && !e.starts_with('0'))
+            .and_then(|e| e.parse::<u64>().ok())
+            .filter(|s| (1..=MAX_EXPIRY.as_secs()).contains(s))
             .ok_or_else(|| {
-                invalid("`X-Amz-Expires` is not a whole number of seconds from 1 to 43200")
+                invalid(
+                    "`X-Amz-Expires` is not a whole number of seconds from 1 to 43200 \
+                     (plain decimal digits, no sign or leading zero)",
+                )
             })?;
-        let date = required("X-Amz-Date", self.date)?;
-        let signed_at = parse_amz_date(date)?;
+        let (signed_at, day) = parse_amz_date(required("X-Amz-Date", self.date)?)?;
         if let Some(token) = self.security_token {
             if decode("X-Amz-Security-Token", token)?.is_empty() {
                 return Err(invalid("`X-Amz-Security-Token` is empty"));
@@ -206,7 +247,7 @@ impl<'a> Params<'a> {
             "X-Amz-Credential",
             required("X-Amz-Credential", self.credential)?,
         )?;
-        let (access_key_id, region) = parse_scope(&credential, &date[..8])?;
+        let (access_key_id, region) = parse_scope(&credential, day)?;
         Ok(TokenInfo {
             region,
             access_key_id,
@@ -225,6 +266,8 @@ fn decode(name: &str, value: &str) -> Result<String, Error> {
 }
 
 /// `AKID/YYYYMMDD/region/bedrock/aws4_request`, with the date matching `X-Amz-Date`.
+/// The access key id is ASCII letters and digits and the region a valid region name, so
+/// neither can carry anything unprintable.
 fn parse_scope(credential: &str, date: &str) -> Result<(String, String), Error> {
     let malformed = || {
         invalid(
@@ -241,8 +284,11 @@ fn parse_scope(credential: &str, date: &str) -> Result<(String, String), Error> 
     ) else {
         return Err(malformed());
     };
-    if akid.is_empty() || akid.chars().any(char::is_control) {
-        return Err(malformed());
+    if akid.is_empty() || !akid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(invalid(
+            "the access key id in `X-Amz-Credential` is empty or has characters other than \
+             ASCII letters and digits",
+        ));
     }
     if scope_date != date {
         return Err(invalid(
@@ -254,23 +300,31 @@ fn parse_scope(credential: &str, date: &str) -> Result<(String, String), Error> 
     Ok((akid.to_owned(), region.to_owned()))
 }
 
-/// `YYYYMMDDTHHMMSSZ` to a `SystemTime`.
-fn parse_amz_date(s: &str) -> Result<SystemTime, Error> {
+/// `YYYYMMDDTHHMMSSZ` to a `SystemTime`, and its `YYYYMMDD` part (for the credential
+/// scope).
+///
+/// The value is untrusted: it is checked to be 16 ASCII bytes before any part of it is
+/// read, and the digits are read from bytes, never by slicing the string.
+fn parse_amz_date(s: &str) -> Result<(SystemTime, &str), Error> {
     let bad = || invalid("`X-Amz-Date` is not a valid `YYYYMMDDTHHMMSSZ` UTC time");
-    let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+    if !s.is_ascii() {
         return Err(bad());
     }
-    let num = |range: std::ops::Range<usize>| -> Result<u32, Error> {
-        let digits = &s[range];
-        if digits.bytes().all(|c| c.is_ascii_digit()) {
-            digits.parse().map_err(|_| bad())
-        } else {
-            Err(bad())
-        }
+    let b: &[u8; 16] = s.as_bytes().try_into().map_err(|_| bad())?;
+    if b[8] != b'T' || b[15] != b'Z' {
+        return Err(bad());
+    }
+    let num = |digits: &[u8]| -> Result<u32, Error> {
+        digits.iter().try_fold(0u32, |n, &c| {
+            if c.is_ascii_digit() {
+                Ok(n * 10 + u32::from(c - b'0'))
+            } else {
+                Err(bad())
+            }
+        })
     };
-    let (year, month, day) = (num(0..4)?, num(4..6)?, num(6..8)?);
-    let (hour, minute, second) = (num(9..11)?, num(11..13)?, num(13..15)?);
+    let (year, month, day) = (num(&b[0..4])?, num(&b[4..6])?, num(&b[6..8])?);
+    let (hour, minute, second) = (num(&b[9..11])?, num(&b[11..13])?, num(&b[13..15])?);
     let month = u8::try_from(month)
         .ok()
         .and_then(|m| time::Month::try_from(m).ok())
@@ -281,7 +335,9 @@ fn parse_amz_date(s: &str) -> Result<SystemTime, Error> {
     if when.unix_timestamp() < 0 {
         return Err(bad());
     }
-    Ok(SystemTime::from(when))
+    // All 16 bytes are ASCII, so byte 8 is a character boundary.
+    let day = s.get(..8).ok_or_else(bad)?;
+    Ok((SystemTime::from(when), day))
 }
 
 impl fmt::Display for TokenInfo {
@@ -292,7 +348,7 @@ impl fmt::Display for TokenInfo {
             "region {}, access key id {}, signed at {}, valid for {} s{}",
             self.region,
             self.access_key_id,
-            crate::inspect::rfc3339(self.signed_at),
+            rfc3339(self.signed_at),
             self.expiry.as_secs(),
             if self.has_session_token {
                 ", with session token"
@@ -301,26 +357,4 @@ impl fmt::Display for TokenInfo {
             }
         )
     }
-}
-
-/// RFC 3339 UTC rendering of a time, e.g. `2024-06-15T12:00:00Z` (whole seconds).
-/// Times outside years 1970 to 9999 are shown as seconds relative to the Unix epoch.
-pub(crate) fn rfc3339(t: SystemTime) -> String {
-    let Some(dt) = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .ok()
-        .and_then(|d| time::OffsetDateTime::UNIX_EPOCH.checked_add(d.try_into().ok()?))
-        .filter(|dt| dt.year() <= 9999)
-    else {
-        return format!("{t:?}");
-    };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        dt.year(),
-        u8::from(dt.month()),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second()
-    )
 }

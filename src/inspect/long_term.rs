@@ -1,0 +1,192 @@
+//! Long-term keys: `ABSK` + base64 of `<alias>:<secret>` (IAM service-specific credentials
+//! for Amazon Bedrock).
+
+use std::fmt;
+
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine as _;
+use zeroize::Zeroizing;
+
+use crate::{Error, ErrorKind};
+
+/// The prefix of every long-term Bedrock API key.
+pub(crate) const LONG_TERM_PREFIX: &str = "ABSK";
+
+/// The longest alias accepted: IAM user names have at most 64 characters, and the alias
+/// adds `-at-` and a 12-digit account id (80 in all); twice that leaves room.
+const MAX_ALIAS_LEN: usize = 128;
+
+/// Standard base64; padding optional (the prefix scanners such as gitleaks accept both).
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// The public facts of a long-term Amazon Bedrock API key (`ABSK…`): its alias and, when
+/// the alias has IAM's usual `<user name>-at-<account id>` form, the IAM user name and the
+/// 12-digit AWS account id.
+///
+/// A long-term key is an IAM service-specific credential: `ABSK` followed by the standard
+/// base64 of `<alias>:<secret>`. [`LongTermKeyInfo::parse`] reads the alias and drops the
+/// secret: it is not part of this type, so neither `Debug` nor `Display` can show it.
+/// Whether the key is active, and when it expires, only IAM knows.
+///
+/// Every field is printable ASCII: the alias may only contain the characters of IAM user
+/// names (letters, digits and `_+=,.@-`) and at most 128 of them; anything else is an
+/// [`ErrorKind::InvalidToken`] error.
+///
+/// ```
+/// use aws_bedrock_token_generator::LongTermKeyInfo;
+/// use base64::Engine as _;
+///
+/// // A made-up key: IAM returns the real one once, when it creates the key.
+/// let key = format!(
+///     "ABSK{}",
+///     base64::engine::general_purpose::STANDARD
+///         .encode("BedrockAPIKey-x1y2-at-123456789012:EXAMPLESECRETEXAMPLESECRET")
+/// );
+/// let info = LongTermKeyInfo::parse(&key)?;
+/// assert_eq!(info.alias(), "BedrockAPIKey-x1y2-at-123456789012");
+/// assert_eq!(info.user_name(), Some("BedrockAPIKey-x1y2"));
+/// assert_eq!(info.account_id(), Some("123456789012"));
+/// assert!(!format!("{info:?} {info}").contains("EXAMPLESECRET"));
+/// # Ok::<(), aws_bedrock_token_generator::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LongTermKeyInfo {
+    alias: String,
+    user_name: Option<String>,
+    account_id: Option<String>,
+}
+
+impl LongTermKeyInfo {
+    /// Parses an `ABSK…` string (surrounding whitespace is ignored). Never panics;
+    /// anything that is not a well-formed long-term key is an [`ErrorKind::InvalidToken`]
+    /// error saying what is wrong, without echoing the input.
+    ///
+    /// The secret part must be present (non-empty) but is not checked further; it is
+    /// decoded into memory that is wiped before this function returns.
+    pub fn parse(key: &str) -> Result<Self, Error> {
+        let encoded = key
+            .trim()
+            .strip_prefix(LONG_TERM_PREFIX)
+            .ok_or_else(|| invalid("it does not start with `ABSK`"))?;
+        let decoded = Zeroizing::new(
+            BASE64
+                .decode(encoded)
+                .map_err(|_| invalid("the text after `ABSK` is not valid standard base64"))?,
+        );
+        let mut parts = decoded.splitn(2, |&b| b == b':');
+        let (Some(alias), Some(secret)) = (parts.next(), parts.next()) else {
+            return Err(invalid("the decoded key has no `:` after the alias"));
+        };
+        if alias.is_empty() {
+            return Err(invalid("the alias before the `:` is empty"));
+        }
+        if secret.is_empty() {
+            return Err(invalid("the secret after the `:` is empty"));
+        }
+        if alias.len() > MAX_ALIAS_LEN {
+            return Err(invalid(
+                "the alias before the `:` is longer than 128 characters (IAM user names have \
+                 at most 64, and IAM adds `-at-` and the account id)",
+            ));
+        }
+        if !alias.iter().copied().all(is_iam_name_byte) {
+            return Err(invalid(
+                "the alias before the `:` has characters other than letters, digits and \
+                 `_+=,.@-` (the characters of IAM user names)",
+            ));
+        }
+        // ASCII only (checked above), so this cannot fail.
+        let alias = std::str::from_utf8(alias)
+            .map_err(|_| invalid("the alias before the `:` is not ASCII"))?
+            .to_owned();
+        let (user_name, account_id) = match split_alias(&alias) {
+            Some((user, account)) => (Some(user.to_owned()), Some(account.to_owned())),
+            None => (None, None),
+        };
+        Ok(Self {
+            alias,
+            user_name,
+            account_id,
+        })
+    }
+
+    /// The key's alias, IAM's `ServiceCredentialAlias`: `<user name>-at-<account id>` for
+    /// the keys IAM creates. Not a secret, but it names the user and the account.
+    pub fn alias(&self) -> &str {
+        &self.alias
+    }
+
+    /// The IAM user the key belongs to: the alias before its last `-at-`, if the alias
+    /// ends in `-at-` and 12 digits; otherwise `None`.
+    pub fn user_name(&self) -> Option<&str> {
+        self.user_name.as_deref()
+    }
+
+    /// The 12-digit AWS account id at the end of the alias (after `-at-`), if there is one.
+    pub fn account_id(&self) -> Option<&str> {
+        self.account_id.as_deref()
+    }
+}
+
+impl fmt::Display for LongTermKeyInfo {
+    /// A summary for people: the alias, and the user and account when known. No secret.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "alias {}", self.alias)?;
+        if let (Some(user), Some(account)) = (&self.user_name, &self.account_id) {
+            write!(f, ", IAM user {user}, account {account}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `<user>-at-<12 digits>` into user and account id; `None` for any other alias.
+pub(crate) fn split_alias(alias: &str) -> Option<(&str, &str)> {
+    let (user, account) = alias.rsplit_once("-at-")?;
+    let is_account = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    (!user.is_empty() && is_account).then_some((user, account))
+}
+
+/// The characters IAM allows in user names (`[\w+=,.@-]`, ASCII).
+fn is_iam_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b)
+}
+
+fn invalid(reason: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidToken,
+        format!("not a valid long-term Bedrock API key: {reason}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_split_only_on_a_trailing_account_id() {
+        assert_eq!(
+            split_alias("alice-at-123456789012"),
+            Some(("alice", "123456789012"))
+        );
+        assert_eq!(
+            split_alias("bob-at-home-at-000000000000"),
+            Some(("bob-at-home", "000000000000"))
+        );
+        for other in [
+            "alice",
+            "-at-123456789012",
+            "alice-at-12345678901",
+            "alice-at-1234567890123",
+            "alice-at-12345678901x",
+            "alice-at-123456789012-x",
+            "alice-AT-123456789012",
+        ] {
+            assert_eq!(split_alias(other), None, "{other}");
+        }
+    }
+}
