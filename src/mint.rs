@@ -20,10 +20,6 @@ pub const SERVICE: &str = "bedrock";
 pub const MAX_EXPIRY: Duration = Duration::from_secs(12 * 60 * 60);
 /// The shortest expiry: 1 second.
 pub const MIN_EXPIRY: Duration = Duration::from_secs(1);
-/// How far in the future a token's signing time may lie and still be trusted: a token
-/// signed more than this after the current time is "not yet valid" (the clock that signed
-/// it was ahead, or ours went back). [`crate::TokenProvider`] replaces such a cached token.
-pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 /// The expiry used when none is given: 12 hours, as in the official generators.
 pub const DEFAULT_EXPIRY: Duration = MAX_EXPIRY;
 /// How far a token's signing time may lie ahead of the current time: 5 minutes, the clock
@@ -32,7 +28,7 @@ pub const DEFAULT_EXPIRY: Duration = MAX_EXPIRY;
 /// A token signed more than this after the current time (by a machine whose clock runs
 /// ahead, or with an injected time) is not yet valid: Bedrock rejects it until the clocks
 /// agree. [`TokenInfo::is_not_yet_valid_at`](crate::TokenInfo::is_not_yet_valid_at)
-/// applies this bound; a cached token that fails it should be replaced rather than served.
+/// applies this bound, and [`crate::TokenProvider`] replaces a cached token that fails it.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
 
 pub(crate) const ACTION_QUERY: &str = "Action=CallWithBearerToken";
