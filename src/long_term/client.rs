@@ -1,5 +1,7 @@
 //! The IAM calls behind long-term keys.
 
+use std::fmt;
+
 use aws_sdk_iam::types::StatusType;
 use aws_types::region::Region;
 use aws_types::SdkConfig;
@@ -35,9 +37,18 @@ use super::BEDROCK_SERVICE_NAME;
 /// }
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct LongTermKeys {
     client: aws_sdk_iam::Client,
+}
+
+impl fmt::Debug for LongTermKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The client's own Debug is its whole runtime configuration: too much to be useful.
+        f.debug_struct("LongTermKeys")
+            .field("region", &self.client.config().region())
+            .finish_non_exhaustive()
+    }
 }
 
 impl LongTermKeys {

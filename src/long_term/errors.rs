@@ -7,7 +7,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 
-use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
 use crate::error::{Error, ErrorKind};
 
@@ -56,21 +56,26 @@ impl<'a> Call<'a> {
     pub fn error<E, R>(&self, err: SdkError<E, R>) -> Error
     where
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-        R: fmt::Debug,
+        R: fmt::Debug + Send + Sync + 'static,
     {
         let action = self.action;
-        if let Some(service) = err.as_service_error() {
-            let meta = service.meta().clone();
-            let code = meta.code().unwrap_or("unknown").to_owned();
-            let iam_says = meta
-                .message()
-                .map(|m| format!(" (IAM: {m})"))
-                .unwrap_or_default();
-            let (kind, what) = self.service_error(&code);
-            return Error::new(kind, format!("{what}{iam_says}")).with_source(meta);
+        let meta = err.as_service_error().map(ProvideErrorMetadata::meta);
+        if let Some(code) = meta.and_then(|m| m.code()) {
+            let said = IamSaid {
+                code: code.to_owned(),
+                message: meta.and_then(|m| m.message()).map(str::to_owned),
+                request_id: meta
+                    .and_then(|m| m.extra("aws_request_id"))
+                    .map(str::to_owned),
+            };
+            let (kind, what) = self.service_error(code);
+            return Error::new(kind, format!("{what} (IAM {said})")).with_source(said);
         }
-        if matches!(err, SdkError::ResponseError(_)) && self.answer_holds_key() {
-            // The unreadable answer may contain the key: say nothing of its content.
+        // A service error without a code is an answer the SDK could not read (as is a
+        // response error).
+        let unreadable = meta.is_some() || matches!(err, SdkError::ResponseError(_));
+        if unreadable && self.answer_holds_key() {
+            // The answer may contain the key: say nothing of its content.
             return Error::new(
                 ErrorKind::Iam,
                 format!(
@@ -79,9 +84,8 @@ impl<'a> Call<'a> {
                 ),
             );
         }
-        let detail = DisplayErrorContext(&err).to_string();
-        Error::new(ErrorKind::Iam, format!("IAM {action} failed: {detail}"))
-            .with_source(Detail(detail))
+        let detail = Detail(chain(&err));
+        Error::new(ErrorKind::Iam, format!("IAM {action} failed: {detail}")).with_source(detail)
     }
 
     fn service_error(&self, code: &str) -> (ErrorKind, String) {
@@ -152,6 +156,45 @@ impl<'a> Call<'a> {
             _ => (ErrorKind::Iam, format!("IAM {action} failed with {code}")),
         }
     }
+}
+
+/// IAM's own error: the source of service errors.
+#[derive(Debug)]
+struct IamSaid {
+    code: String,
+    message: Option<String>,
+    request_id: Option<String>,
+}
+
+impl fmt::Display for IamSaid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.code)?;
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, "; request id {id}")?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for IamSaid {}
+
+/// An error and its causes, through their `Display` only (`Debug` may hold the raw
+/// response), each cause once.
+fn chain(err: &(dyn StdError + 'static)) -> String {
+    let mut line = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = cause.source();
+    }
+    line
 }
 
 /// The SDK's error chain as text: the source of non-service failures.

@@ -111,4 +111,5 @@ impl ProvideCredentials for ScriptedCredentials {
 pub mod bedrock;
 pub mod env;
 pub mod http;
+pub mod iam;
 pub mod sigv4;
