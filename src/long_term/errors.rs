@@ -96,18 +96,18 @@ impl<'a> Call<'a> {
         match code {
             "NoSuchEntity" => (
                 ErrorKind::NotFound,
-                match (action, self.key_id, self.policy) {
-                    (_, Some(id), _) => format!(
+                match (self.key_id, self.policy) {
+                    (Some(id), _) => format!(
                         "IAM user `{user}` has no long-term Bedrock key `{id}`, or the user does \
-                     not exist; {list_hint}"
+                         not exist; {list_hint}"
                     ),
-                    (_, None, Some(arn)) => format!(
+                    (None, Some(arn)) => format!(
                         "IAM user `{user}` or policy `{arn}` does not exist; create the user with \
-                     create_user(true) (--create-user), and check the policy ARN"
+                         create_user(true) (--create-user), and check the policy ARN"
                     ),
                     _ => format!(
                         "IAM user `{user}` does not exist; create it first, or let `create` \
-                     create it with create_user(true) (--create-user)"
+                         create it with create_user(true) (--create-user)"
                     ),
                 },
             ),
