@@ -37,6 +37,23 @@ pub enum ErrorKind {
     InvalidToken,
     /// SigV4 signing failed unexpectedly.
     Signing,
+    /// A long-term key's age in days is not between 1 and 36 600 (feature `long-term`).
+    InvalidKeyAge,
+    /// An IAM user name, key id or policy ARN is malformed, or IAM rejected a
+    /// parameter as invalid (feature `long-term`).
+    InvalidArgument,
+    /// IAM has no such user, key or policy (`NoSuchEntity`; feature `long-term`).
+    NotFound,
+    /// The IAM user to create already exists (`EntityAlreadyExists`; feature `long-term`).
+    AlreadyExists,
+    /// An IAM quota was hit, typically the two long-term keys per user
+    /// (`LimitExceeded`; feature `long-term`).
+    LimitExceeded,
+    /// The caller's credentials may not perform the IAM action (feature `long-term`).
+    AccessDenied,
+    /// Any other IAM failure: another service error, a network failure, a timeout or an
+    /// unreadable response (feature `long-term`).
+    Iam,
 }
 
 /// The error returned by every fallible function in this crate.
@@ -68,6 +85,13 @@ impl Error {
 
     pub(crate) fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
         self.source = Some(Arc::new(source));
+        self
+    }
+
+    /// Appends `more` to the message (for context learned after the error was made).
+    #[cfg(feature = "long-term")]
+    pub(crate) fn append(mut self, more: &str) -> Self {
+        self.message.to_mut().push_str(more);
         self
     }
 

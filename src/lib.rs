@@ -10,6 +10,7 @@
 //! | [`prefer_bearer_auth`], `ProvideToken` for [`TokenProvider`] (`sdk`) | AWS SDK integration |
 //! | [`TokenInfo`], [`LongTermKeyInfo`], [`KeyInfo`] (`inspect`) | parsing a key back into its facts |
 //! | [`Error`], [`ErrorKind`] (`error`) | the one error type |
+//! | [`LongTermKeys`], [`LongTermKey`], [`KeyMetadata`] (`long_term`, feature `long-term`) | long-term keys: IAM service-specific credentials |
 //! | `cli` (feature `cli`) | the `bedrock-token` command |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -20,15 +21,27 @@
 pub mod cli;
 mod error;
 mod inspect;
+#[cfg(feature = "long-term")]
+mod long_term;
 mod mint;
 mod provider;
 mod sdk;
 mod token;
 
+/// Re-exported for [`LongTermKeys::new`], so the client matches this crate's version.
+#[cfg(feature = "long-term")]
+#[cfg_attr(docsrs, doc(cfg(feature = "long-term")))]
+pub use aws_sdk_iam;
 /// Re-exported from `aws-types` for [`TokenProviderBuilder::region`].
 pub use aws_types::region::Region;
 pub use error::{Error, ErrorKind};
 pub use inspect::{KeyInfo, LongTermKeyInfo, TokenInfo};
+#[cfg(feature = "long-term")]
+#[cfg_attr(docsrs, doc(cfg(feature = "long-term")))]
+pub use long_term::{
+    CreateKeyRequest, CreatedKey, KeyMetadata, KeyStatus, LongTermKey, LongTermKeys,
+    BEDROCK_LIMITED_ACCESS_POLICY_ARN, BEDROCK_SERVICE_NAME, MAX_KEYS_PER_USER, MAX_KEY_AGE_DAYS,
+};
 pub use mint::{
     generate_token, DEFAULT_EXPIRY, HOST, MAX_CLOCK_SKEW, MAX_EXPIRY, MIN_EXPIRY, SERVICE,
     TOKEN_PREFIX,

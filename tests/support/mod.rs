@@ -142,4 +142,5 @@ pub mod bedrock;
 pub mod env;
 pub mod http;
 pub mod keys;
+pub mod iam;
 pub mod sigv4;

@@ -1,0 +1,256 @@
+//! The IAM calls behind long-term keys.
+
+use std::fmt;
+
+use aws_sdk_iam::types::StatusType;
+use aws_types::region::Region;
+use aws_types::SdkConfig;
+
+use crate::error::{Error, ErrorKind};
+
+use super::errors::{Call, Done};
+use super::key::{CreatedKey, KeyMetadata};
+use super::request::{validate_key_id, validate_user_name, CreateKeyRequest};
+use super::BEDROCK_SERVICE_NAME;
+
+/// Creates and manages long-term Amazon Bedrock API keys through IAM.
+///
+/// A long-term key is an IAM service-specific credential for `bedrock.amazonaws.com`,
+/// tied to an IAM user; IAM allows two per user. Every method makes the IAM calls with
+/// the client's credentials, so those need the matching `iam:` permissions
+/// (`iam:CreateServiceSpecificCredential`, `iam:ListServiceSpecificCredentials`, ...;
+/// with [`CreateKeyRequest::create_user`] also `iam:CreateUser` and
+/// `iam:AttachUserPolicy`). Failures are [`Error`]s whose [`ErrorKind`] tells
+/// [`NotFound`](ErrorKind::NotFound), [`LimitExceeded`](ErrorKind::LimitExceeded),
+/// [`AccessDenied`](ErrorKind::AccessDenied) and the rest apart, and whose message names
+/// the user, key or IAM action involved. No error ever contains key text.
+///
+/// ```no_run
+/// # #[cfg(all(feature = "long-term", feature = "default-chain"))]
+/// # async fn run() -> Result<(), aws_bedrock_token_generator::Error> {
+/// use aws_bedrock_token_generator::{CreateKeyRequest, LongTermKeys};
+///
+/// let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+/// let keys = LongTermKeys::from_conf(&config);
+/// for key in keys.list(Some("bedrock-explorer")).await? {
+///     println!("{} {} expires {:?}", key.id, key.status, key.expires_at);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct LongTermKeys {
+    client: aws_sdk_iam::Client,
+}
+
+impl fmt::Debug for LongTermKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The client's own Debug is its whole runtime configuration: too much to be useful.
+        f.debug_struct("LongTermKeys")
+            .field("region", &self.client.config().region())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LongTermKeys {
+    /// Uses `client` for every IAM call.
+    pub fn new(client: aws_sdk_iam::Client) -> Self {
+        Self { client }
+    }
+
+    /// Builds an IAM client from `config` (credentials, endpoint overrides such as
+    /// `AWS_ENDPOINT_URL_IAM`, retries, timeouts). IAM is a global service: without a
+    /// region in `config`, `us-east-1` is used, which reaches IAM in the `aws` partition.
+    /// Without a behavior version in `config`, the latest is used.
+    pub fn from_conf(config: &SdkConfig) -> Self {
+        let mut builder = aws_sdk_iam::config::Builder::from(config);
+        if config.region().is_none() {
+            builder.set_region(Some(Region::from_static("us-east-1")));
+        }
+        if config.behavior_version().is_none() {
+            builder.set_behavior_version(Some(aws_sdk_iam::config::BehaviorVersion::latest()));
+        }
+        Self::new(aws_sdk_iam::Client::from_conf(builder.build()))
+    }
+
+    /// The IAM client in use.
+    pub fn client(&self) -> &aws_sdk_iam::Client {
+        &self.client
+    }
+
+    /// Creates a long-term key: optionally the IAM user and its policies first (see
+    /// [`CreateKeyRequest`]), then the key, with `CredentialAgeDays` set.
+    ///
+    /// The request is checked before any IAM call ([`ErrorKind::InvalidKeyAge`],
+    /// [`ErrorKind::InvalidArgument`]). If a step after creating the user fails, the
+    /// error message lists what was already done (user created, policies attached);
+    /// nothing is rolled back.
+    ///
+    /// The key in the result is shown this once by IAM.
+    pub async fn create(&self, request: &CreateKeyRequest) -> Result<CreatedKey, Error> {
+        request.validate()?;
+        let user = request.user_name();
+        let mut done = Done::default();
+        if request.creates_user() {
+            self.client
+                .create_user()
+                .user_name(user)
+                .send()
+                .await
+                .map_err(|e| Call::new("CreateUser", Some(user)).error(e))?;
+            done.user_created = Some(user);
+        }
+        for arn in request.effective_policy_arns() {
+            self.client
+                .attach_user_policy()
+                .user_name(user)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| {
+                    done.annotate(
+                        Call::new("AttachUserPolicy", Some(user))
+                            .policy(arn)
+                            .error(e),
+                    )
+                })?;
+            done.attached.push(arn);
+        }
+        // Validated above: at most 36 600, so it fits.
+        let age = request.age_days() as i32;
+        let action = "CreateServiceSpecificCredential";
+        let out = self
+            .client
+            .create_service_specific_credential()
+            .user_name(user)
+            .service_name(BEDROCK_SERVICE_NAME)
+            .credential_age_days(age)
+            .send()
+            .await
+            .map_err(|e| done.annotate(Call::new(action, Some(user)).error(e)))?;
+        let credential = out
+            .service_specific_credential
+            .ok_or_else(|| done.annotate(empty_answer(action, user)))?;
+        CreatedKey::from_iam(credential, action).map_err(|e| done.annotate(e))
+    }
+
+    /// The long-term Bedrock keys of IAM user `user_name`, or of every user in the
+    /// account with `None`, following IAM's pagination. Never includes key text.
+    pub async fn list(&self, user_name: Option<&str>) -> Result<Vec<KeyMetadata>, Error> {
+        if let Some(user) = user_name {
+            validate_user_name(user)?;
+        }
+        let call = Call::new("ListServiceSpecificCredentials", user_name);
+        let mut keys = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let request = self
+                .client
+                .list_service_specific_credentials()
+                .service_name(BEDROCK_SERVICE_NAME)
+                .set_marker(marker.clone());
+            let request = match user_name {
+                Some(user) => request.user_name(user),
+                None => request.all_users(true),
+            };
+            let out = request.send().await.map_err(|e| call.error(e))?;
+            for listed in out.service_specific_credentials.unwrap_or_default() {
+                keys.push(KeyMetadata::from_listed(listed)?);
+            }
+            if !out.is_truncated {
+                return Ok(keys);
+            }
+            match out.marker.filter(|m| !m.is_empty()) {
+                Some(next) if Some(&next) != marker.as_ref() => marker = Some(next),
+                _ => {
+                    return Err(Error::new(
+                        ErrorKind::Iam,
+                        "IAM ListServiceSpecificCredentials said the list goes on but gave no \
+                         new marker to continue from",
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Makes key `key_id` of `user_name` usable again.
+    pub async fn activate(&self, user_name: &str, key_id: &str) -> Result<(), Error> {
+        self.set_status(user_name, key_id, StatusType::Active).await
+    }
+
+    /// Stops key `key_id` of `user_name` from working until it is activated again.
+    pub async fn deactivate(&self, user_name: &str, key_id: &str) -> Result<(), Error> {
+        self.set_status(user_name, key_id, StatusType::Inactive)
+            .await
+    }
+
+    /// Replaces the secret of key `key_id` of `user_name`: the old key text stops working
+    /// and the new one is returned, this once.
+    pub async fn reset(&self, user_name: &str, key_id: &str) -> Result<CreatedKey, Error> {
+        validate_user_name(user_name)?;
+        validate_key_id(key_id)?;
+        let action = "ResetServiceSpecificCredential";
+        let out = self
+            .client
+            .reset_service_specific_credential()
+            .user_name(user_name)
+            .service_specific_credential_id(key_id)
+            .send()
+            .await
+            .map_err(|e| Call::new(action, Some(user_name)).key(key_id).error(e))?;
+        let credential = out
+            .service_specific_credential
+            .ok_or_else(|| empty_answer(action, user_name))?;
+        CreatedKey::from_iam(credential, action)
+    }
+
+    /// Deletes key `key_id` of `user_name` for good.
+    pub async fn delete(&self, user_name: &str, key_id: &str) -> Result<(), Error> {
+        validate_user_name(user_name)?;
+        validate_key_id(key_id)?;
+        self.client
+            .delete_service_specific_credential()
+            .user_name(user_name)
+            .service_specific_credential_id(key_id)
+            .send()
+            .await
+            .map_err(|e| {
+                Call::new("DeleteServiceSpecificCredential", Some(user_name))
+                    .key(key_id)
+                    .error(e)
+            })?;
+        Ok(())
+    }
+
+    async fn set_status(
+        &self,
+        user_name: &str,
+        key_id: &str,
+        status: StatusType,
+    ) -> Result<(), Error> {
+        validate_user_name(user_name)?;
+        validate_key_id(key_id)?;
+        self.client
+            .update_service_specific_credential()
+            .user_name(user_name)
+            .service_specific_credential_id(key_id)
+            .status(status)
+            .send()
+            .await
+            .map_err(|e| {
+                Call::new("UpdateServiceSpecificCredential", Some(user_name))
+                    .key(key_id)
+                    .error(e)
+            })?;
+        Ok(())
+    }
+}
+
+fn empty_answer(action: &str, user: &str) -> Error {
+    Error::new(
+        ErrorKind::Iam,
+        format!(
+            "IAM's {action} answer for user `{user}` held no credential; check the user's \
+             keys with `list`"
+        ),
+    )
+}

@@ -1,0 +1,310 @@
+//! The long-term key (secret) and its metadata (not secret).
+
+use std::fmt;
+use std::time::SystemTime;
+
+use aws_sdk_iam::primitives::DateTime;
+use aws_sdk_iam::types::{
+    ServiceSpecificCredential, ServiceSpecificCredentialMetadata, StatusType,
+};
+
+use crate::error::{Error, ErrorKind};
+
+/// A long-term Amazon Bedrock API key: the `ABSK…` text IAM returns once, when the key
+/// is created or reset.
+///
+/// Send it as `Authorization: Bearer <key>`, or hand it to `aws-sdk-bedrockruntime`
+/// (it converts into [`aws_credential_types::Token`]).
+///
+/// Like [`BedrockToken`](crate::BedrockToken), the text lives in zeroize-on-drop memory,
+/// `Debug` prints `** redacted **`, and there is deliberately no `Display`: read the text
+/// with [`LongTermKey::as_str`] only where you send or store it.
+#[derive(Clone)]
+pub struct LongTermKey {
+    inner: aws_credential_types::Token,
+}
+
+impl LongTermKey {
+    pub(crate) fn new(text: String, expires_at: Option<SystemTime>) -> Self {
+        Self {
+            inner: aws_credential_types::Token::new(text, expires_at),
+        }
+    }
+
+    /// The key text, exactly as IAM returned it (`ABSK…`).
+    ///
+    /// **Security warning:** this is a long-lived bearer credential. Anyone holding it
+    /// can call Amazon Bedrock as its IAM user until it expires, is deactivated or is
+    /// deleted, and IAM never shows it again. Do not log it, print it, or put it in error
+    /// messages, URLs or version control; store it in a secret manager.
+    pub fn as_str(&self) -> &str {
+        self.inner.token()
+    }
+}
+
+impl fmt::Debug for LongTermKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LongTermKey")
+            .field("key", &"** redacted **")
+            .finish()
+    }
+}
+
+impl From<LongTermKey> for aws_credential_types::Token {
+    fn from(key: LongTermKey) -> Self {
+        key.inner
+    }
+}
+
+/// A key just created or reset: the secret, shown this once, and its metadata.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct CreatedKey {
+    /// The key text. IAM will not return it again: keep it now or reset the key later.
+    pub key: LongTermKey,
+    /// The key's id, user, status and dates.
+    pub metadata: KeyMetadata,
+}
+
+/// Whether IAM accepts a long-term key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyStatus {
+    /// The key can be used.
+    Active,
+    /// The key was deactivated; activate it again to use it.
+    Inactive,
+    /// The key is past its expiration date.
+    Expired,
+    /// A status this crate does not know yet, as IAM spelled it.
+    Other(String),
+}
+
+impl KeyStatus {
+    /// IAM's spelling: `Active`, `Inactive`, `Expired`, or the unknown value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            KeyStatus::Active => "Active",
+            KeyStatus::Inactive => "Inactive",
+            KeyStatus::Expired => "Expired",
+            KeyStatus::Other(other) => other,
+        }
+    }
+
+    fn from_iam(status: &StatusType) -> Self {
+        match status {
+            StatusType::Active => KeyStatus::Active,
+            StatusType::Inactive => KeyStatus::Inactive,
+            StatusType::Expired => KeyStatus::Expired,
+            other => KeyStatus::Other(other.as_str().to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for KeyStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What IAM tells about a long-term key, without the key itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyMetadata {
+    /// The key's id (`ACCA…`): what activate, deactivate, reset and delete take.
+    pub id: String,
+    /// The IAM user the key belongs to.
+    pub user_name: String,
+    /// The key's public alias, `<user>-at-<account id>` (IAM's `ServiceCredentialAlias`).
+    pub alias: Option<String>,
+    /// The 12-digit AWS account id, read from the alias when it has one.
+    pub account_id: Option<String>,
+    /// Whether the key is active, inactive or expired.
+    pub status: KeyStatus,
+    /// When the key was created (or last reset, as IAM reports it).
+    pub created_at: SystemTime,
+    /// When the key stops working, if it was created with an age.
+    pub expires_at: Option<SystemTime>,
+}
+
+impl KeyMetadata {
+    /// Whether the key no longer works at `now`: IAM says `Expired`, or its
+    /// expiration date has passed.
+    pub fn is_expired_at(&self, now: SystemTime) -> bool {
+        self.status == KeyStatus::Expired || self.expires_at.is_some_and(|at| now >= at)
+    }
+
+    pub(crate) fn from_listed(m: ServiceSpecificCredentialMetadata) -> Result<Self, Error> {
+        Self::from_parts(
+            m.service_specific_credential_id,
+            m.user_name,
+            m.service_credential_alias,
+            &m.status,
+            &m.create_date,
+            m.expiration_date.as_ref(),
+        )
+    }
+
+    fn from_parts(
+        id: String,
+        user_name: String,
+        alias: Option<String>,
+        status: &StatusType,
+        created: &DateTime,
+        expires: Option<&DateTime>,
+    ) -> Result<Self, Error> {
+        let account_id = alias.as_deref().and_then(account_from_alias);
+        Ok(Self {
+            created_at: system_time(created, "creation")?,
+            expires_at: expires.map(|e| system_time(e, "expiration")).transpose()?,
+            account_id,
+            alias,
+            status: KeyStatus::from_iam(status),
+            user_name,
+            id,
+        })
+    }
+}
+
+impl CreatedKey {
+    /// From the credential IAM returned to CreateServiceSpecificCredential or
+    /// ResetServiceSpecificCredential (the one time it carries the secret).
+    pub(crate) fn from_iam(mut c: ServiceSpecificCredential, action: &str) -> Result<Self, Error> {
+        let secret = c.service_credential_secret.take().filter(|s| !s.is_empty());
+        let metadata = KeyMetadata::from_parts(
+            c.service_specific_credential_id,
+            c.user_name,
+            c.service_credential_alias,
+            &c.status,
+            &c.create_date,
+            c.expiration_date.as_ref(),
+        )?;
+        let Some(secret) = secret else {
+            return Err(Error::new(
+                ErrorKind::Iam,
+                format!(
+                    "IAM's {action} answer for key `{}` of user `{}` carried no key text; reset \
+                     the key to get a new one, or delete it",
+                    metadata.id, metadata.user_name
+                ),
+            ));
+        };
+        Ok(Self {
+            key: LongTermKey::new(secret, metadata.expires_at),
+            metadata,
+        })
+    }
+}
+
+/// The account id in an alias `<user>-at-<12 digits>` (possibly followed by a
+/// non-digit suffix).
+fn account_from_alias(alias: &str) -> Option<String> {
+    alias.rmatch_indices("-at-").find_map(|(i, m)| {
+        let rest = &alias[i + m.len()..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        (digits == 12).then(|| rest[..12].to_owned())
+    })
+}
+
+fn system_time(t: &DateTime, what: &str) -> Result<SystemTime, Error> {
+    SystemTime::try_from(*t).map_err(|_| {
+        Error::new(
+            ErrorKind::Iam,
+            format!("IAM returned a key {what} date this platform cannot represent"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn key_debug_is_redacted_and_pinned() {
+        let k = LongTermKey::new("ABSKSECRETTEXT".into(), None);
+        assert_eq!(format!("{k:?}"), r#"LongTermKey { key: "** redacted **" }"#);
+        assert!(!format!("{k:#?}").contains("SECRETTEXT"));
+        assert_eq!(k.as_str(), "ABSKSECRETTEXT");
+    }
+
+    #[test]
+    fn key_converts_into_sdk_token_with_expiry() {
+        let at = UNIX_EPOCH + Duration::from_secs(99);
+        let k = LongTermKey::new("ABSKx".into(), Some(at));
+        let t: aws_credential_types::Token = k.into();
+        assert_eq!(t.token(), "ABSKx");
+        assert_eq!(t.expiration(), Some(at));
+    }
+
+    #[test]
+    fn account_id_comes_from_the_alias() {
+        let f = |s| account_from_alias(s);
+        assert_eq!(f("alice-at-123456789012").as_deref(), Some("123456789012"));
+        assert_eq!(
+            f("bob-at-home-at-123456789012").as_deref(),
+            Some("123456789012")
+        );
+        assert_eq!(
+            f("carol-at-123456789012-v1").as_deref(),
+            Some("123456789012")
+        );
+        assert_eq!(f("dave-at-12345678901"), None);
+        assert_eq!(f("erin-at-1234567890123"), None);
+        assert_eq!(f("frank"), None);
+        assert_eq!(f("-at-"), None);
+    }
+
+    #[test]
+    fn status_keeps_unknown_values() {
+        assert_eq!(KeyStatus::from_iam(&StatusType::Active), KeyStatus::Active);
+        assert_eq!(
+            KeyStatus::from_iam(&StatusType::Inactive),
+            KeyStatus::Inactive
+        );
+        assert_eq!(
+            KeyStatus::from_iam(&StatusType::Expired),
+            KeyStatus::Expired
+        );
+        let other = KeyStatus::from_iam(&StatusType::from("Paused"));
+        assert_eq!(other, KeyStatus::Other("Paused".into()));
+        assert_eq!(other.to_string(), "Paused");
+    }
+
+    #[test]
+    fn expired_by_status_or_date() {
+        let at = UNIX_EPOCH + Duration::from_secs(100);
+        let mut m = KeyMetadata {
+            id: "ACCAEXAMPLEEXAMPLE01".into(),
+            user_name: "alice".into(),
+            alias: None,
+            account_id: None,
+            status: KeyStatus::Active,
+            created_at: UNIX_EPOCH,
+            expires_at: Some(at),
+        };
+        assert!(!m.is_expired_at(at - Duration::from_secs(1)));
+        assert!(m.is_expired_at(at));
+        m.expires_at = None;
+        assert!(!m.is_expired_at(at));
+        m.status = KeyStatus::Expired;
+        assert!(m.is_expired_at(UNIX_EPOCH));
+    }
+
+    #[test]
+    fn created_key_without_secret_is_an_error_naming_the_key() {
+        let c = ServiceSpecificCredential::builder()
+            .create_date(DateTime::from_secs(0))
+            .service_name("bedrock.amazonaws.com")
+            .service_user_name("alice-at-123456789012")
+            .service_password("")
+            .service_specific_credential_id("ACCAEXAMPLEEXAMPLE01")
+            .user_name("alice")
+            .status(StatusType::Active)
+            .build()
+            .unwrap();
+        let e = CreatedKey::from_iam(c, "CreateServiceSpecificCredential").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Iam);
+        assert!(e.to_string().contains("ACCAEXAMPLEEXAMPLE01"), "{e}");
+    }
+}

@@ -1,0 +1,37 @@
+//! Long-term Amazon Bedrock API keys: IAM service-specific credentials for
+//! `bedrock.amazonaws.com` (feature `long-term`).
+//!
+//! | file | what it holds |
+//! |---|---|
+//! | `client` | [`LongTermKeys`]: the IAM calls (create, list, activate, deactivate, reset, delete) |
+//! | `request` | [`CreateKeyRequest`] and the checks made before any IAM call |
+//! | `key` | [`LongTermKey`] (the secret), [`KeyMetadata`], [`KeyStatus`], [`CreatedKey`] |
+//! | `errors` | IAM failures mapped to the crate's [`Error`](crate::Error) |
+#![cfg_attr(docsrs, doc(cfg(feature = "long-term")))]
+
+mod client;
+mod errors;
+mod key;
+mod request;
+
+pub use client::LongTermKeys;
+pub use key::{CreatedKey, KeyMetadata, KeyStatus, LongTermKey};
+pub use request::CreateKeyRequest;
+
+/// The IAM service name of Amazon Bedrock API keys (`ServiceName` in IAM's
+/// service-specific credential calls).
+pub const BEDROCK_SERVICE_NAME: &str = "bedrock.amazonaws.com";
+
+/// The AWS managed policy that the Bedrock console attaches to the users of long-term
+/// keys, and that [`CreateKeyRequest`] attaches to a user it creates unless told otherwise.
+///
+/// This is the ARN in the `aws` partition; in other partitions (China, GovCloud) pass
+/// the policy's ARN there with [`CreateKeyRequest::policy_arn`].
+pub const BEDROCK_LIMITED_ACCESS_POLICY_ARN: &str =
+    "arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess";
+
+/// The longest lifetime IAM allows for a long-term key: 36 600 days (about 100 years).
+pub const MAX_KEY_AGE_DAYS: u32 = 36_600;
+
+/// The most long-term Bedrock keys IAM allows per user.
+pub const MAX_KEYS_PER_USER: usize = 2;

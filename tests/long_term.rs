@@ -1,0 +1,540 @@
+//! Long-term keys: the real aws-sdk-iam client, driven by `LongTermKeys`, against the
+//! IAM stand-in on 127.0.0.1 (tests/support/iam.rs).
+#![cfg(feature = "long-term")]
+
+mod support;
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use aws_bedrock_token_generator::aws_sdk_iam;
+use aws_bedrock_token_generator::{
+    CreateKeyRequest, Error, ErrorKind, KeyStatus, LongTermKeys, BEDROCK_LIMITED_ACCESS_POLICY_ARN,
+};
+use aws_sdk_iam::config::{BehaviorVersion, Region};
+use support::iam::{Iam, ACCOUNT, LIMITED_ACCESS, READ_ONLY};
+use support::*;
+
+const DAY: Duration = Duration::from_secs(86_400);
+const CREATE: &str = "CreateServiceSpecificCredential";
+
+fn keys(iam: &Iam) -> LongTermKeys {
+    let config = aws_sdk_iam::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(iam.url())
+        .credentials_provider(static_creds())
+        .build();
+    LongTermKeys::new(aws_sdk_iam::Client::from_conf(config))
+}
+
+async fn stand_in() -> (Iam, LongTermKeys) {
+    let iam = Iam::start(start()).await;
+    let keys = keys(&iam);
+    (iam, keys)
+}
+
+/// The error's Display and Debug, for message checks and leak checks.
+fn text(e: &Error) -> String {
+    format!("{e} || {e:?}")
+}
+
+#[tokio::test]
+async fn create_with_a_new_user_makes_the_three_calls_in_order() {
+    let (iam, keys) = stand_in().await;
+    let request = CreateKeyRequest::new("explorer", 30).create_user(true);
+    let created = keys.create(&request).await.unwrap();
+
+    assert_eq!(
+        iam.actions(),
+        ["CreateUser", "AttachUserPolicy", CREATE],
+        "one user, the default policy, then the key"
+    );
+    let calls = iam.calls();
+    assert_eq!(calls[0].param("UserName"), Some("explorer"));
+    assert_eq!(calls[1].param("PolicyArn"), Some(LIMITED_ACCESS));
+    assert_eq!(calls[1].param("UserName"), Some("explorer"));
+    assert_eq!(calls[2].param("UserName"), Some("explorer"));
+    assert_eq!(calls[2].param("ServiceName"), Some("bedrock.amazonaws.com"));
+    assert_eq!(calls[2].param("CredentialAgeDays"), Some("30"));
+    for call in &calls {
+        assert_eq!(call.param("Version"), Some("2010-05-08"));
+        let auth = call.authorization.as_deref().expect("SigV4-signed");
+        assert!(
+            auth.contains(&format!("Credential={AKID}/"))
+                && auth.contains("/us-east-1/iam/aws4_request"),
+            "{auth}"
+        );
+    }
+    assert_eq!(iam.policies_of("explorer"), [LIMITED_ACCESS]);
+
+    let stored = iam.key(&created.metadata.id);
+    assert_eq!(created.key.as_str(), stored.secret);
+    assert!(created.key.as_str().starts_with("ABSK"));
+    let m = &created.metadata;
+    assert_eq!(m.user_name, "explorer");
+    assert_eq!(m.alias.as_deref(), Some("explorer-at-123456789012"));
+    assert_eq!(m.account_id.as_deref(), Some(ACCOUNT));
+    assert_eq!(m.status, KeyStatus::Active);
+    assert_eq!(m.created_at, start());
+    assert_eq!(m.expires_at, Some(start() + DAY * 30));
+
+    // The key converts into the SDK's bearer token, with its expiry.
+    let token: aws_credential_types::Token = created.key.clone().into();
+    assert_eq!(token.token(), stored.secret);
+    assert_eq!(token.expiration(), Some(start() + DAY * 30));
+}
+
+#[tokio::test]
+async fn create_for_an_existing_user_attaches_only_the_given_policies() {
+    let (iam, keys) = stand_in().await;
+    iam.add_user("alice");
+    keys.create(&CreateKeyRequest::new("alice", 1))
+        .await
+        .unwrap();
+    assert_eq!(iam.actions(), [CREATE], "no user, no default policy");
+    assert!(iam.policies_of("alice").is_empty());
+
+    let request = CreateKeyRequest::new("alice", 36_600).policy_arn(READ_ONLY);
+    keys.create(&request).await.unwrap();
+    assert_eq!(iam.actions(), [CREATE, "AttachUserPolicy", CREATE]);
+    assert_eq!(iam.calls()[1].param("PolicyArn"), Some(READ_ONLY));
+    assert_eq!(iam.calls()[2].param("CredentialAgeDays"), Some("36600"));
+    assert_eq!(iam.policies_of("alice"), [READ_ONLY]);
+}
+
+#[tokio::test]
+async fn given_policies_replace_the_default_for_a_new_user() {
+    let (iam, keys) = stand_in().await;
+    let request = CreateKeyRequest::new("bob", 7)
+        .create_user(true)
+        .policy_arn(READ_ONLY)
+        .policy_arn(BEDROCK_LIMITED_ACCESS_POLICY_ARN);
+    keys.create(&request).await.unwrap();
+    let attached: Vec<_> = iam
+        .calls()
+        .iter()
+        .filter(|c| c.action == "AttachUserPolicy")
+        .map(|c| c.param("PolicyArn").unwrap().to_owned())
+        .collect();
+    assert_eq!(attached, [READ_ONLY, LIMITED_ACCESS]);
+}
+
+#[tokio::test]
+async fn list_one_user_or_all_users_across_pages() {
+    let (iam, keys) = stand_in().await;
+    iam.add_user("alice");
+    iam.add_user("bob");
+    let a1 = keys
+        .create(&CreateKeyRequest::new("alice", 1))
+        .await
+        .unwrap();
+    let a2 = keys
+        .create(&CreateKeyRequest::new("alice", 2))
+        .await
+        .unwrap();
+    let b1 = keys.create(&CreateKeyRequest::new("bob", 3)).await.unwrap();
+    iam.set_page_size(1);
+    let before = iam.calls().len();
+
+    let alice = keys.list(Some("alice")).await.unwrap();
+    assert_eq!(alice, [a1.metadata.clone(), a2.metadata.clone()]);
+    let list_calls = &iam.calls()[before..];
+    assert_eq!(list_calls.len(), 2, "two pages of one");
+    assert_eq!(list_calls[0].param("UserName"), Some("alice"));
+    assert_eq!(list_calls[0].param("AllUsers"), None);
+    assert_eq!(
+        list_calls[0].param("ServiceName"),
+        Some("bedrock.amazonaws.com")
+    );
+    assert_eq!(list_calls[0].param("Marker"), None);
+    assert_eq!(list_calls[1].param("Marker"), Some("page-1"));
+
+    let before = iam.calls().len();
+    let all = keys.list(None).await.unwrap();
+    assert_eq!(all, [a1.metadata, a2.metadata, b1.metadata]);
+    let list_calls = &iam.calls()[before..];
+    assert_eq!(list_calls.len(), 3);
+    assert!(list_calls
+        .iter()
+        .all(|c| c.param("AllUsers") == Some("true")));
+    assert!(list_calls.iter().all(|c| c.param("UserName").is_none()));
+
+    assert!(keys.list(Some("carol")).await.is_err());
+    iam.add_user("carol");
+    assert!(keys.list(Some("carol")).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn deactivate_activate_reset_delete() {
+    let (iam, keys) = stand_in().await;
+    iam.add_user("alice");
+    let created = keys
+        .create(&CreateKeyRequest::new("alice", 5))
+        .await
+        .unwrap();
+    let id = created.metadata.id.as_str();
+
+    keys.deactivate("alice", id).await.unwrap();
+    let update = iam.calls().pop().unwrap();
+    assert_eq!(update.action, "UpdateServiceSpecificCredential");
+    assert_eq!(update.param("Status"), Some("Inactive"));
+    assert_eq!(update.param("ServiceSpecificCredentialId"), Some(id));
+    assert_eq!(
+        keys.list(Some("alice")).await.unwrap()[0].status,
+        KeyStatus::Inactive
+    );
+
+    keys.activate("alice", id).await.unwrap();
+    assert_eq!(iam.key(id).status, "Active");
+    assert_eq!(
+        keys.list(Some("alice")).await.unwrap()[0].status,
+        KeyStatus::Active
+    );
+
+    let reset = keys.reset("alice", id).await.unwrap();
+    assert_eq!(
+        iam.calls().pop().unwrap().action,
+        "ResetServiceSpecificCredential"
+    );
+    assert_eq!(reset.metadata.id, id);
+    assert_ne!(reset.key.as_str(), created.key.as_str(), "a new secret");
+    assert_eq!(reset.key.as_str(), iam.key(id).secret);
+
+    keys.delete("alice", id).await.unwrap();
+    assert_eq!(
+        iam.calls().pop().unwrap().action,
+        "DeleteServiceSpecificCredential"
+    );
+    assert!(iam.keys().is_empty());
+    assert!(keys.list(Some("alice")).await.unwrap().is_empty());
+
+    let e = keys.delete("alice", id).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert!(
+        e.to_string().contains(id) && e.to_string().contains("alice"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_third_key_hits_the_limit_with_a_way_out() {
+    let (iam, keys) = stand_in().await;
+    iam.add_user("alice");
+    for _ in 0..2 {
+        keys.create(&CreateKeyRequest::new("alice", 1))
+            .await
+            .unwrap();
+    }
+    let e = keys
+        .create(&CreateKeyRequest::new("alice", 1))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LimitExceeded);
+    let msg = e.to_string();
+    for needle in ["`alice`", "(2)", "list", "delete", "reset"] {
+        assert!(msg.contains(needle), "{needle} missing: {msg}");
+    }
+    assert_eq!(iam.keys().len(), 2);
+    assert_eq!(iam.actions().len(), 3, "not retried");
+}
+
+#[tokio::test]
+async fn unknown_user_says_how_to_create_it() {
+    let (iam, keys) = stand_in().await;
+    let e = keys
+        .create(&CreateKeyRequest::new("ghost", 1))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    let msg = e.to_string();
+    assert!(msg.contains("`ghost` does not exist"), "{msg}");
+    assert!(
+        msg.contains("create_user(true)") && msg.contains("--create-user"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("cannot be found"),
+        "IAM's own words too: {msg}"
+    );
+    assert_eq!(iam.actions(), [CREATE]);
+    assert!(!iam.has_user("ghost"));
+
+    let e = keys
+        .deactivate("ghost", "ACCAEXAMPLEKEY000001")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+
+    let e = keys
+        .create(
+            &CreateKeyRequest::new("ghost", 1)
+                .create_user(true)
+                .policy_arn("arn:aws:iam::aws:policy/NoSuchPolicy"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert!(e.to_string().contains("NoSuchPolicy"), "{e}");
+}
+
+#[tokio::test]
+async fn access_denied_names_the_iam_action() {
+    let (iam, keys) = stand_in().await;
+    iam.add_user("alice");
+    iam.deny(CREATE);
+    iam.deny("ListServiceSpecificCredentials");
+    let e = keys
+        .create(&CreateKeyRequest::new("alice", 1))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDenied);
+    let msg = e.to_string();
+    assert!(msg.contains("iam:CreateServiceSpecificCredential"), "{msg}");
+    assert!(msg.contains("`alice`"), "{msg}");
+    assert!(
+        msg.contains("iam:ServiceSpecificCredentialAgeDays"),
+        "{msg}"
+    );
+    assert_eq!(iam.actions(), [CREATE], "not retried");
+
+    let e = keys.list(None).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDenied);
+    assert!(
+        e.to_string()
+            .contains("iam:ListServiceSpecificCredentials on all users"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_rejected_before_any_iam_call() {
+    let (iam, keys) = stand_in().await;
+    for days in [0, 36_601] {
+        let e = keys
+            .create(&CreateKeyRequest::new("alice", days).create_user(true))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidKeyAge);
+        assert!(e.to_string().contains("1 to 36600 days"), "{e}");
+    }
+    let e = keys
+        .create(&CreateKeyRequest::new("no spaces", 1))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    let e = keys
+        .create(&CreateKeyRequest::new("alice", 1).policy_arn("AmazonBedrockLimitedAccess"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert_eq!(
+        keys.list(Some("")).await.unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+
+    // A key pasted where its id belongs is refused, and not echoed.
+    let pasted = "ABSKZXhwbG9yZXItYXQtMTIzNDU2Nzg5MDEyOlNFQ1JFVA==";
+    for e in [
+        keys.delete("alice", pasted).await.unwrap_err(),
+        keys.reset("alice", pasted).await.unwrap_err(),
+        keys.activate("alice", pasted).await.unwrap_err(),
+        keys.deactivate("alice", pasted).await.unwrap_err(),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert!(!text(&e).contains("ZXhwbG9y"), "{e:?}");
+    }
+    assert_eq!(iam.server.hits(), 0, "no request reached IAM");
+    assert!(iam.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_failure_after_create_user_says_what_was_done() {
+    let (iam, keys) = stand_in().await;
+    iam.deny("AttachUserPolicy");
+    let e = keys
+        .create(&CreateKeyRequest::new("carol", 1).create_user(true))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDenied);
+    let msg = e.to_string();
+    assert!(msg.contains("iam:AttachUserPolicy"), "{msg}");
+    assert!(
+        msg.contains("Already done: created IAM user `carol`"),
+        "{msg}"
+    );
+    assert!(msg.contains("leave out create_user(true)"), "{msg}");
+    assert!(!msg.contains("attached"), "nothing was attached: {msg}");
+    assert!(iam.has_user("carol"));
+
+    let (iam, keys) = stand_in().await;
+    iam.deny(CREATE);
+    let e = keys
+        .create(&CreateKeyRequest::new("dave", 1).create_user(true))
+        .await
+        .unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains(&format!(
+            "created IAM user `dave`; attached `{LIMITED_ACCESS}`"
+        )),
+        "{msg}"
+    );
+
+    // The user exists now: creating it again is refused with the way forward.
+    let e = keys
+        .create(&CreateKeyRequest::new("dave", 1).create_user(true))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists);
+    assert!(
+        e.to_string()
+            .contains("leave out create_user(true) (--create-user)"),
+        "{e}"
+    );
+    assert!(
+        !e.to_string().contains("Already done"),
+        "nothing done this time: {e}"
+    );
+}
+
+#[tokio::test]
+async fn no_key_text_in_any_error_or_debug_output() {
+    let (iam, keys) = stand_in().await;
+    iam.add_user("alice");
+    let mut seen = Vec::new();
+    let a = keys
+        .create(&CreateKeyRequest::new("alice", 1))
+        .await
+        .unwrap();
+    let b = keys
+        .create(&CreateKeyRequest::new("alice", 1))
+        .await
+        .unwrap();
+    let reset = keys.reset("alice", &a.metadata.id).await.unwrap();
+    seen.push(format!("{a:?} {a:#?} {b:?} {reset:?} {:?}", reset.key));
+    seen.push(format!("{:?}", keys.list(Some("alice")).await.unwrap()));
+    seen.push(format!("{:?}", keys.list(None).await.unwrap()));
+    assert_eq!(
+        format!("{keys:?}"),
+        "LongTermKeys { region: Some(Region(\"us-east-1\")), .. }"
+    );
+    seen.push(text(
+        &keys
+            .create(&CreateKeyRequest::new("alice", 1))
+            .await
+            .unwrap_err(),
+    ));
+    iam.deny("ResetServiceSpecificCredential");
+    seen.push(text(
+        &keys.reset("alice", &b.metadata.id).await.unwrap_err(),
+    ));
+    seen.push(text(
+        &keys.delete("alice", a.key.as_str()).await.unwrap_err(),
+    ));
+
+    let secrets = iam.secrets();
+    assert_eq!(secrets.len(), 3);
+    for s in &seen {
+        assert!(s.contains("ACCA") || s.contains("alice"), "not empty: {s}");
+        assert!(!s.contains("SECRETEXAMPLE"), "{s}");
+        for secret in &secrets {
+            assert!(!s.contains(&secret[4..24]), "key text leaked: {s}");
+        }
+    }
+    assert!(seen[0].contains("** redacted **"));
+}
+
+#[tokio::test]
+async fn an_unreadable_answer_carrying_a_key_is_reported_without_it() {
+    let (iam, keys) = stand_in().await;
+    iam.add_user("alice");
+    iam.garble(CREATE);
+    let e = keys
+        .create(&CreateKeyRequest::new("alice", 1))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Iam);
+    assert!(e.to_string().contains("check with `list`"), "{e}");
+    assert!(e.source().is_none(), "no cause that could quote the answer");
+    let created = iam.keys();
+    assert_eq!(created.len(), 1, "IAM did create it");
+    assert!(!text(&e).contains(&created[0].secret[4..24]), "{e:?}");
+    assert!(!text(&e).contains("garbled"), "{e:?}");
+
+    // Where the answer holds no key, the cause is kept.
+    iam.garble("ListServiceSpecificCredentials");
+    let e = keys.list(Some("alice")).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Iam);
+    assert!(
+        e.to_string()
+            .starts_with("IAM ListServiceSpecificCredentials failed: "),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn unreachable_iam_is_an_iam_error_naming_the_action() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let config = aws_sdk_iam::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .credentials_provider(static_creds())
+        .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled())
+        .build();
+    let keys = LongTermKeys::new(aws_sdk_iam::Client::from_conf(config));
+    let e = keys.list(None).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Iam);
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with("IAM ListServiceSpecificCredentials failed: dispatch failure"),
+        "{msg}"
+    );
+    assert!(msg.contains("Connection refused"), "{msg}");
+    assert!(
+        !msg.contains("DispatchFailure {"),
+        "causes by Display only: {msg}"
+    );
+}
+
+#[tokio::test]
+async fn from_conf_defaults_region_and_behavior_version() {
+    let iam = Iam::start(start()).await;
+    let config = aws_types::SdkConfig::builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(static_creds()),
+        )
+        .endpoint_url(iam.url())
+        .build();
+    let keys = LongTermKeys::from_conf(&config);
+    assert_eq!(
+        keys.client().config().region().map(|r| r.as_ref()),
+        Some("us-east-1")
+    );
+    iam.add_user("alice");
+    assert!(keys.list(Some("alice")).await.unwrap().is_empty());
+}
+
+#[cfg(feature = "default-chain")]
+#[tokio::test]
+async fn aws_endpoint_url_iam_reaches_the_stand_in_through_aws_config() {
+    let env = support::env::IsolatedEnv::new(
+        "[default]\nregion = us-east-1\n",
+        &format!("[default]\naws_access_key_id = {AKID}\naws_secret_access_key = {SECRET}\n"),
+    )
+    .await;
+    let iam = Iam::start(start()).await;
+    env.set("AWS_ENDPOINT_URL_IAM", iam.url());
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let keys = LongTermKeys::from_conf(&config);
+    let created = keys
+        .create(&CreateKeyRequest::new("envuser", 90).create_user(true))
+        .await
+        .unwrap();
+    assert_eq!(created.metadata.expires_at, Some(start() + DAY * 90));
+    assert_eq!(iam.actions(), ["CreateUser", "AttachUserPolicy", CREATE]);
+}

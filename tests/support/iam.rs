@@ -1,0 +1,480 @@
+//! An IAM stand-in on 127.0.0.1 for long-term Bedrock keys, speaking the AWS Query
+//! protocol like IAM: form-encoded `POST /` with `Action` and `Version=2010-05-08`,
+//! answered with `<ActionResponse><ActionResult>…</ActionResult><ResponseMetadata>…`
+//! XML or an `<ErrorResponse>` with IAM's codes and statuses. It keeps users, attached
+//! policies and keys, enforces IAM's two keys per user, and records every call with its
+//! parameters.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+
+use super::http::{respond, Request, Response, Server};
+
+pub const ACCOUNT: &str = "123456789012";
+pub const LIMITED_ACCESS: &str = "arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess";
+pub const READ_ONLY: &str = "arn:aws:iam::aws:policy/AmazonBedrockReadOnly";
+const BEDROCK: &str = "bedrock.amazonaws.com";
+const DAY: Duration = Duration::from_secs(86_400);
+
+/// One request as the stand-in saw it.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub action: String,
+    pub params: BTreeMap<String, String>,
+    /// The `authorization` header (SigV4), if any.
+    pub authorization: Option<String>,
+}
+
+impl Call {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+}
+
+/// A key as IAM keeps it.
+#[derive(Clone, Debug)]
+pub struct Key {
+    pub id: String,
+    pub user: String,
+    pub service: String,
+    pub status: String,
+    pub created: SystemTime,
+    pub expires: Option<SystemTime>,
+    /// The key text handed out (`ABSK…`), to check it never leaks.
+    pub secret: String,
+}
+
+#[derive(Default)]
+struct State {
+    /// User name → attached policy ARNs.
+    users: BTreeMap<String, BTreeSet<String>>,
+    keys: Vec<Key>,
+    policies: BTreeSet<String>,
+    denied: BTreeSet<String>,
+    garbled: BTreeSet<String>,
+    calls: Vec<Call>,
+    page_size: usize,
+    minted: usize,
+    handed_out: Vec<String>,
+    now: Option<SystemTime>,
+}
+
+pub struct Iam {
+    pub server: Server,
+    state: Arc<Mutex<State>>,
+}
+
+impl Iam {
+    /// A stand-in whose clock reads `now`, knowing the Bedrock managed policies.
+    pub async fn start(now: SystemTime) -> Iam {
+        let state = State {
+            policies: [LIMITED_ACCESS, READ_ONLY].map(String::from).into(),
+            page_size: 100,
+            now: Some(now),
+            ..State::default()
+        };
+        let state = Arc::new(Mutex::new(state));
+        let handler_state = state.clone();
+        let server = Server::start(move |req| {
+            let response = handle(&handler_state, req);
+            async move { response }
+        })
+        .await;
+        Iam { server, state }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    pub fn add_user(&self, name: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .users
+            .insert(name.into(), BTreeSet::new());
+    }
+
+    /// `action` answers `403 AccessDenied` from now on.
+    pub fn deny(&self, action: &str) {
+        self.state.lock().unwrap().denied.insert(action.into());
+    }
+
+    /// `action` succeeds but answers a body the SDK cannot read (a broken date), with
+    /// everything else, including any key text, still in it.
+    pub fn garble(&self, action: &str) {
+        self.state.lock().unwrap().garbled.insert(action.into());
+    }
+
+    /// At most `n` keys per list page (IAM's `MaxItems` still wins when smaller).
+    pub fn set_page_size(&self, n: usize) {
+        self.state.lock().unwrap().page_size = n;
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.state.lock().unwrap().calls.clone()
+    }
+
+    pub fn actions(&self) -> Vec<String> {
+        self.calls().into_iter().map(|c| c.action).collect()
+    }
+
+    pub fn keys(&self) -> Vec<Key> {
+        self.state.lock().unwrap().keys.clone()
+    }
+
+    pub fn key(&self, id: &str) -> Key {
+        self.keys().into_iter().find(|k| k.id == id).expect("key")
+    }
+
+    pub fn has_user(&self, name: &str) -> bool {
+        self.state.lock().unwrap().users.contains_key(name)
+    }
+
+    pub fn policies_of(&self, user: &str) -> Vec<String> {
+        let state = self.state.lock().unwrap();
+        state.users[user].iter().cloned().collect()
+    }
+
+    /// Every key text the stand-in ever handed out (including replaced ones).
+    pub fn secrets(&self) -> Vec<String> {
+        self.state.lock().unwrap().handed_out.clone()
+    }
+}
+
+/// The `n`th key text: `ABSK` + base64(`<alias>:<secret>`), as IAM's keys look.
+fn secret_text(user: &str, n: usize) -> String {
+    let inner =
+        format!("{user}-at-{ACCOUNT}:SECRETEXAMPLE{n:04}wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY");
+    format!(
+        "ABSK{}",
+        base64::engine::general_purpose::STANDARD.encode(inner)
+    )
+}
+
+fn handle(state: &Mutex<State>, req: Request) -> Response {
+    let params = parse_form(&req.body()[..]);
+    let action = params.get("Action").cloned().unwrap_or_default();
+    let mut state = state.lock().unwrap();
+    state.calls.push(Call {
+        action: action.clone(),
+        params: params.clone(),
+        authorization: req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from),
+    });
+    let request_id = format!("00000000-0000-0000-0000-{:012}", state.calls.len());
+    if req.method() != http::Method::POST
+        || params.get("Version").map(String::as_str) != Some("2010-05-08")
+    {
+        return error(
+            400,
+            "InvalidAction",
+            "Could not find operation",
+            &request_id,
+        );
+    }
+    if state.denied.contains(&action) {
+        let user = params.get("UserName").cloned().unwrap_or_default();
+        let message = format!(
+            "User: arn:aws:iam::{ACCOUNT}:user/caller is not authorized to perform: iam:{action} \
+             on resource: user {user} because no identity-based policy allows the iam:{action} \
+             action"
+        );
+        return error(403, "AccessDenied", &message, &request_id);
+    }
+    match action_result(&mut state, &action, &params) {
+        Ok(mut result) => {
+            if state.garbled.contains(&action) {
+                result = result.replace("<CreateDate>", "<CreateDate>garbled ");
+            }
+            let body = format!(
+                "<{action}Response xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\
+                 {result}<ResponseMetadata><RequestId>{request_id}</RequestId>\
+                 </ResponseMetadata></{action}Response>"
+            );
+            respond(200, "text/xml", body)
+        }
+        Err((status, code, message)) => error(status, code, &message, &request_id),
+    }
+}
+
+type Failure = (u16, &'static str, String);
+
+fn no_user(user: &str) -> Failure {
+    (
+        404,
+        "NoSuchEntity",
+        format!("The user with name {user} cannot be found."),
+    )
+}
+
+fn action_result(
+    state: &mut State,
+    action: &str,
+    p: &BTreeMap<String, String>,
+) -> Result<String, Failure> {
+    let now = state.now.expect("clock");
+    let user = p.get("UserName").cloned().unwrap_or_default();
+    let wrap = |inner: String| format!("<{action}Result>{inner}</{action}Result>");
+    match action {
+        "CreateUser" => {
+            if state.users.contains_key(&user) {
+                return Err((
+                    409,
+                    "EntityAlreadyExists",
+                    format!("User with name {user} already exists."),
+                ));
+            }
+            state.users.insert(user.clone(), BTreeSet::new());
+            Ok(wrap(format!(
+                "<User><Path>/</Path><UserName>{u}</UserName><UserId>AIDAEXAMPLEEXAMPLE01</UserId>\
+                 <Arn>arn:aws:iam::{ACCOUNT}:user/{u}</Arn><CreateDate>{d}</CreateDate></User>",
+                u = xml(&user),
+                d = iso(now)
+            )))
+        }
+        "AttachUserPolicy" => {
+            let arn = p.get("PolicyArn").cloned().unwrap_or_default();
+            if !state.users.contains_key(&user) {
+                return Err(no_user(&user));
+            }
+            if !state.policies.contains(&arn) {
+                return Err((
+                    404,
+                    "NoSuchEntity",
+                    format!("Policy {arn} does not exist or is not attachable."),
+                ));
+            }
+            state.users.get_mut(&user).unwrap().insert(arn);
+            Ok(String::new())
+        }
+        "CreateServiceSpecificCredential" => {
+            if !state.users.contains_key(&user) {
+                return Err(no_user(&user));
+            }
+            let service = p.get("ServiceName").cloned().unwrap_or_default();
+            if service != BEDROCK {
+                return Err((
+                    400,
+                    "NotSupportedService",
+                    format!("Service {service} is not supported."),
+                ));
+            }
+            let days = match p.get("CredentialAgeDays") {
+                None => None,
+                Some(d) => match d.parse::<u64>() {
+                    Ok(d) if (1..=36600).contains(&d) => Some(d),
+                    _ => {
+                        return Err((
+                            400,
+                            "InvalidInput",
+                            "CredentialAgeDays must be between 1 and 36600.".into(),
+                        ))
+                    }
+                },
+            };
+            let held = state
+                .keys
+                .iter()
+                .filter(|k| k.user == user && k.service == service)
+                .count();
+            if held >= 2 {
+                return Err((
+                    409,
+                    "LimitExceeded",
+                    "Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: 2".into(),
+                ));
+            }
+            state.minted += 1;
+            let key = Key {
+                id: format!("ACCAEXAMPLEKEY{:06}", state.minted),
+                user: user.clone(),
+                service,
+                status: "Active".into(),
+                created: now,
+                expires: days.map(|d| now + DAY * d as u32),
+                secret: secret_text(&user, state.minted),
+            };
+            state.handed_out.push(key.secret.clone());
+            state.keys.push(key.clone());
+            Ok(wrap(credential_xml(
+                &key,
+                "ServiceSpecificCredential",
+                true,
+            )))
+        }
+        "ListServiceSpecificCredentials" => {
+            let all = p.get("AllUsers").map(String::as_str) == Some("true");
+            if all == p.contains_key("UserName") {
+                return Err((
+                    400,
+                    "InvalidInput",
+                    "Specify exactly one of UserName and AllUsers.".into(),
+                ));
+            }
+            if !all && !state.users.contains_key(&user) {
+                return Err(no_user(&user));
+            }
+            let service = p.get("ServiceName");
+            let matching: Vec<&Key> = state
+                .keys
+                .iter()
+                .filter(|k| all || k.user == user)
+                .filter(|k| service.is_none_or(|s| &k.service == s))
+                .collect();
+            let start = match p.get("Marker") {
+                None => 0,
+                Some(m) => m
+                    .strip_prefix("page-")
+                    .and_then(|n| n.parse().ok())
+                    .ok_or((400, "InvalidInput", "Invalid Marker.".to_owned()))?,
+            };
+            let max = p
+                .get("MaxItems")
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(usize::MAX)
+                .min(state.page_size);
+            let end = (start + max).min(matching.len());
+            let mut members = String::new();
+            for key in &matching[start.min(end)..end] {
+                members.push_str(&credential_xml(key, "member", false));
+            }
+            let truncated = end < matching.len();
+            let marker = if truncated {
+                format!("<Marker>page-{end}</Marker>")
+            } else {
+                String::new()
+            };
+            Ok(wrap(format!(
+                "<ServiceSpecificCredentials>{members}</ServiceSpecificCredentials>\
+                 <IsTruncated>{truncated}</IsTruncated>{marker}"
+            )))
+        }
+        "UpdateServiceSpecificCredential"
+        | "ResetServiceSpecificCredential"
+        | "DeleteServiceSpecificCredential" => {
+            let id = p
+                .get("ServiceSpecificCredentialId")
+                .cloned()
+                .unwrap_or_default();
+            if !state.users.contains_key(&user) {
+                return Err(no_user(&user));
+            }
+            let Some(index) = state.keys.iter().position(|k| k.id == id && k.user == user) else {
+                return Err((
+                    404,
+                    "NoSuchEntity",
+                    format!("No such credential {id} exists for user {user}."),
+                ));
+            };
+            match action {
+                "UpdateServiceSpecificCredential" => {
+                    let status = p.get("Status").cloned().unwrap_or_default();
+                    if status != "Active" && status != "Inactive" {
+                        return Err((400, "InvalidInput", "Invalid Status.".into()));
+                    }
+                    state.keys[index].status = status;
+                    Ok(String::new())
+                }
+                "ResetServiceSpecificCredential" => {
+                    state.minted += 1;
+                    let secret = secret_text(&user, state.minted);
+                    state.handed_out.push(secret.clone());
+                    let key = &mut state.keys[index];
+                    key.secret = secret;
+                    Ok(wrap(credential_xml(key, "ServiceSpecificCredential", true)))
+                }
+                _ => {
+                    state.keys.remove(index);
+                    Ok(String::new())
+                }
+            }
+        }
+        _ => Err((400, "InvalidAction", format!("Unknown action {action}"))),
+    }
+}
+
+fn credential_xml(key: &Key, element: &str, with_secret: bool) -> String {
+    let alias = format!("{}-at-{ACCOUNT}", key.user);
+    let mut out = format!(
+        "<{element}><UserName>{u}</UserName><Status>{s}</Status>\
+         <ServiceUserName>{a}</ServiceUserName><ServiceCredentialAlias>{a}</ServiceCredentialAlias>\
+         <CreateDate>{c}</CreateDate>",
+        u = xml(&key.user),
+        s = key.status,
+        a = xml(&alias),
+        c = iso(key.created),
+    );
+    if let Some(expires) = key.expires {
+        let _ = write!(out, "<ExpirationDate>{}</ExpirationDate>", iso(expires));
+    }
+    if with_secret {
+        let _ = write!(
+            out,
+            "<ServiceCredentialSecret>{}</ServiceCredentialSecret>",
+            xml(&key.secret)
+        );
+    }
+    let _ = write!(
+        out,
+        "<ServiceSpecificCredentialId>{}</ServiceSpecificCredentialId>\
+         <ServiceName>{}</ServiceName></{element}>",
+        key.id, key.service
+    );
+    out
+}
+
+fn error(status: u16, code: &str, message: &str, request_id: &str) -> Response {
+    let body = format!(
+        "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error>\
+         <Type>Sender</Type><Code>{code}</Code><Message>{}</Message></Error>\
+         <RequestId>{request_id}</RequestId></ErrorResponse>",
+        xml(message)
+    );
+    respond(status, "text/xml", body)
+}
+
+/// `application/x-www-form-urlencoded` into a map.
+pub fn parse_form(body: &[u8]) -> BTreeMap<String, String> {
+    let body = String::from_utf8_lossy(body).replace('+', " ");
+    body.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// ISO 8601 in UTC, as IAM writes dates.
+pub fn iso(t: SystemTime) -> String {
+    let t = time::OffsetDateTime::from(t);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
