@@ -49,8 +49,8 @@ pub use mint::{
 #[cfg(feature = "default-chain")]
 pub use provider::provide_token;
 pub use provider::{
-    Builder as TokenProviderBuilder, TokenProvider, DEFAULT_LOAD_TIMEOUT, DEFAULT_MIN_VALIDITY,
-    DEFAULT_REFRESH_JITTER, DEFAULT_REFRESH_WINDOW,
+    Builder as TokenProviderBuilder, KeepFresh, TokenProvider, DEFAULT_LOAD_TIMEOUT,
+    DEFAULT_MIN_VALIDITY, DEFAULT_REFRESH_JITTER, DEFAULT_REFRESH_WINDOW,
 };
 pub use sdk::prefer_bearer_auth;
 pub use token::BedrockToken;

@@ -4,8 +4,10 @@
 //! - `builder.rs`: configuration and its validation;
 //! - `sources.rs`: region and credentials from the builder or the standard chains;
 //! - `cache.rs`: the cache's rules as pure functions of time;
-//! - `refresh.rs`: the refresh state machine (one load at a time, backoff).
+//! - `refresh.rs`: the refresh state machine (one load at a time, backoff);
+//! - `background.rs`: the optional task that keeps the token fresh with no caller.
 
+mod background;
 mod builder;
 mod cache;
 mod refresh;
@@ -17,6 +19,7 @@ use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwapOption;
 
+pub use background::KeepFresh;
 pub use builder::{
     Builder, DEFAULT_LOAD_TIMEOUT, DEFAULT_MIN_VALIDITY, DEFAULT_REFRESH_JITTER,
     DEFAULT_REFRESH_WINDOW,

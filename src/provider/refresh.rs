@@ -148,6 +148,18 @@ impl TokenProvider {
         hit
     }
 
+    /// How long until the cached token is due for a refresh: `None` with no token cached,
+    /// zero once it is stale or unusable.
+    pub(super) fn next_refresh_in(&self) -> Option<Duration> {
+        let guard = self.inner.current.load();
+        let entry = guard.as_deref()?;
+        let now = self.now();
+        Some(match entry.freshness(now) {
+            Freshness::Fresh => entry.refresh_at.duration_since(now).unwrap_or_default(),
+            Freshness::Stale | Freshness::Unusable => Duration::ZERO,
+        })
+    }
+
     pub(super) fn is_loading(&self) -> bool {
         self.lock().inflight.is_some()
     }
@@ -217,7 +229,7 @@ impl TokenProvider {
 
     /// The sleep for the load timeout: the configured one, else Tokio's if this runtime
     /// has a timer.
-    fn timer(&self, on_tokio: bool) -> Result<SharedAsyncSleep, Error> {
+    pub(super) fn timer(&self, on_tokio: bool) -> Result<SharedAsyncSleep, Error> {
         if let Some(sleep) = &self.inner.config.sleep {
             return Ok(sleep.clone());
         }
