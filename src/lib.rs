@@ -10,14 +10,10 @@
 //! | [`prefer_bearer_auth`], `ProvideToken` for [`TokenProvider`] (`sdk`) | AWS SDK integration |
 //! | [`TokenInfo`] (`inspect`) | parsing a token back into its facts |
 //! | [`Error`], [`ErrorKind`] (`error`) | the one error type |
-//! | `cli` (feature `cli`) | the `bedrock-token` command |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod cli;
 mod error;
 mod inspect;
 mod mint;
