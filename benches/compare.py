@@ -82,19 +82,38 @@ def minting(iterations, runs):
             {"rust": ours, "bound": bound, "python": py, "js": js}.items()}
 
 
+def run_once(cmd, env):
+    """Runs `cmd`; returns (wall seconds, ru_maxrss in MiB). Exits if it fails."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = p.stdout.read()
+    p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    if status != 0 or not out.startswith(b"bedrock-api-key-"):
+        sys.exit(f"{cmd[0]} failed (status {status})")
+    return wall, usage.ru_maxrss / 1024
+
+
+# On Linux a child's ru_maxrss starts from its parent's resident size at fork (here,
+# this Python script's). GNU time forks from a small process, so its figure is the
+# command's own.
+GNU_TIME = "/usr/bin/time" if sys.platform.startswith("linux") and os.access("/usr/bin/time", os.X_OK) else None
+
+
+def peak_mib(cmd, env):
+    """The command's own peak RSS in MiB (an upper bound without GNU time)."""
+    if GNU_TIME is None:
+        return run_once(cmd, env)[1]
+    with tempfile.NamedTemporaryFile("r") as f:
+        run_once([GNU_TIME, "-f", "%M", "-o", f.name, *cmd], env)
+        return int(f.read().split()[-1]) / 1024
+
+
 def measure_process(cmd, runs, env=ENV):
-    """Median wall seconds and max peak RSS (MiB) of `cmd`, run `runs` times."""
-    walls, peaks = [], []
-    for _ in range(runs):
-        t = time.perf_counter()
-        p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        out = p.stdout.read()
-        p.stderr.read()
-        _, status, usage = os.wait4(p.pid, 0)
-        walls.append(time.perf_counter() - t)
-        peaks.append(usage.ru_maxrss / 1024)
-        if status != 0 or not out.startswith(b"bedrock-api-key-"):
-            sys.exit(f"{cmd[0]} failed (status {status})")
+    """Median wall seconds and max peak RSS (MiB) of `cmd`, run `runs` times each way."""
+    walls = [run_once(cmd, env)[0] for _ in range(runs)]
+    peaks = [peak_mib(cmd, env) for _ in range(runs)]
     return statistics.median(walls), max(peaks)
 
 
