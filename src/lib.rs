@@ -11,14 +11,10 @@
 //! | [`TokenInfo`], [`LongTermKeyInfo`], [`KeyInfo`] (`inspect`) | parsing a key back into its facts |
 //! | [`Error`], [`ErrorKind`] (`error`) | the one error type |
 //! | [`LongTermKeys`], [`LongTermKey`], [`KeyMetadata`] (`long_term`, feature `long-term`) | long-term keys: IAM service-specific credentials |
-//! | `cli` (feature `cli`) | the `bedrock-token` command |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod cli;
 mod error;
 mod inspect;
 #[cfg(feature = "long-term")]

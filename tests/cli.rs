@@ -1,116 +1,18 @@
 //! The real `bedrock-token` binary, run with an isolated environment and test-owned
-//! AWS config files (instance metadata disabled; nothing leaves the machine).
+//! AWS config files (instance metadata disabled; nothing leaves the machine): minting,
+//! output formats, `inspect`, flags, exit statuses and stdout handling. Messages and
+//! redaction: `tests/cli_messages.rs`; `--cache`: `tests/cli_cache.rs`.
 #![cfg(feature = "cli")]
 
 mod support;
 
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use aws_bedrock_token_generator::{generate_token, TokenInfo};
 use aws_smithy_async::time::{SystemTimeSource, TimeSource};
+use support::cli::*;
 use support::*;
-
-struct Env {
-    home: tempfile::TempDir,
-    vars: Vec<(String, String)>,
-}
-
-impl Env {
-    /// Example credentials and region in environment variables, empty config files.
-    fn with_env_credentials() -> Env {
-        let mut env = Env::bare();
-        env.set("AWS_ACCESS_KEY_ID", AKID);
-        env.set("AWS_SECRET_ACCESS_KEY", SECRET);
-        env.set("AWS_REGION", "us-west-2");
-        env
-    }
-
-    fn bare() -> Env {
-        let home = tempfile::tempdir().unwrap();
-        std::fs::write(home.path().join("config"), "").unwrap();
-        std::fs::write(home.path().join("credentials"), "").unwrap();
-        Env {
-            home,
-            vars: Vec::new(),
-        }
-    }
-
-    fn set(&mut self, k: &str, v: &str) -> &mut Self {
-        self.vars.push((k.into(), v.into()));
-        self
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        self.program(env!("CARGO_BIN_EXE_bedrock-token"), args)
-    }
-
-    /// `program` with this isolated environment.
-    fn program(&self, program: &str, args: &[&str]) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .env_clear()
-            .env("HOME", self.home.path())
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", self.home.path().join("config"))
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                self.home.path().join("credentials"),
-            )
-            .envs(self.vars.iter().map(|(k, v)| (k, v)));
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    fn run_stdin(&self, args: &[&str], input: &str) -> Output {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    }
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "{:?}: {}", out.status, stderr(out));
-    assert_eq!(stderr(out), "");
-    stdout(out)
-}
-
-/// A failure: the given exit code, one clear line on stderr, nothing on stdout, no
-/// panic, no secret.
-fn failed(out: &Output, code: i32) -> String {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(code), "{err}");
-    assert!(
-        !err.contains("panicked") && !err.contains("backtrace"),
-        "{err}"
-    );
-    assert!(!err.contains(SECRET) && !err.contains(SESSION), "{err}");
-    assert_eq!(stdout(out), "");
-    err
-}
 
 fn now() -> std::time::SystemTime {
     SystemTimeSource::new().now()
@@ -118,7 +20,7 @@ fn now() -> std::time::SystemTime {
 
 #[test]
 fn prints_only_the_token_and_a_newline() {
-    let out = ok(&Env::with_env_credentials().run(&[]));
+    let out = ok(&CliEnv::with_env_credentials().run(&[]));
     assert!(out.ends_with('\n') && out.lines().count() == 1, "{out:?}");
     let info = TokenInfo::parse(out.trim_end()).unwrap();
     assert_eq!((info.region(), info.access_key_id()), ("us-west-2", AKID));
@@ -127,17 +29,11 @@ fn prints_only_the_token_and_a_newline() {
 
 #[test]
 fn region_profile_and_expiry_flags() {
-    let mut env = Env::bare();
-    std::fs::write(
-        env.home.path().join("config"),
-        "[profile dev]\nregion = eu-west-1\n",
-    )
-    .unwrap();
-    std::fs::write(
-        env.home.path().join("credentials"),
+    let mut env = CliEnv::bare();
+    env.write_config("[profile dev]\nregion = eu-west-1\n");
+    env.write_credentials(
         "[dev]\naws_access_key_id = AKIDDEVEXAMPLE\naws_secret_access_key = devSECRETexample\n",
-    )
-    .unwrap();
+    );
     env.set("AWS_REGION", "us-east-1");
     for (args, region, expiry) in [
         (vec!["--profile", "dev"], "us-east-1", 43200),
@@ -178,7 +74,7 @@ fn region_profile_and_expiry_flags() {
 
 #[test]
 fn export_format_evals_in_a_shell() {
-    let env = Env::with_env_credentials();
+    let env = CliEnv::with_env_credentials();
     let line = ok(&env.run(&["--format", "export"]));
     assert!(
         line.starts_with("export AWS_BEARER_TOKEN_BEDROCK='bedrock-api-key-"),
@@ -195,7 +91,7 @@ fn export_format_evals_in_a_shell() {
 #[test]
 fn json_format() {
     let before = now();
-    let out = ok(&Env::with_env_credentials().run(&["--format", "json", "--expiry", "1h"]));
+    let out = ok(&CliEnv::with_env_credentials().run(&["--format", "json", "--expiry", "1h"]));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let token = v["token"].as_str().unwrap();
     let info = TokenInfo::parse(token).unwrap();
@@ -224,7 +120,7 @@ fn json_format() {
 
 #[test]
 fn inspect_valid_expired_and_invalid() {
-    let env = Env::bare();
+    let env = CliEnv::bare();
     let fresh = generate_token(
         &session_creds(None),
         "us-gov-west-1",
@@ -272,7 +168,6 @@ fn inspect_valid_expired_and_invalid() {
             err.starts_with("bedrock-token: error: not a valid Bedrock API key"),
             "{err}"
         );
-        assert_eq!(err.lines().count(), 1);
     }
 }
 
@@ -285,80 +180,206 @@ fn inspect_reads_stdin_and_the_environment_variable() {
         now(),
     )
     .unwrap();
-    let env = Env::bare();
+    let env = CliEnv::bare();
     assert!(
         ok(&env.run_stdin(&["inspect", "-"], &format!("{}\n", token.as_str())))
             .contains("eu-north-1")
     );
-    let mut with_var = Env::bare();
+    let mut with_var = CliEnv::bare();
     with_var.set("AWS_BEARER_TOKEN_BEDROCK", token.as_str());
     assert!(ok(&with_var.run(&["inspect"])).contains("eu-north-1"));
-    let err = failed(&Env::bare().run(&["inspect"]), 2);
+    let err = failed(&CliEnv::bare().run(&["inspect"]), 64);
     assert!(err.contains("AWS_BEARER_TOKEN_BEDROCK"), "{err}");
 }
 
 #[test]
-fn bad_inputs_fail_clearly() {
-    let env = Env::with_env_credentials();
+fn usage_configuration_and_credential_failures_have_their_own_statuses() {
+    let env = CliEnv::with_env_credentials();
     for expiry in ["0", "13h", "abc", "1d", "43201"] {
-        let err = failed(&env.run(&["--expiry", expiry]), 2);
+        let err = failed(&env.run(&["--expiry", expiry]), 64);
         assert!(err.contains("--expiry"), "{err}");
     }
-    let err = failed(&env.run(&["--region", "US WEST/2"]), 1);
-    assert!(
-        err.contains("invalid AWS region") && err.lines().count() == 1,
-        "{err}"
-    );
-    let err = failed(&env.run(&["--format", "yaml"]), 2);
+    for timeout in ["0", "2h", "3601", "soon"] {
+        let err = failed(&env.run(&["--timeout", timeout]), 64);
+        assert!(err.contains("--timeout"), "{err}");
+    }
+    let err = failed(&env.run(&["--region", "US WEST/2"]), 64);
+    assert!(err.contains("invalid --region"), "{err}");
+    let err = failed(&env.run(&["--format", "yaml"]), 64);
     assert!(err.contains("--format"), "{err}");
+    for args in [&["--bogus"][..], &["extra"], &["--cache", "inspect"]] {
+        failed(&env.run(args), 64);
+    }
 
-    let mut no_region = Env::bare();
+    let mut no_region = CliEnv::bare();
     no_region
         .set("AWS_ACCESS_KEY_ID", AKID)
         .set("AWS_SECRET_ACCESS_KEY", SECRET);
-    let err = failed(&no_region.run(&[]), 1);
+    let err = failed(&no_region.run(&[]), 78);
     assert!(
-        err.contains("AWS_REGION") && err.lines().count() == 1,
+        err.contains("--region") && err.contains("AWS_REGION"),
         "{err}"
     );
 
-    let mut no_creds = Env::bare();
+    let mut no_creds = CliEnv::bare();
     no_creds.set("AWS_REGION", "us-east-1");
-    let err = failed(&no_creds.run(&[]), 1);
+    let err = failed(&no_creds.run(&[]), 78);
+    assert!(err.contains("AWS_ACCESS_KEY_ID"), "{err}");
+
+    let mut broken = CliEnv::bare();
+    broken.write_config("[default]\nregion = us-east-1\ncredential_process = sh -c 'exit 3'\n");
+    broken.set("AWS_REGION", "us-east-1");
+    let err = failed(&broken.run(&[]), 69);
+    assert!(err.contains("loading AWS credentials failed"), "{err}");
+}
+
+#[test]
+fn timeout_flag_limits_the_credential_load() {
+    let env = CliEnv::with_env_credentials();
+    TokenInfo::parse(ok(&env.run(&["--timeout", "90s"])).trim_end()).unwrap();
+
+    let mut slow = CliEnv::bare();
+    slow.write_config("[default]\nregion = us-east-1\ncredential_process = sleep 3\n");
+    slow.set("AWS_REGION", "us-east-1");
+    let err = failed(&slow.run(&["--timeout", "1"]), 69);
     assert!(
-        err.contains("AWS_ACCESS_KEY_ID") && err.lines().count() == 1,
+        err.contains("timed out after 1s") && err.contains("--timeout"),
         "{err}"
     );
+}
 
-    let mut broken = Env::bare();
-    std::fs::write(
-        broken.home.path().join("config"),
-        "[default]\nregion = us-east-1\ncredential_process = sh -c 'exit 3'\n",
+#[test]
+fn inspect_not_yet_valid_far_future_and_long_term_keys() {
+    let env = CliEnv::bare();
+    let hour = Duration::from_secs(3600);
+    let future = generate_token(&static_creds(), "us-east-1", hour, now() + hour).unwrap();
+    let out = env.run(&["inspect", future.as_str()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = stdout(&out);
+    assert!(
+        report.starts_with("Bedrock API key: NOT YET VALID: signed ")
+            && report.contains("in the future"),
+        "{report}"
+    );
+
+    // Within the allowed clock skew: valid.
+    let skewed = generate_token(
+        &static_creds(),
+        "us-east-1",
+        hour,
+        now() + Duration::from_secs(200),
     )
     .unwrap();
-    broken.set("AWS_REGION", "us-east-1");
-    let err = failed(&broken.run(&[]), 1);
-    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(ok(&env.run(&["inspect", skewed.as_str()])).contains("valid, expires in"));
+
+    // 9999-12-31T23:00:00Z, the last hour a SigV4 date can name; it expires in the year 10000.
+    let last = std::time::UNIX_EPOCH + Duration::from_secs(253_402_297_200);
+    let far = generate_token(
+        &static_creds(),
+        "us-east-1",
+        Duration::from_secs(43200),
+        last,
+    )
+    .unwrap();
+    let out = stdout(&env.run(&["inspect", far.as_str()]));
+    assert!(
+        out.contains("signed at:      9999-12-31T23:00:00Z"),
+        "{out}"
+    );
+    assert!(
+        out.contains("expires at:     after 9999-12-31T23:59:59Z"),
+        "{out}"
+    );
+
+    let key = format!(
+        "ABSK{}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            "BedrockAPIKey-abcd-at-123456789012:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"
+        )
+    );
+    let out = env.run(&["inspect", &key]);
+    assert!(ok(&out).starts_with("long-term Bedrock API key"));
+    assert_not_echoed(&out, &key);
+    let err = failed(&env.run(&["inspect", "ABSK!!!!not-base64!!!!"]), 2);
+    assert!(err.contains("ABSK"), "{err}");
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_and_keeps_the_status() {
+    let env = CliEnv::with_env_credentials();
+    let expired = generate_token(
+        &static_creds(),
+        "us-east-1",
+        Duration::from_secs(900),
+        start(),
+    )
+    .unwrap();
+    for (args, code) in [
+        (&[][..], 0),
+        (&["--help"], 0),
+        (&["inspect", expired.as_str()], 1),
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader); // every write gets EPIPE
+        let out = env
+            .command(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+        assert_eq!(stderr(&out), "", "{args:?}");
+    }
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn other_write_errors_are_io_errors() {
+    let env = CliEnv::with_env_credentials();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = env
+        .command(&[])
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(74), "{err}");
+    assert!(
+        err.starts_with("bedrock-token: error: cannot write to stdout"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1);
 }
 
 #[test]
 fn help_and_version() {
-    let env = Env::bare();
+    let env = CliEnv::bare();
     let help = ok(&env.run(&["--help"]));
     for s in [
         "Examples:",
         "--region",
         "--profile",
         "--expiry",
+        "--timeout",
         "--format",
+        "--cache",
         "inspect",
         "eval",
+        "Exit status:",
+        "64  usage",
+        "69  the credential source",
+        "74  I/O error",
+        "78  AWS configuration",
     ] {
         assert!(help.contains(s), "{s}");
     }
-    assert!(
-        ok(&env.run(&["inspect", "--help"])).contains("0 valid, 1 expired, 2 not a valid token")
-    );
+    assert!(ok(&env.run(&["inspect", "--help"]))
+        .contains("0 valid, 1 expired or not yet valid, 2 not a valid Bedrock API key"));
     assert_eq!(
         ok(&env.run(&["--version"])).trim(),
         format!("bedrock-token {}", env!("CARGO_PKG_VERSION"))

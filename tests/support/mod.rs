@@ -139,6 +139,8 @@ impl ProvideCredentials for ScriptedCredentials {
     }
 }
 pub mod bedrock;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod env;
 pub mod http;
 pub mod iam;

@@ -1,0 +1,229 @@
+//! The library's errors in the command's terms: which flag or environment variable
+//! supplied a bad value, and which ones fix a missing one. One line each; values are
+//! quoted redacted and escaped (see `output::quoted`).
+
+use std::error::Error as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use aws_bedrock_token_generator::{Error, ErrorKind, DEFAULT_LOAD_TIMEOUT};
+use aws_credential_types::provider::error::CredentialsError;
+
+use crate::clock::human;
+use crate::output::quoted;
+use crate::settings::Settings;
+use crate::{Failure, Status};
+
+const REGION_HINT: &str =
+    "use a region name such as us-east-1 (lower-case letters, digits and single hyphens)";
+
+/// The failure to report for `e`, from minting with settings `s`.
+pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
+    let flag_region = s.region.is_some();
+    let may_come_from_files = match e.kind() {
+        ErrorKind::InvalidRegion => !flag_region,
+        ErrorKind::NoRegion
+        | ErrorKind::NoCredentials
+        | ErrorKind::InvalidCredentials
+        | ErrorKind::CredentialsProvider => true,
+        _ => false,
+    };
+    if may_come_from_files {
+        if let Some(failure) = file_problem(s) {
+            return failure;
+        }
+    }
+    let profile = quoted(s.profile_name());
+    let config = s.env.config_file.display();
+    match e.kind() {
+        ErrorKind::NoRegion => match s.region_source() {
+            Some((value, source)) if value.trim().is_empty() => config_error(format!(
+                "{source} is empty: set it to a region name such as us-east-1, or pass --region"
+            )),
+            _ => config_error(format!(
+                "no AWS region: pass --region, set AWS_REGION, or add `region = ...` to \
+                 profile {profile} in {config}"
+            )),
+        },
+        ErrorKind::InvalidRegion => match s.region_source() {
+            Some((value, "--region")) => Failure::new(
+                Status::Usage,
+                format!("invalid --region {}: {REGION_HINT}", quoted(value)),
+            ),
+            Some((value, source)) => config_error(format!(
+                "invalid region {} in {source}: {REGION_HINT}",
+                quoted(value)
+            )),
+            None => config_error(format!(
+                "invalid region in profile {profile} of {config}: {REGION_HINT}"
+            )),
+        },
+        ErrorKind::NoCredentials => config_error(no_credentials(s)),
+        ErrorKind::InvalidCredentials => config_error(e.to_string()),
+        ErrorKind::CredentialsExpired => Failure::new(
+            Status::Unavailable,
+            "the AWS credentials have expired: refresh them (for example `aws sso login`, or \
+             new temporary credentials) and run again",
+        ),
+        ErrorKind::CredentialsTimeout => Failure::new(
+            Status::Unavailable,
+            format!(
+                "loading AWS credentials timed out after {}: check the credential source \
+                 (SSO, credential_process, container or instance metadata, network), or raise \
+                 --timeout",
+                human(s.timeout.unwrap_or(DEFAULT_LOAD_TIMEOUT))
+            ),
+        ),
+        ErrorKind::CredentialsProvider => {
+            let cause = cause(e);
+            if is_invalid_configuration(e) {
+                config_error(format!(
+                    "the credential source of profile {profile} is misconfigured: {cause}"
+                ))
+            } else {
+                Failure::new(
+                    Status::Unavailable,
+                    format!("loading AWS credentials failed: {cause}"),
+                )
+            }
+        }
+        ErrorKind::InvalidConfig if s.profile.as_deref().is_some_and(|p| p.trim().is_empty()) => {
+            Failure::new(
+                Status::Usage,
+                "--profile is empty: pass the name of a profile, or leave the flag out",
+            )
+        }
+        ErrorKind::InvalidExpiry => Failure::new(Status::Usage, format!("--expiry: {e}")),
+        _ => Failure::new(Status::Internal, e.to_string()),
+    }
+}
+
+fn config_error(message: impl Into<String>) -> Failure {
+    Failure::new(Status::Config, message)
+}
+
+fn no_credentials(s: &Settings) -> String {
+    let secret_set = std::env::var_os("AWS_SECRET_ACCESS_KEY").is_some();
+    match (&s.env.access_key_id, secret_set, s.selected_profile()) {
+        (Some(_), false, _) => {
+            "no AWS credentials: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not".into()
+        }
+        (None, true, _) => {
+            "no AWS credentials: AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not".into()
+        }
+        (_, _, Some((name, source))) => format!(
+            "no AWS credentials: profile {} (from {source}) has none in {}",
+            quoted(name),
+            s.files()
+        ),
+        _ => format!(
+            "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or select a \
+             profile in {} with --profile or AWS_PROFILE",
+            s.files()
+        ),
+    }
+}
+
+/// An unreadable AWS config file, or a selected profile that none of them defines. The
+/// AWS SDK skips unreadable files silently and reports neither.
+fn file_problem(s: &Settings) -> Option<Failure> {
+    for (path, variable) in [
+        (&s.env.config_file, "AWS_CONFIG_FILE"),
+        (&s.env.credentials_file, "AWS_SHARED_CREDENTIALS_FILE"),
+    ] {
+        if let Some(problem) = unreadable(path) {
+            return Some(config_error(format!(
+                "cannot read {} ({problem}): fix it, or point {variable} at another file",
+                path.display()
+            )));
+        }
+    }
+    let (name, source) = s.selected_profile()?;
+    match profile_defined(name) {
+        Ok(true) => None,
+        Ok(false) => Some(config_error(format!(
+            "profile {} (from {source}) not found in {}",
+            quoted(name),
+            s.files()
+        ))),
+        Err(problem) => Some(config_error(format!(
+            "cannot parse the AWS config files: {problem}"
+        ))),
+    }
+}
+
+/// Why `path` cannot be read, if it exists and cannot.
+fn unreadable(path: &Path) -> Option<String> {
+    match std::fs::read(path) {
+        Ok(bytes) if std::str::from_utf8(&bytes).is_err() => Some("not UTF-8 text".into()),
+        Ok(_) => None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => Some(e.to_string()),
+    }
+}
+
+/// Whether the AWS config files define profile `name`, as the AWS SDK reads them.
+fn profile_defined(name: &str) -> Result<bool, String> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let profiles = runtime
+        .block_on(aws_config::profile::load(
+            &Fs::real(),
+            &Env::real(),
+            // The standard files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, ~/.aws).
+            &Default::default(),
+            Some(name.to_owned().into()),
+        ))
+        .map_err(|e| e.to_string())?;
+    Ok(profiles.get_profile(name).is_some())
+}
+
+/// Whether the credential provider's error says it was misconfigured.
+fn is_invalid_configuration(e: &Error) -> bool {
+    matches!(
+        credentials_error(e),
+        Some(CredentialsError::InvalidConfiguration(_))
+    )
+}
+
+/// The credential provider's error under `e`, if any.
+fn credentials_error(e: &Error) -> Option<&CredentialsError> {
+    let source = e.source()?;
+    // The library keeps its source behind an `Arc`.
+    source
+        .downcast_ref::<Arc<dyn std::error::Error + Send + Sync>>()
+        .and_then(|arc| arc.downcast_ref::<CredentialsError>())
+        .or_else(|| source.downcast_ref::<CredentialsError>())
+}
+
+/// The causes below the library's own message, joined with `: ` (each told once). The
+/// credential provider errors' own texts are generic ("an error occurred while loading
+/// credentials") and left out; what they wrap is kept.
+fn cause(e: &Error) -> String {
+    let mut chain: Box<dyn Iterator<Item = &dyn std::error::Error>> = match credentials_error(e) {
+        Some(credentials) => Box::new(std::iter::successors(credentials.source(), |&s| s.source())),
+        None => Box::new(std::iter::successors(e.source(), |&s| s.source())),
+    };
+    let mut parts: Vec<String> = Vec::new();
+    for source in &mut chain {
+        if source.downcast_ref::<CredentialsError>().is_some() {
+            continue;
+        }
+        let text = source.to_string();
+        // A credential process that wrote nothing to stderr ends in an empty "Stderr:".
+        let text = text
+            .trim()
+            .trim_end_matches("Stderr:")
+            .trim_end_matches([' ', '.']);
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(text)) {
+            parts.push(text.to_owned());
+        }
+    }
+    if parts.is_empty() {
+        e.to_string()
+    } else {
+        parts.join(": ")
+    }
+}

@@ -1,0 +1,150 @@
+//! `bedrock-token inspect`: a token's facts and whether it is valid now.
+//!
+//! Exit status 0 valid (or a long-term key), 1 expired or not yet valid, 2 not a valid
+//! Bedrock API key. Never prints the signature, the session token, or anything
+//! unprintable.
+
+use std::fmt::Write as _;
+use std::io::Read as _;
+use std::time::{Duration, SystemTime};
+
+use aws_bedrock_token_generator::TokenInfo;
+use base64::Engine as _;
+
+use crate::clock::{human, rfc3339_or_words};
+use crate::output::{print, printable};
+use crate::redact::LONG_TERM_PREFIX;
+use crate::{Failure, Status};
+
+/// How far in the future a signing time may be before the token counts as not yet
+/// valid (clocks disagree a little).
+// TODO use MAX_CLOCK_SKEW
+pub(crate) const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
+
+/// Reading stdin stops here: no key is anywhere near this long.
+const MAX_INPUT: u64 = 64 * 1024;
+
+/// Runs `inspect` on `token` (`-`: stdin; none: `AWS_BEARER_TOKEN_BEDROCK`).
+pub(crate) fn run(token: Option<String>, now: SystemTime) -> Result<Status, Failure> {
+    let token = read(token)?;
+    let token = token.trim();
+    if token.starts_with(LONG_TERM_PREFIX) {
+        return long_term(token);
+    }
+    let info = TokenInfo::parse(token).map_err(|e| invalid(&e.to_string()))?;
+    let (report, status) = describe(&info, now);
+    print(&report)?;
+    Ok(status)
+}
+
+fn read(token: Option<String>) -> Result<String, Failure> {
+    match token.as_deref() {
+        Some("-") => {
+            let mut input = Vec::new();
+            std::io::stdin()
+                .take(MAX_INPUT)
+                .read_to_end(&mut input)
+                .map_err(|e| {
+                    Failure::new(Status::Io, format!("cannot read the token from stdin: {e}"))
+                })?;
+            String::from_utf8(input)
+                .map_err(|_| invalid("not a valid Bedrock API key: stdin is not UTF-8 text"))
+        }
+        Some(token) => Ok(token.to_owned()),
+        None => match std::env::var("AWS_BEARER_TOKEN_BEDROCK") {
+            Ok(token) => Ok(token),
+            Err(std::env::VarError::NotUnicode(_)) => Err(invalid(
+                "not a valid Bedrock API key: AWS_BEARER_TOKEN_BEDROCK is not UTF-8 text",
+            )),
+            Err(std::env::VarError::NotPresent) => Err(Failure::new(
+                Status::Usage,
+                "no token given: pass it as an argument, `-` to read stdin, or set \
+                 AWS_BEARER_TOKEN_BEDROCK",
+            )),
+        },
+    }
+}
+
+fn invalid(message: &str) -> Failure {
+    Failure::new(Status::InvalidKey, message)
+}
+
+/// A long-term key (`ABSK` + base64 of `<alias>:<secret>`): recognised, not parsed
+/// further; it carries no region or expiry.
+// TODO: replace with the library's key classification once it has one.
+fn long_term(key: &str) -> Result<Status, Failure> {
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(&key[LONG_TERM_PREFIX.len()..])
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    match decoded {
+        Some(text)
+            if text
+                .split_once(':')
+                .is_some_and(|(a, s)| !a.is_empty() && !s.is_empty()) =>
+        {
+            print(
+                "long-term Bedrock API key (an IAM service-specific credential): it carries no \
+                 region or expiry; see its status and expiry in IAM\n",
+            )?;
+            Ok(Status::Ok)
+        }
+        _ => Err(invalid(
+            "not a valid Bedrock API key: it starts with `ABSK` but the rest is not a \
+             long-term key (base64 of `<name>:<secret>`)",
+        )),
+    }
+}
+
+/// The report of `inspect` and its status. Never contains the signature or session token.
+fn describe(info: &TokenInfo, now: SystemTime) -> (String, Status) {
+    let (state, status) = if info.signed_at() > now + MAX_CLOCK_SKEW {
+        (
+            format!(
+                "NOT YET VALID: signed {} in the future (check this machine's clock and the signer's)",
+                human(info.signed_at().duration_since(now).unwrap_or_default())
+            ),
+            Status::NotValidNow,
+        )
+    } else if info.is_expired_at(now) {
+        (
+            format!(
+                "EXPIRED {} ago",
+                human(now.duration_since(info.expires_at()).unwrap_or_default())
+            ),
+            Status::NotValidNow,
+        )
+    } else {
+        (
+            format!(
+                "valid, expires in {}",
+                human(info.expires_at().duration_since(now).unwrap_or_default())
+            ),
+            Status::Ok,
+        )
+    };
+    let mut out = format!("Bedrock API key: {state}\n");
+    let _ = writeln!(out, "  region:         {}", printable(info.region()));
+    let _ = writeln!(out, "  access key id:  {}", printable(info.access_key_id()));
+    let _ = writeln!(
+        out,
+        "  signed at:      {}",
+        rfc3339_or_words(info.signed_at())
+    );
+    let _ = writeln!(
+        out,
+        "  expires at:     {} (requested expiry {})",
+        rfc3339_or_words(info.expires_at()),
+        human(info.expiry())
+    );
+    let _ = writeln!(
+        out,
+        "  session token:  {}",
+        if info.has_session_token() {
+            "yes (temporary credentials: the key stops working when they expire, which may be sooner)"
+        } else {
+            "no (long-term access key)"
+        }
+    );
+    (out, status)
+}

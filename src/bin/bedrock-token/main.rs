@@ -1,0 +1,214 @@
+//! `bedrock-token`: mint and inspect short-term Amazon Bedrock API keys.
+//! Build with `cargo install aws-bedrock-token-generator --features cli`.
+//!
+//! `main.rs` holds the command line (clap), the dispatch and the exit statuses; each
+//! subcommand family and each concern has its own module.
+#![forbid(unsafe_code)]
+
+mod cache;
+mod clock;
+mod errors;
+mod inspect;
+mod mint;
+mod output;
+mod redact;
+mod settings;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Examples:
+  bedrock-token                                   print a 12-hour token
+  bedrock-token --region us-west-2 --expiry 1h    a 1-hour token for us-west-2
+  bedrock-token --cache                           reuse the token of an earlier run
+  bedrock-token --profile dev --format json       token, expires_at and region as JSON
+  eval \"$(bedrock-token --format export)\"         set AWS_BEARER_TOKEN_BEDROCK in this shell
+  bedrock-token inspect                           check $AWS_BEARER_TOKEN_BEDROCK
+  pbpaste | bedrock-token inspect -               check a token read from stdin
+
+Exit status:
+  0   success; inspect: the token is valid
+  1   inspect: the token has expired or is not yet valid
+  2   inspect: not a valid Bedrock API key
+  64  usage: unknown flag, bad flag value, no token to inspect
+  69  the credential source failed, timed out or gave expired credentials
+  70  internal error
+  74  I/O error reading stdin or writing stdout (a closed pipe is not an error)
+  78  AWS configuration: no region, no credentials, bad region, unknown profile,
+      unreadable config file
+
+Credentials and region come from the standard AWS chains (environment variables,
+~/.aws/config and ~/.aws/credentials, SSO, credential_process, container and instance
+metadata). The token is a bearer credential: do not share or log it.";
+
+/// Mint and inspect short-term Amazon Bedrock API keys.
+#[derive(Parser, Debug)]
+#[command(name = "bedrock-token", version, after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    mint: MintArgs,
+}
+
+/// The flags of the default command, which prints a token.
+#[derive(clap::Args, Debug)]
+pub(crate) struct MintArgs {
+    /// AWS region for the token [default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region]
+    #[arg(long, value_name = "REGION")]
+    pub(crate) region: Option<String>,
+    /// Named profile from ~/.aws/config [default: AWS_PROFILE, then `default`]
+    #[arg(long, value_name = "NAME")]
+    pub(crate) profile: Option<String>,
+    /// How long the token is valid, up to 12h: seconds, or with a unit (90s, 15m, 1h, 12h)
+    #[arg(long, value_name = "DURATION", default_value = "12h", value_parser = clock::parse_expiry)]
+    pub(crate) expiry: Duration,
+    /// Give up loading credentials after this long, 1s to 1h (same syntax as --expiry) [default: 5s]
+    #[arg(long, value_name = "DURATION", value_parser = clock::parse_timeout)]
+    pub(crate) timeout: Option<Duration>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Token)]
+    pub(crate) format: Format,
+    /// Reuse the token an earlier run minted with the same settings
+    ///
+    /// Reused while at least half its lifetime and at least 5 minutes are left; otherwise a
+    /// new token is minted and stored, in $XDG_CACHE_HOME/bedrock-token (default
+    /// ~/.cache/bedrock-token), private to the user.
+    #[arg(long)]
+    pub(crate) cache: bool,
+}
+
+/// How the token is printed.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum Format {
+    /// The token alone
+    Token,
+    /// `export AWS_BEARER_TOKEN_BEDROCK='…'`, for eval in a POSIX shell
+    Export,
+    /// `{"token", "expires_at", "region"}`
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Show a token's region, access key id, signing time and time left.
+    /// Exit status: 0 valid, 1 expired or not yet valid, 2 not a valid Bedrock API key.
+    Inspect {
+        /// The token, or `-` to read it from stdin [default: $AWS_BEARER_TOKEN_BEDROCK]
+        #[arg(value_name = "TOKEN|-")]
+        token: Option<String>,
+    },
+}
+
+/// The exit statuses, as documented in `--help` and the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Success; `inspect`: the key is valid.
+    Ok = 0,
+    /// `inspect`: the token has expired or is not yet valid.
+    NotValidNow = 1,
+    /// `inspect`: not a valid Bedrock API key.
+    InvalidKey = 2,
+    /// Bad command line (sysexits `EX_USAGE`).
+    Usage = 64,
+    /// The credential source failed, timed out or gave expired credentials (`EX_UNAVAILABLE`).
+    Unavailable = 69,
+    /// A bug or an unexpected failure (`EX_SOFTWARE`).
+    Internal = 70,
+    /// Reading stdin or writing stdout failed (`EX_IOERR`).
+    Io = 74,
+    /// Missing or invalid AWS configuration (`EX_CONFIG`).
+    Config = 78,
+}
+
+/// A failed run: its exit status and the one-line message for stderr.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) status: Status,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    pub(crate) fn new(status: Status, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let status = run(std::env::args_os().collect()).unwrap_or_else(|failure| {
+        output::error(&failure.message);
+        failure.status
+    });
+    ExitCode::from(status as u8)
+}
+
+fn run(args: Vec<OsString>) -> Result<Status, Failure> {
+    let command = Cli::command();
+    // Before clap sees them: clap quotes arguments in its messages.
+    redact::screen_args(&args, &command)?;
+    let cli = match command
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => return clap_outcome(&e),
+    };
+    let now = clock::now();
+    match cli.command {
+        Some(Command::Inspect { token }) => inspect::run(token, now),
+        None => mint::run(&cli.mint, now),
+    }
+}
+
+/// `--help` and `--version` go to stdout; anything else clap rejects is a usage error,
+/// told in one line (clap's message and tip, without its usage block).
+fn clap_outcome(e: &clap::Error) -> Result<Status, Failure> {
+    let text = e.render().to_string();
+    if !e.use_stderr() {
+        output::print(&text)?;
+        return Ok(Status::Ok);
+    }
+    let message = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:"))
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(Failure::new(
+        Status::Usage,
+        format!("{message} (see bedrock-token --help)"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn clap_errors_are_one_line() {
+        let e = Cli::command()
+            .try_get_matches_from(["bedrock-token", "--regoin", "x"])
+            .unwrap_err();
+        let f = clap_outcome(&e).unwrap_err();
+        assert_eq!(f.status, Status::Usage);
+        assert_eq!(
+            f.message,
+            "unexpected argument '--regoin' found; tip: a similar argument exists: '--region' \
+             (see bedrock-token --help)"
+        );
+    }
+}

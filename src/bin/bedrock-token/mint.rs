@@ -1,0 +1,105 @@
+//! The default command: mint a token (or take it from the `--cache`) and print it.
+
+use std::time::SystemTime;
+
+use aws_bedrock_token_generator::{Region, TokenInfo, TokenProvider};
+
+use crate::cache::{Cache, Entry};
+use crate::settings::Settings;
+use crate::{clock, errors, output, Failure, Format, MintArgs, Status};
+
+/// Runs the default command.
+pub(crate) fn run(args: &MintArgs, now: SystemTime) -> Result<Status, Failure> {
+    let settings = Settings::new(args);
+    let cache = if args.cache {
+        Cache::locate(&settings)
+            .map_err(|why| output::warning(&why))
+            .ok()
+    } else {
+        None
+    };
+    // A cache hit loads no credentials and starts no runtime.
+    if let Some(entry) = cache.as_ref().and_then(|c| c.lookup(now)) {
+        output::print_line(&format(args.format, &entry))?;
+        return Ok(Status::Ok);
+    }
+    let entry = mint(&settings)?;
+    if let Some(cache) = &cache {
+        if let Err(why) = cache.store(&entry, now) {
+            output::warning(&why);
+        }
+    }
+    output::print_line(&format(args.format, &entry))?;
+    Ok(Status::Ok)
+}
+
+fn mint(settings: &Settings) -> Result<Entry, Failure> {
+    let mut builder = TokenProvider::builder().expiry(settings.expiry);
+    if let Some(region) = &settings.region {
+        builder = builder.region(Region::new(region.clone()));
+    }
+    if let Some(profile) = &settings.profile {
+        builder = builder.profile_name(profile);
+    }
+    if let Some(timeout) = settings.timeout {
+        builder = builder.load_timeout(timeout);
+    }
+    let provider = builder.build().map_err(|e| errors::explain(&e, settings))?;
+    // One thread is plenty for one credential load; the I/O driver serves the HTTP-based
+    // credential sources, the time driver the load timeout.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Failure::new(
+                Status::Internal,
+                format!("cannot start the async runtime: {e}"),
+            )
+        })?;
+    let token = runtime
+        .block_on(provider.token())
+        .map_err(|e| errors::explain(&e, settings))?;
+    let region = TokenInfo::parse(token.as_str())
+        .map(|info| info.region().to_owned())
+        .map_err(|e| Failure::new(Status::Internal, format!("minted a malformed token: {e}")))?;
+    Ok(Entry {
+        token: token.as_str().to_owned(),
+        expires_at: token.expires_at(),
+        region,
+    })
+}
+
+/// The line to print for `entry`.
+fn format(format: Format, entry: &Entry) -> String {
+    let text = &entry.token;
+    match format {
+        Format::Token => text.to_owned(),
+        Format::Export => format!("export AWS_BEARER_TOKEN_BEDROCK={}", shell_quote(text)),
+        // Every value is from a JSON-safe alphabet: base64, an RFC 3339 time, a region
+        // name (checked by the parser).
+        Format::Json => format!(
+            r#"{{"token":"{text}","expires_at":"{}","region":"{}"}}"#,
+            clock::rfc3339_clamped(entry.expires_at),
+            entry.region
+        ),
+    }
+}
+
+/// Single-quotes `s` for a POSIX shell.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("a'b"), r"'a'\''b'");
+        assert_eq!(
+            shell_quote("bedrock-api-key-YQ=="),
+            "'bedrock-api-key-YQ=='"
+        );
+    }
+}

@@ -1,0 +1,94 @@
+//! Writing to stdout and stderr.
+//!
+//! - stdout: a closed pipe (the reader went away, as in `bedrock-token | head -c0`) ends
+//!   the output quietly and does not change the exit status; any other write error is an
+//!   I/O error (status 74).
+//! - stderr: each message is one line, key-like text redacted and anything unprintable
+//!   escaped; a failure to write it is ignored (there is nowhere left to report it).
+
+use std::io::{ErrorKind, Write as _};
+
+use crate::redact::redact;
+use crate::{Failure, Status};
+
+/// Writes `text` and a newline to stdout.
+pub(crate) fn print_line(text: &str) -> Result<(), Failure> {
+    print(&format!("{text}\n"))
+}
+
+/// Writes `text` to stdout as it is.
+pub(crate) fn print(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::new(
+            Status::Io,
+            format!("cannot write to stdout: {e}"),
+        )),
+    }
+}
+
+/// `bedrock-token: error: …` on stderr.
+pub(crate) fn error(message: &str) {
+    to_stderr("error", message);
+}
+
+/// `bedrock-token: warning: …` on stderr.
+pub(crate) fn warning(message: &str) {
+    to_stderr("warning", message);
+}
+
+fn to_stderr(level: &str, message: &str) {
+    let line = format!("bedrock-token: {level}: {}\n", one_line(message));
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// `message` redacted, its lines joined with `; `, and anything unprintable escaped.
+pub(crate) fn one_line(message: &str) -> String {
+    let joined = redact(message)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    printable(&joined)
+}
+
+/// `s` with every character other than printable ASCII (and space) written as
+/// `\u{…}`: control characters, bidirectional overrides and other look-alikes cannot
+/// reach the terminal.
+pub(crate) fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == ' ' || c.is_ascii_graphic() {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        }
+    }
+    out
+}
+
+/// `s` in double quotes, redacted and [`printable`]: for naming a bad value.
+pub(crate) fn quoted(s: &str) -> String {
+    format!("\"{}\"", printable(&redact(s)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_one_printable_line() {
+        assert_eq!(
+            one_line("first\n\n  second \r\nthird\u{1b}[31m\u{202e}"),
+            r"first; second; third\u{1b}[31m\u{202e}"
+        );
+        assert_eq!(quoted("us west\t2"), r#""us west\u{9}2""#);
+        assert_eq!(quoted("x bedrock-api-key-abcdefg"), r#""x <redacted>""#);
+    }
+}

@@ -1,0 +1,256 @@
+//! Keeping Bedrock API keys out of everything the command prints.
+//!
+//! Two layers. [`screen_args`] refuses, before clap sees them, arguments that look like
+//! a key anywhere a key does not belong, so neither clap nor this command can quote one
+//! (the one place a key belongs is the argument of `inspect`). [`redact`] then blanks
+//! anything key-like in every message written to stderr, whatever its origin.
+
+use std::borrow::Cow;
+use std::ffi::OsString;
+
+use aws_bedrock_token_generator::TOKEN_PREFIX;
+
+use crate::{Failure, Status};
+
+/// What replaces key-like text in messages.
+pub(crate) const PLACEHOLDER: &str = "<redacted>";
+
+/// The base64 of `bedrock.amazonaws.com`, with which the body of every short-term key
+/// starts (so a key that lost its prefix is still recognised).
+const SHORT_TERM_BODY: &str = "YmVkcm9jay5hbWF6b25hd3MuY29t";
+
+/// The prefix of a long-term key (an IAM service-specific credential).
+pub(crate) const LONG_TERM_PREFIX: &str = "ABSK";
+
+/// Whether `s` holds a Bedrock API key or a recognisable piece of one:
+/// `bedrock-api-key-` (any case) followed by at least 4 more characters, the base64 text
+/// every short-term key's body starts with, or `ABSK` followed by at least 8 base64
+/// characters. (The bare prefix `bedrock-api-key-` alone is not a secret.)
+pub(crate) fn looks_like_key(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    let short_term = lower
+        .match_indices(TOKEN_PREFIX)
+        .any(|(i, p)| lower.len() - (i + p.len()) >= 4);
+    let long_term = s.match_indices(LONG_TERM_PREFIX).any(|(i, p)| {
+        s[i + p.len()..]
+            .bytes()
+            .take_while(|&b| is_base64(b))
+            .count()
+            >= 8
+    });
+    short_term || long_term || s.contains(SHORT_TERM_BODY)
+}
+
+fn is_base64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
+}
+
+/// Characters that can be part of a key, or glued to one in an argument (`--flag=KEY`).
+fn is_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '-' | '_')
+}
+
+/// `message` with every run of key characters that [`looks_like_key`] replaced by
+/// [`PLACEHOLDER`].
+pub(crate) fn redact(message: &str) -> Cow<'_, str> {
+    if !looks_like_key(message) {
+        return Cow::Borrowed(message);
+    }
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while !rest.is_empty() {
+        let run_len = rest.find(|c| !is_key_char(c)).unwrap_or(rest.len());
+        let (run, after) = rest.split_at(run_len);
+        out.push_str(if looks_like_key(run) {
+            PLACEHOLDER
+        } else {
+            run
+        });
+        let gap_len = after.find(is_key_char).unwrap_or(after.len());
+        out.push_str(&after[..gap_len]);
+        rest = &after[gap_len..];
+    }
+    Cow::Owned(out)
+}
+
+/// Refuses any argument that looks like a key, except the one argument of `inspect`,
+/// naming where it was found but never showing it.
+pub(crate) fn screen_args(args: &[OsString], command: &clap::Command) -> Result<(), Failure> {
+    let mut scope = command;
+    let mut place = Place::TopLevel;
+    // The long flag waiting for its value, if the previous argument was one.
+    let mut pending: Option<&str> = None;
+    let mut only_positionals = false;
+    for arg in args.iter().skip(1) {
+        let arg = arg.to_string_lossy();
+        if let Some(flag) = pending.take() {
+            refuse_if_key(&arg, || format!("the value of --{flag}"))?;
+            continue;
+        }
+        if !only_positionals && arg == "--" {
+            only_positionals = true;
+            continue;
+        }
+        if !only_positionals && arg.starts_with("--") {
+            let (name, value) = match arg[2..].split_once('=') {
+                Some((name, value)) => (name, Some(value)),
+                None => (&arg[2..], None),
+            };
+            match (long_flag_taking_value(scope, name), value) {
+                (Some(flag), Some(value)) => {
+                    refuse_if_key(value, || format!("the value of --{flag}"))?
+                }
+                (Some(flag), None) => pending = Some(flag),
+                (None, _) => refuse_if_key(&arg, || "an argument".to_owned())?,
+            }
+            continue;
+        }
+        if !only_positionals && arg.starts_with('-') && arg != "-" {
+            refuse_if_key(&arg, || "an argument".to_owned())?;
+            continue;
+        }
+        place = match place {
+            Place::TopLevel if arg == "inspect" => match command.find_subcommand("inspect") {
+                Some(inspect) => {
+                    scope = inspect;
+                    Place::Inspect
+                }
+                None => Place::Elsewhere,
+            },
+            // The one place a key belongs.
+            Place::Inspect => Place::AfterInspectToken,
+            Place::AfterInspectToken => {
+                refuse_if_key(&arg, || {
+                    "inspect takes one token, and the next argument".to_owned()
+                })?;
+                Place::AfterInspectToken
+            }
+            Place::TopLevel | Place::Elsewhere => {
+                refuse_if_key(&arg, || "an argument".to_owned())?;
+                Place::Elsewhere
+            }
+        };
+    }
+    Ok(())
+}
+
+/// Where a positional argument would land.
+#[derive(Clone, Copy)]
+enum Place {
+    /// Where the subcommand name goes.
+    TopLevel,
+    /// The argument of `inspect`.
+    Inspect,
+    /// After the argument of `inspect`.
+    AfterInspectToken,
+    /// Anywhere else (clap rejects it).
+    Elsewhere,
+}
+
+/// The name of `scope`'s long flag `name` if it takes a value.
+fn long_flag_taking_value<'a>(scope: &'a clap::Command, name: &str) -> Option<&'a str> {
+    scope
+        .get_arguments()
+        .filter(|a| a.get_action().takes_values())
+        .filter_map(|a| a.get_long())
+        .find(|long| *long == name)
+}
+
+fn refuse_if_key(arg: &str, what: impl FnOnce() -> String) -> Result<(), Failure> {
+    if !looks_like_key(arg) {
+        return Ok(());
+    }
+    Err(Failure::new(
+        Status::Usage,
+        format!(
+            "{} looks like a Bedrock API key (not shown); to check a key, pipe it to \
+             `bedrock-token inspect -`",
+            what()
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29tLz9BY3Rpb249Q2FsbA==";
+
+    #[test]
+    fn what_looks_like_a_key() {
+        for yes in [
+            KEY,
+            &KEY.to_uppercase(),
+            "bedrock-api-key-abcd",
+            "xYmVkcm9jay5hbWF6b25hd3MuY29tLz9",
+            "ABSKQmVkcm9ja0FQSUtleS0",
+            "--region=ABSKQmVkcm9ja0FQ",
+        ] {
+            assert!(looks_like_key(yes), "{yes}");
+        }
+        for no in [
+            "bedrock-api-key-",
+            "`bedrock-api-key-` x",
+            "us-east-1",
+            "ABSK",
+            "ABSKabc",
+            "ABSK-long-profile-name",
+            "12h",
+        ] {
+            assert!(!looks_like_key(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn redaction_keeps_the_rest_of_the_message() {
+        assert_eq!(
+            redact(&format!("invalid value '{KEY}' for '--expiry'")),
+            "invalid value '<redacted>' for '--expiry'"
+        );
+        assert_eq!(
+            redact(&format!("a --region={KEY}\nb ABSKQmVkcm9ja0FQ.")),
+            "a <redacted>\nb <redacted>."
+        );
+        let plain = "it does not start with `bedrock-api-key-`";
+        assert!(matches!(redact(plain), Cow::Borrowed(p) if p == plain));
+    }
+
+    #[test]
+    fn only_the_argument_of_inspect_may_hold_a_key() {
+        use clap::CommandFactory as _;
+        let command = crate::Cli::command();
+        let screen = |args: &[&str]| {
+            let args: Vec<OsString> = std::iter::once("bedrock-token")
+                .chain(args.iter().copied())
+                .map(OsString::from)
+                .collect();
+            screen_args(&args, &command).map_err(|f| f.message)
+        };
+        for allowed in [
+            &["inspect", KEY][..],
+            &["inspect", "--", KEY],
+            &["--region", "us-east-1", "--expiry=1h"],
+            &["--profile", "inspect"],
+        ] {
+            assert_eq!(screen(allowed), Ok(()), "{allowed:?}");
+        }
+        for (refused, what) in [
+            (&[KEY][..], "an argument"),
+            (
+                &["inspect", "-", KEY],
+                "inspect takes one token, and the next argument",
+            ),
+            (&["--profile", "inspect", KEY], "an argument"),
+            (&["--region", KEY], "the value of --region"),
+            (
+                &["--timeout=x", &format!("--expiry={KEY}")],
+                "the value of --expiry",
+            ),
+            (&[&format!("--nope={KEY}")], "an argument"),
+        ] {
+            let message = screen(refused).unwrap_err();
+            assert!(message.starts_with(what), "{refused:?}: {message}");
+            assert!(!message.contains("YmVk"), "{message}");
+        }
+    }
+}

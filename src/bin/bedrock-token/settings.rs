@@ -1,0 +1,152 @@
+//! What a run of the default command was asked for: its flags and the AWS environment
+//! variables that select region, profile, credentials and config files. Read once, for
+//! the token provider, the cache key and the error messages.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::MintArgs;
+
+/// The flags and the relevant AWS environment of one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Settings {
+    /// `--region`.
+    pub(crate) region: Option<String>,
+    /// `--profile`.
+    pub(crate) profile: Option<String>,
+    /// `--expiry`.
+    pub(crate) expiry: Duration,
+    /// `--timeout`.
+    pub(crate) timeout: Option<Duration>,
+    /// The environment.
+    pub(crate) env: AwsEnv,
+}
+
+/// The environment variables that change which token a run mints, as the AWS SDK reads
+/// them (unset or not UTF-8 = `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AwsEnv {
+    /// `AWS_REGION`.
+    pub(crate) region: Option<String>,
+    /// `AWS_DEFAULT_REGION`.
+    pub(crate) default_region: Option<String>,
+    /// `AWS_PROFILE`.
+    pub(crate) profile: Option<String>,
+    /// `AWS_ACCESS_KEY_ID`.
+    pub(crate) access_key_id: Option<String>,
+    /// `AWS_CONFIG_FILE`, default `~/.aws/config`, with `~` expanded.
+    pub(crate) config_file: PathBuf,
+    /// `AWS_SHARED_CREDENTIALS_FILE`, default `~/.aws/credentials`, with `~` expanded.
+    pub(crate) credentials_file: PathBuf,
+}
+
+impl Settings {
+    pub(crate) fn new(args: &MintArgs) -> Self {
+        Self {
+            region: args.region.clone(),
+            profile: args.profile.clone(),
+            expiry: args.expiry,
+            timeout: args.timeout,
+            env: AwsEnv::from_process(),
+        }
+    }
+
+    /// The profile explicitly selected and where: `--profile` or `AWS_PROFILE`.
+    pub(crate) fn selected_profile(&self) -> Option<(&str, &'static str)> {
+        match (&self.profile, &self.env.profile) {
+            (Some(p), _) => Some((p, "--profile")),
+            (None, Some(p)) => Some((p, "AWS_PROFILE")),
+            (None, None) => None,
+        }
+    }
+
+    /// The profile whose settings apply (`default` unless one is selected).
+    pub(crate) fn profile_name(&self) -> &str {
+        self.selected_profile().map_or("default", |(p, _)| p)
+    }
+
+    /// Where the region comes from, if not from the profile: `--region`, then
+    /// `AWS_REGION`, then `AWS_DEFAULT_REGION` (set counts, even empty, as for the SDK).
+    pub(crate) fn region_source(&self) -> Option<(&str, &'static str)> {
+        if let Some(r) = &self.region {
+            Some((r, "--region"))
+        } else if let Some(r) = &self.env.region {
+            Some((r, "AWS_REGION"))
+        } else {
+            self.env
+                .default_region
+                .as_deref()
+                .map(|r| (r, "AWS_DEFAULT_REGION"))
+        }
+    }
+
+    /// The two AWS config files, for messages: `A or B`.
+    pub(crate) fn files(&self) -> String {
+        format!(
+            "{} or {}",
+            self.env.config_file.display(),
+            self.env.credentials_file.display()
+        )
+    }
+}
+
+impl AwsEnv {
+    fn from_process() -> Self {
+        let var = |name| std::env::var(name).ok();
+        let home = home_dir();
+        let file = |name, default| {
+            let path = var(name).unwrap_or_else(|| String::from(default));
+            expand_home(&path, home.as_deref())
+        };
+        Self {
+            region: var("AWS_REGION"),
+            default_region: var("AWS_DEFAULT_REGION"),
+            profile: var("AWS_PROFILE"),
+            access_key_id: var("AWS_ACCESS_KEY_ID"),
+            config_file: file("AWS_CONFIG_FILE", "~/.aws/config"),
+            credentials_file: file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+        }
+    }
+}
+
+/// The home directory, as the AWS SDK finds it.
+pub(crate) fn home_dir() -> Option<PathBuf> {
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+    if cfg!(windows) {
+        var("HOME")
+            .or_else(|| var("USERPROFILE"))
+            .map(PathBuf::from)
+    } else {
+        var("HOME").map(PathBuf::from)
+    }
+}
+
+/// `~` or `~/…` with the home directory put in (left as it is without one).
+fn expand_home(path: &str, home: Option<&Path>) -> PathBuf {
+    match (path.strip_prefix('~'), home) {
+        (Some(""), Some(home)) => home.to_path_buf(),
+        (Some(rest), Some(home)) if rest.starts_with(['/', '\\']) => home.join(&rest[1..]),
+        _ => PathBuf::from(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn home_expansion() {
+        let home = Some(Path::new("/home/u"));
+        assert_eq!(
+            expand_home("~/.aws/config", home),
+            Path::new("/home/u/.aws/config")
+        );
+        assert_eq!(expand_home("~", home), Path::new("/home/u"));
+        assert_eq!(expand_home("~x/config", home), Path::new("~x/config"));
+        assert_eq!(expand_home("/etc/aws", home), Path::new("/etc/aws"));
+        assert_eq!(
+            expand_home("~/.aws/config", None),
+            Path::new("~/.aws/config")
+        );
+    }
+}
