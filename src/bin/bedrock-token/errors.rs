@@ -26,6 +26,8 @@ pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
         | ErrorKind::NoCredentials
         | ErrorKind::InvalidCredentials
         | ErrorKind::CredentialsProvider => true,
+        // The library's own check of a named profile and of the files it reads.
+        ErrorKind::InvalidConfig => !s.profile.as_deref().is_some_and(|p| p.trim().is_empty()),
         _ => false,
     };
     if may_come_from_files {
