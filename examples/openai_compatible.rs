@@ -67,8 +67,9 @@ async fn run() -> Result<(), BoxError> {
         let hint = match status.as_u16() {
             401 | 403 => format!(
                 " (the key is for {region}: is the endpoint in {region}, and may the key's \
-                 identity call bedrock:CallWithBearerToken, or bedrock-mantle:CallWithBearerToken \
-                 on Mantle, and use model {model}?)"
+                 identity call bedrock:CallWithBearerToken and bedrock:InvokeModel, or on \
+                 Mantle bedrock-mantle:CallWithBearerToken and bedrock-mantle:CreateInference, \
+                 for model {model}?)"
             ),
             _ => String::new(),
         };
