@@ -1,8 +1,13 @@
 //! A Bedrock Runtime stand-in on 127.0.0.1 that verifies bearer tokens the way the
 //! service would: it recomputes the SigV4 signature with the test's secret key (through
 //! aws-sigv4's general presigner, independently of the crate under test), checks the
-//! session token and the expiry against its own injected clock, and answers Converse
-//! like Bedrock: `200` JSON, or `403` `AccessDeniedException`.
+//! session token and the expiry against its own injected clock, and answers like Bedrock:
+//!
+//! - Converse (`POST /model/{id}/converse`): `200` JSON, or `403` `AccessDeniedException`;
+//! - OpenAI-compatible Chat Completions (`POST /openai/v1/chat/completions`, as on
+//!   bedrock-runtime, or `POST /v1/chat/completions`, as on bedrock-mantle): `200` with a
+//!   `chat.completion` object, `400` for a body without `model` and `messages`, or `401`
+//!   with an OpenAI-style `{"error": {..}}` body.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -32,6 +37,10 @@ struct Seen {
     accepted: usize,
     rejected: usize,
     distinct_tokens: HashSet<String>,
+    /// Every bearer text received, accepted or not (to check that no output shows one).
+    presented: HashSet<String>,
+    /// Bodies of the Chat Completions requests, as JSON.
+    chat_requests: Vec<serde_json::Value>,
 }
 
 pub struct Bedrock {
@@ -67,20 +76,51 @@ impl Bedrock {
     pub fn distinct_tokens(&self) -> usize {
         self.seen.lock().unwrap().distinct_tokens.len()
     }
+
+    /// Every bearer text received, accepted or rejected.
+    pub fn presented_tokens(&self) -> Vec<String> {
+        self.seen
+            .lock()
+            .unwrap()
+            .presented
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// The JSON bodies of the Chat Completions requests received.
+    pub fn chat_requests(&self) -> Vec<serde_json::Value> {
+        self.seen.lock().unwrap().chat_requests.clone()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Api {
+    Converse,
+    ChatCompletions,
+}
+
+fn api(req: &Request) -> Option<Api> {
+    let path = req.uri().path();
+    if req.method() != http::Method::POST {
+        None
+    } else if path.starts_with("/model/") && path.ends_with("/converse") {
+        Some(Api::Converse)
+    } else if path == "/openai/v1/chat/completions" || path == "/v1/chat/completions" {
+        Some(Api::ChatCompletions)
+    } else {
+        None
+    }
 }
 
 fn handle(keys: &Keys, now: SystemTime, seen: &Mutex<Seen>, req: Request) -> Response {
-    let path = req.uri().path();
-    if req.method() != http::Method::POST
-        || !path.starts_with("/model/")
-        || !path.ends_with("/converse")
-    {
+    let Some(api) = api(&req) else {
         return respond(
             404,
             "application/json",
             r#"{"message":"Unknown operation"}"#,
         );
-    }
+    };
     let bearer = req
         .headers()
         .get("authorization")
@@ -91,13 +131,16 @@ fn handle(keys: &Keys, now: SystemTime, seen: &Mutex<Seen>, req: Request) -> Res
         Some(token) => verify(keys, now, token).map(|()| token.to_owned()),
     };
     let mut seen = seen.lock().unwrap();
-    match verdict {
-        Ok(token) => {
+    if let Some(token) = bearer {
+        seen.presented.insert(token.to_owned());
+    }
+    match (api, verdict) {
+        (Api::Converse, Ok(token)) => {
             seen.accepted += 1;
             seen.distinct_tokens.insert(token);
             respond(200, "application/json", CONVERSE_OK)
         }
-        Err(reason) => {
+        (Api::Converse, Err(reason)) => {
             seen.rejected += 1;
             let mut response = respond(
                 403,
@@ -109,7 +152,54 @@ fn handle(keys: &Keys, now: SystemTime, seen: &Mutex<Seen>, req: Request) -> Res
                 .insert("x-amzn-errortype", "AccessDeniedException".parse().unwrap());
             response
         }
+        (Api::ChatCompletions, Ok(token)) => {
+            let body: serde_json::Value = serde_json::from_slice(req.body()).unwrap_or_default();
+            seen.chat_requests.push(body.clone());
+            let (Some(model), Some(false)) = (
+                body["model"].as_str(),
+                body["messages"].as_array().map(Vec::is_empty),
+            ) else {
+                return openai_error(
+                    400,
+                    "invalid_request_error",
+                    "model and messages are required",
+                );
+            };
+            seen.accepted += 1;
+            seen.distinct_tokens.insert(token);
+            respond(
+                200,
+                "application/json",
+                serde_json::json!({
+                    "id": "chatcmpl-stand-in",
+                    "object": "chat.completion",
+                    "created": 1_718_452_800,
+                    "model": model,
+                    "choices": [{
+                        "index": 0,
+                        "message": { "role": "assistant", "content": "Hello from the stand-in" },
+                        "finish_reason": "stop"
+                    }],
+                    "usage": { "prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7 }
+                })
+                .to_string(),
+            )
+        }
+        (Api::ChatCompletions, Err(reason)) => {
+            seen.rejected += 1;
+            openai_error(401, "invalid_request_error", &reason)
+        }
     }
+}
+
+/// An error the way OpenAI-compatible APIs send one.
+fn openai_error(status: u16, kind: &str, message: &str) -> Response {
+    respond(
+        status,
+        "application/json",
+        serde_json::json!({ "error": { "message": message, "type": kind, "code": null } })
+            .to_string(),
+    )
 }
 
 const CONVERSE_OK: &str = r#"{"output":{"message":{"role":"assistant","content":[{"text":"Hello from the stand-in"}]}},"stopReason":"end_turn","usage":{"inputTokens":3,"outputTokens":4,"totalTokens":7},"metrics":{"latencyMs":1}}"#;
