@@ -7,7 +7,6 @@ use aws_types::region::Region;
 
 use super::builder::Config;
 use super::TokenProvider;
-use crate::mint::validate_region;
 use crate::{generate_token, BedrockToken, Error, ErrorKind};
 
 /// Region and credentials provider, resolved once.
@@ -88,7 +87,7 @@ async fn resolve(config: &Config) -> Result<Sources, Error> {
     let region = region
         .filter(|r| !r.as_ref().is_empty())
         .ok_or_else(no_region_error)?;
-    validate_region(region.as_ref()).map_err(|e| name_region_source(e, config))?;
+    crate::mint::validate_region(region.as_ref()).map_err(|e| name_region_source(e, config))?;
     let provider_config = provider_config.with_region(Some(region.clone()));
 
     let credentials = match (&config.credentials, &config.profile_name) {
