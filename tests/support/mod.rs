@@ -141,6 +141,6 @@ impl ProvideCredentials for ScriptedCredentials {
 pub mod bedrock;
 pub mod env;
 pub mod http;
-pub mod keys;
 pub mod iam;
+pub mod keys;
 pub mod sigv4;
