@@ -31,7 +31,8 @@ pub enum ErrorKind {
     CredentialsTimeout,
     /// The signing time cannot be expressed in a SigV4 date (before 1970 or after year 9999).
     InvalidSigningTime,
-    /// The builder was given a contradictory or unusable configuration.
+    /// The builder was given a contradictory or unusable configuration, including a
+    /// session policy or role session duration that STS rejects when assuming the role.
     InvalidConfig,
     /// A string is not a well-formed Bedrock API key (see [`crate::TokenInfo::parse`]).
     InvalidToken,
@@ -49,7 +50,8 @@ pub enum ErrorKind {
     /// An IAM quota was hit, typically the two long-term keys per user
     /// (`LimitExceeded`; feature `long-term`).
     LimitExceeded,
-    /// The caller's credentials may not perform the IAM action (feature `long-term`).
+    /// The caller's credentials may not perform the IAM action (feature `long-term`),
+    /// or may not assume the role of `TokenProviderBuilder::assume_role`.
     AccessDenied,
     /// Any other IAM failure: another service error, a network failure, a timeout or an
     /// unreadable response (feature `long-term`).

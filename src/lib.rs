@@ -9,6 +9,8 @@
 //! | [`TokenProvider`] (`provider`) | credential/region resolution, caching and refresh |
 //! | [`prefer_bearer_auth`], `ProvideToken` for [`TokenProvider`] (`sdk`) | AWS SDK integration |
 //! | [`TokenInfo`], [`LongTermKeyInfo`], [`KeyInfo`] (`inspect`) | parsing a key back into its facts |
+//! | [`SessionPolicy`], [`ModelPolicy`] (`policy`, feature `default-chain`) | session policies for the assume-role step |
+//! | `role` (feature `default-chain`) | the assume-role step of [`TokenProviderBuilder::assume_role`] |
 //! | [`Error`], [`ErrorKind`] (`error`) | the one error type |
 //! | [`LongTermKeys`], [`LongTermKey`], [`KeyMetadata`] (`long_term`, feature `long-term`) | long-term keys: IAM service-specific credentials |
 #![forbid(unsafe_code)]
@@ -20,7 +22,11 @@ mod inspect;
 #[cfg(feature = "long-term")]
 mod long_term;
 mod mint;
+#[cfg(feature = "default-chain")]
+mod policy;
 mod provider;
+#[cfg(feature = "default-chain")]
+mod role;
 mod sdk;
 mod token;
 
@@ -43,10 +49,20 @@ pub use mint::{
     TOKEN_PREFIX,
 };
 #[cfg(feature = "default-chain")]
+#[cfg_attr(docsrs, doc(cfg(feature = "default-chain")))]
+pub use policy::{
+    ModelPolicy, SessionPolicy, INFERENCE_PROFILE_PREFIXES, MAX_SESSION_POLICY_CHARS,
+};
+#[cfg(feature = "default-chain")]
 pub use provider::provide_token;
 pub use provider::{
     Builder as TokenProviderBuilder, KeepFresh, TokenProvider, DEFAULT_LOAD_TIMEOUT,
     DEFAULT_MIN_VALIDITY, DEFAULT_REFRESH_JITTER, DEFAULT_REFRESH_WINDOW,
+};
+#[cfg(feature = "default-chain")]
+#[cfg_attr(docsrs, doc(cfg(feature = "default-chain")))]
+pub use role::{
+    DEFAULT_ROLE_SESSION_NAME_PREFIX, MAX_ROLE_SESSION_DURATION, MIN_ROLE_SESSION_DURATION,
 };
 pub use sdk::prefer_bearer_auth;
 pub use token::BedrockToken;

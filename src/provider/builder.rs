@@ -37,6 +37,9 @@ pub(super) struct Config {
     pub sleep: Option<SharedAsyncSleep>,
     pub policy: Policy,
     pub load_timeout: Duration,
+    /// The assume-role step, if any.
+    #[cfg(feature = "default-chain")]
+    pub role: Option<crate::role::AssumeRole>,
 }
 
 /// Builds a [`TokenProvider`]. Later calls override earlier ones, including what
@@ -55,6 +58,18 @@ pub struct Builder {
     refresh_jitter: Option<Duration>,
     load_timeout: Option<Duration>,
     min_validity: Option<Duration>,
+    #[cfg(feature = "default-chain")]
+    role: RoleSettings,
+}
+
+/// What the assume-role methods were given, validated by [`Builder::build`].
+#[cfg(feature = "default-chain")]
+#[derive(Default)]
+struct RoleSettings {
+    role_arn: Option<String>,
+    session_name: Option<String>,
+    policy: Option<crate::SessionPolicy>,
+    duration: Option<Duration>,
 }
 
 impl Builder {
@@ -150,6 +165,69 @@ impl Builder {
         self
     }
 
+    /// Mints from a role session instead of the source credentials: each load calls STS
+    /// `AssumeRole` for `role_arn` (e.g. `arn:aws:iam::123456789012:role/bedrock-sandbox`)
+    /// with the source credentials (those of [`Builder::credentials_provider`], else of the
+    /// profile or default chain), and signs the token with the role session's keys.
+    ///
+    /// - The token expires with the role session at the latest: its
+    ///   [`expires_at`](crate::BedrockToken::expires_at) is the earlier of the expiry asked
+    ///   for and the session's expiration, and the provider refreshes (assuming the role
+    ///   anew) before then.
+    /// - `DurationSeconds` is [`Builder::role_session_duration`] if given, else the
+    ///   [`Builder::expiry`] if given (at least 900 seconds), else not sent (STS's default,
+    ///   one hour). A role grants at most its maximum session duration (1 hour unless an
+    ///   administrator raised it, up to 12 hours); asking for more fails with
+    ///   [`ErrorKind::InvalidConfig`].
+    /// - STS is called in the token's region, at the endpoint the AWS SDKs would use:
+    ///   `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the profile's `endpoint_url` or
+    ///   `services` section are honoured.
+    /// - Errors: access denied ([`ErrorKind::AccessDenied`]), a policy STS rejects, a session
+    ///   duration above the role's maximum ([`ErrorKind::InvalidConfig`]), and others, with
+    ///   STS's code, message and request id. Neither the role's secret key nor its session
+    ///   token ever appears in them.
+    ///
+    /// The ARN is checked by [`Builder::build`].
+    #[cfg(feature = "default-chain")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "default-chain")))]
+    pub fn assume_role(mut self, role_arn: impl Into<String>) -> Self {
+        self.role.role_arn = Some(role_arn.into());
+        self
+    }
+
+    /// The role session name (2 to 64 characters of letters, digits and `+=,.@_-`),
+    /// visible in CloudTrail and in the role session's ARN. Default:
+    /// `bedrock-token-<Unix seconds when the provider was built>`. Needs
+    /// [`Builder::assume_role`].
+    #[cfg(feature = "default-chain")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "default-chain")))]
+    pub fn role_session_name(mut self, name: impl Into<String>) -> Self {
+        self.role.session_name = Some(name.into());
+        self
+    }
+
+    /// An inline session policy for the role session: the token can do only what both the
+    /// role and this policy allow. Pass a [`ModelPolicy`](crate::ModelPolicy) to allow
+    /// inference on named models only, or [`SessionPolicy::from_json`](crate::SessionPolicy::from_json)
+    /// for a document of your own. Checked by [`Builder::build`]. Needs
+    /// [`Builder::assume_role`].
+    #[cfg(feature = "default-chain")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "default-chain")))]
+    pub fn session_policy(mut self, policy: impl Into<crate::SessionPolicy>) -> Self {
+        self.role.policy = Some(policy.into());
+        self
+    }
+
+    /// How long the role session lasts (`AssumeRole` `DurationSeconds`): 900 seconds to 12
+    /// hours, and at most the role's maximum session duration. Default: see
+    /// [`Builder::assume_role`]. Needs [`Builder::assume_role`].
+    #[cfg(feature = "default-chain")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "default-chain")))]
+    pub fn role_session_duration(mut self, duration: Duration) -> Self {
+        self.role.duration = Some(duration);
+        self
+    }
+
     /// Validates the configuration and builds the provider. Synchronous and I/O free:
     /// whatever was not given is resolved from the default chains on first use.
     pub fn build(self) -> Result<TokenProvider, Error> {
@@ -181,12 +259,17 @@ impl Builder {
                 return Err(sources::no_credentials_error());
             }
         }
+        let time_source: SharedTimeSource = self.time_source.unwrap_or_default();
+        #[cfg(feature = "default-chain")]
+        let role = self
+            .role
+            .validate(self.expiry, self.region.as_ref(), &time_source)?;
         let config = Config {
             region: self.region,
             credentials: self.credentials,
             profile_name: self.profile_name,
             expiry,
-            time_source: self.time_source.unwrap_or_default(),
+            time_source,
             sleep: self.sleep,
             policy: Policy {
                 refresh_window: self.refresh_window.unwrap_or(DEFAULT_REFRESH_WINDOW),
@@ -194,6 +277,8 @@ impl Builder {
                 min_validity: self.min_validity.unwrap_or(DEFAULT_MIN_VALIDITY),
             },
             load_timeout,
+            #[cfg(feature = "default-chain")]
+            role,
         };
         Ok(TokenProvider {
             inner: Arc::new(Inner {
@@ -203,5 +288,62 @@ impl Builder {
                 state: Mutex::default(),
             }),
         })
+    }
+}
+
+#[cfg(feature = "default-chain")]
+impl RoleSettings {
+    /// The assume-role step, or `None` without a role ARN (then no other role setting may
+    /// be given).
+    fn validate(
+        self,
+        expiry: Option<Duration>,
+        region: Option<&Region>,
+        time_source: &SharedTimeSource,
+    ) -> Result<Option<crate::role::AssumeRole>, Error> {
+        use crate::role::{self, MIN_ROLE_SESSION_DURATION};
+
+        let Some(role_arn) = self.role_arn else {
+            let given = [
+                (self.session_name.is_some(), "role_session_name()"),
+                (self.policy.is_some(), "session_policy()"),
+                (self.duration.is_some(), "role_session_duration()"),
+            ];
+            if let Some((_, method)) = given.iter().find(|(set, _)| *set) {
+                return Err(Error::new(
+                    ErrorKind::InvalidConfig,
+                    format!(
+                        "{method} applies to a role session, but no role is assumed: add \
+                         assume_role(<role ARN>), or leave out {method}"
+                    ),
+                ));
+            }
+            return Ok(None);
+        };
+        role::validate_role_arn(&role_arn)?;
+        let session_name = match self.session_name {
+            Some(name) => {
+                role::validate_session_name(&name)?;
+                name
+            }
+            None => role::default_session_name(time_source.now()),
+        };
+        if let Some(policy) = &self.policy {
+            policy.render(region.map(|r| r.as_ref()))?;
+        }
+        let duration = match (self.duration, expiry) {
+            (Some(duration), _) => Some(role::validate_duration(duration)?),
+            // The expiry was validated (1 s to 12 h) before.
+            (None, Some(expiry)) => Some(Duration::from_secs(
+                expiry.as_secs().max(MIN_ROLE_SESSION_DURATION.as_secs()),
+            )),
+            (None, None) => None,
+        };
+        Ok(Some(role::AssumeRole {
+            role_arn,
+            session_name,
+            policy: self.policy,
+            duration,
+        }))
     }
 }

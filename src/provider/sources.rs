@@ -25,11 +25,18 @@ impl TokenProvider {
             .sources
             .get_or_try_init(|| resolve(config))
             .await?;
+        let explicit = config.credentials.is_some();
         let credentials = sources
             .credentials
             .provide_credentials()
             .await
-            .map_err(|e| credentials_error(e, config.credentials.is_some()))?;
+            .map_err(|e| {
+                #[cfg(feature = "default-chain")]
+                if let Some(role) = &config.role {
+                    return role.error(e, |source| describe_credentials_error(source, explicit));
+                }
+                credentials_error(e, explicit)
+            })?;
         generate_token(
             &credentials,
             sources.region.as_ref(),
@@ -39,8 +46,12 @@ impl TokenProvider {
     }
 }
 
-/// Both given to the builder: nothing to resolve.
+/// Both given to the builder (and no role to assume): nothing to resolve.
 pub(super) fn given(config: &Config) -> Option<Sources> {
+    #[cfg(feature = "default-chain")]
+    if config.role.is_some() {
+        return None;
+    }
     Some(Sources {
         region: config.region.clone()?,
         credentials: config.credentials.clone()?,
@@ -53,7 +64,9 @@ pub(super) fn given(config: &Config) -> Option<Sources> {
 ///   `region`, else instance metadata;
 /// - credentials: the builder's, else the named profile's (when `profile_name` is set,
 ///   even if `AWS_ACCESS_KEY_ID` is set), else the default chain (environment, profiles,
-///   SSO, `credential_process`, web identity, container and instance metadata).
+///   SSO, `credential_process`, web identity, container and instance metadata);
+/// - with a role to assume, those credentials are the source of an STS `AssumeRole`
+///   provider, and the token is minted from the role session.
 ///
 /// Built from the individual aws-config providers rather than `aws_config::defaults`, so
 /// that when environment variables (or a profile with static keys) answer, no HTTPS client
@@ -109,6 +122,19 @@ async fn resolve(config: &Config) -> Result<Sources, Error> {
                 .build()
                 .await,
         ),
+    };
+    let credentials = match &config.role {
+        Some(role) => {
+            role.provider(
+                credentials,
+                &region,
+                config.profile_name.as_deref(),
+                config.time_source.clone(),
+                config.sleep.clone(),
+            )
+            .await?
+        }
+        None => credentials,
     };
     Ok(Sources {
         region,
@@ -220,7 +246,12 @@ pub(super) fn no_credentials_error() -> Error {
 /// Maps a credentials provider's error; `explicit` says whether the provider was given
 /// to the builder (rather than being the default chain).
 fn credentials_error(e: CredentialsError, explicit: bool) -> Error {
-    let error = match &e {
+    describe_credentials_error(&e, explicit).with_source(e)
+}
+
+/// [`credentials_error`] without the source attached.
+fn describe_credentials_error(e: &CredentialsError, explicit: bool) -> Error {
+    match e {
         CredentialsError::CredentialsNotLoaded(_) if explicit => Error::new(
             ErrorKind::NoCredentials,
             "the credentials provider given to credentials_provider(..) returned no credentials; \
@@ -239,6 +270,5 @@ fn credentials_error(e: CredentialsError, explicit: bool) -> Error {
             ErrorKind::CredentialsProvider,
             "loading AWS credentials failed; see the cause below and check the credential source",
         ),
-    };
-    error.with_source(e)
+    }
 }

@@ -458,7 +458,8 @@ pub fn parse_form(body: &[u8]) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn xml(s: &str) -> String {
+/// Escapes text for an XML element.
+pub fn xml(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -146,3 +146,4 @@ pub mod http;
 pub mod iam;
 pub mod keys;
 pub mod sigv4;
+pub mod sts;
