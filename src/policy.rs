@@ -22,12 +22,17 @@ pub const MAX_SESSION_POLICY_CHARS: usize = 2048;
 pub const INFERENCE_PROFILE_PREFIXES: &[&str] =
     &["us", "us-gov", "eu", "apac", "jp", "au", "global"];
 
-/// The IAM actions a generated policy allows on the named models. Bedrock authorizes
-/// `Converse` and `ConverseStream` (and the OpenAI-compatible chat completions on
-/// `bedrock-runtime`) with these same two actions.
-const INVOKE_ACTIONS: [&str; 2] = [
+/// The IAM actions a generated policy allows on the named models. AWS documents that
+/// `InvokeModel` and `InvokeModelWithResponseStream` authorize the Converse API (and the
+/// OpenAI-compatible chat completions on `bedrock-runtime`); `bedrock:Converse` and
+/// `bedrock:ConverseStream` are listed too, so that the policy keeps working should
+/// Bedrock authorize those calls under their own names. An action IAM does not know
+/// grants nothing.
+const INVOKE_ACTIONS: [&str; 4] = [
     "bedrock:InvokeModel",
     "bedrock:InvokeModelWithResponseStream",
+    "bedrock:Converse",
+    "bedrock:ConverseStream",
 ];
 
 /// An inline session policy for the role session: what
@@ -173,9 +178,10 @@ impl ModelPolicy {
         self
     }
 
-    /// Also allows inference on these models through the Mantle endpoint
-    /// (`bedrock-mantle.<region>.api.aws`, OpenAI-compatible), by their Mantle ids such
-    /// as `openai.gpt-oss-120b`.
+    /// Names the models allowed through the Mantle endpoint
+    /// (`bedrock-mantle.<region>.api.aws`, OpenAI-compatible) by their Mantle ids such
+    /// as `openai.gpt-oss-120b`. Without this, the Mantle statement names the same ids as
+    /// the Bedrock one.
     ///
     /// Adds `bedrock-mantle:CreateInference` on Mantle projects
     /// (`arn:<partition>:bedrock-mantle:<region>:<account>:project/*`), limited to these
@@ -294,8 +300,15 @@ impl ModelPolicy {
         if !self.models.is_empty() {
             bearer_actions.push("bedrock:CallWithBearerToken");
         }
-        if !self.mantle_models.is_empty() {
-            let operator = if self.mantle_models.iter().any(|m| m.contains(['*', '?'])) {
+        // The OpenAI-compatible Mantle endpoint takes the same key: allow the matching
+        // `bedrock-mantle:` actions, for the Mantle ids if given, else the same ids.
+        let mantle_models = if self.mantle_models.is_empty() {
+            &self.models
+        } else {
+            &self.mantle_models
+        };
+        if !mantle_models.is_empty() {
+            let operator = if mantle_models.iter().any(|m| m.contains(['*', '?'])) {
                 "StringLike"
             } else {
                 "StringEquals"
@@ -305,7 +318,7 @@ impl ModelPolicy {
                 json_string(&format!(
                     "arn:{partition}:bedrock-mantle:{region}:{account}:project/*"
                 )),
-                json_list(&self.mantle_models)
+                json_list(mantle_models)
             ));
             bearer_actions.push("bedrock-mantle:CallWithBearerToken");
         }
@@ -508,7 +521,7 @@ mod tests {
         let json = ModelPolicy::new([HAIKU]).to_json().unwrap();
         assert_eq!(
             json,
-            r#"{"Version":"2012-10-17","Statement":[{"Sid":"InvokeNamedModels","Effect":"Allow","Action":["bedrock:InvokeModel","bedrock:InvokeModelWithResponseStream"],"Resource":"arn:aws:bedrock:*::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"},{"Sid":"CallWithBearerToken","Effect":"Allow","Action":"bedrock:CallWithBearerToken","Resource":"*"}]}"#
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"InvokeNamedModels","Effect":"Allow","Action":["bedrock:InvokeModel","bedrock:InvokeModelWithResponseStream","bedrock:Converse","bedrock:ConverseStream"],"Resource":"arn:aws:bedrock:*::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"},{"Sid":"MantleNamedModels","Effect":"Allow","Action":"bedrock-mantle:CreateInference","Resource":"arn:aws:bedrock-mantle:*:*:project/*","Condition":{"StringEquals":{"bedrock-mantle:Model":"anthropic.claude-3-haiku-20240307-v1:0"}}},{"Sid":"CallWithBearerToken","Effect":"Allow","Action":["bedrock:CallWithBearerToken","bedrock-mantle:CallWithBearerToken"],"Resource":"*"}]}"#
         );
         parses(&json);
     }
@@ -522,7 +535,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             json,
-            r#"{"Version":"2012-10-17","Statement":[{"Sid":"InvokeNamedModels","Effect":"Allow","Action":["bedrock:InvokeModel","bedrock:InvokeModelWithResponseStream"],"Resource":["arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.anthropic.claude-3-haiku-20240307-v1:0","arn:aws:bedrock:*::foundation-model/anthropic.claude-3-haiku-20240307-v1:0","arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"]},{"Sid":"CallWithBearerToken","Effect":"Allow","Action":"bedrock:CallWithBearerToken","Resource":"*"}]}"#
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"InvokeNamedModels","Effect":"Allow","Action":["bedrock:InvokeModel","bedrock:InvokeModelWithResponseStream","bedrock:Converse","bedrock:ConverseStream"],"Resource":["arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.anthropic.claude-3-haiku-20240307-v1:0","arn:aws:bedrock:*::foundation-model/anthropic.claude-3-haiku-20240307-v1:0","arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"]},{"Sid":"MantleNamedModels","Effect":"Allow","Action":"bedrock-mantle:CreateInference","Resource":"arn:aws:bedrock-mantle:us-west-2:123456789012:project/*","Condition":{"StringEquals":{"bedrock-mantle:Model":["us.anthropic.claude-3-haiku-20240307-v1:0","anthropic.claude-3-haiku-20240307-v1:0"]}}},{"Sid":"CallWithBearerToken","Effect":"Allow","Action":["bedrock:CallWithBearerToken","bedrock-mantle:CallWithBearerToken"],"Resource":"*"}]}"#
         );
         parses(&json);
     }
@@ -598,7 +611,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             json,
-            r#"{"Version":"2012-10-17","Statement":[{"Sid":"InvokeNamedModels","Effect":"Allow","Action":["bedrock:InvokeModel","bedrock:InvokeModelWithResponseStream"],"Resource":"arn:aws:bedrock:*::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"},{"Sid":"MantleNamedModels","Effect":"Allow","Action":"bedrock-mantle:CreateInference","Resource":"arn:aws:bedrock-mantle:*:*:project/*","Condition":{"StringEquals":{"bedrock-mantle:Model":"openai.gpt-oss-120b"}}},{"Sid":"CallWithBearerToken","Effect":"Allow","Action":["bedrock:CallWithBearerToken","bedrock-mantle:CallWithBearerToken"],"Resource":"*"}]}"#
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"InvokeNamedModels","Effect":"Allow","Action":["bedrock:InvokeModel","bedrock:InvokeModelWithResponseStream","bedrock:Converse","bedrock:ConverseStream"],"Resource":"arn:aws:bedrock:*::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"},{"Sid":"MantleNamedModels","Effect":"Allow","Action":"bedrock-mantle:CreateInference","Resource":"arn:aws:bedrock-mantle:*:*:project/*","Condition":{"StringEquals":{"bedrock-mantle:Model":"openai.gpt-oss-120b"}}},{"Sid":"CallWithBearerToken","Effect":"Allow","Action":["bedrock:CallWithBearerToken","bedrock-mantle:CallWithBearerToken"],"Resource":"*"}]}"#
         );
         parses(&json);
         let only_mantle = ModelPolicy::default()
