@@ -40,3 +40,49 @@ fn a_token_split_across_lines_in_an_environment_variable_is_not_echoed() {
         }
     }
 }
+
+/// `--cache` promises a separate entry per set of settings, but the key leaves out the
+/// variables that pick another identity through the default chain (container credentials,
+/// web identity). Two container endpoints handing out two roles' credentials: the second
+/// run must not get the first role's token from the cache.
+#[tokio::test]
+async fn cache_does_not_hand_out_another_identitys_token() {
+    use support::http::{respond, Server};
+    async fn endpoint(akid: &'static str) -> Server {
+        Server::start(move |_req| async move {
+            respond(
+                200,
+                "application/json",
+                format!(
+                    r#"{{"AccessKeyId":"{akid}","SecretAccessKey":"{SECRET}","Token":"{SESSION}","Expiration":"2099-01-01T00:00:00Z"}}"#
+                ),
+            )
+        })
+        .await
+    }
+    let role_a = endpoint("ASIAROLEAEXAMPLE0001").await;
+    let role_b = endpoint("ASIAROLEBEXAMPLE0002").await;
+    let mut env = CliEnv::bare();
+    env.set("AWS_REGION", "us-west-2");
+    let mut run_with = |server: &Server| {
+        env.set(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            format!("{}/credentials", server.url()),
+        );
+        let cmd = env.command(&["--cache"]);
+        async move {
+            let out = tokio::process::Command::from(cmd).output().await.unwrap();
+            let token = ok(&out);
+            aws_bedrock_token_generator::TokenInfo::parse(token.trim())
+                .unwrap()
+                .access_key_id()
+                .to_owned()
+        }
+    };
+    assert_eq!(run_with(&role_a).await, "ASIAROLEAEXAMPLE0001");
+    assert_eq!(
+        run_with(&role_b).await,
+        "ASIAROLEBEXAMPLE0002",
+        "the cache served role A's token to a run configured for role B"
+    );
+}
