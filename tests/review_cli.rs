@@ -86,3 +86,15 @@ async fn cache_does_not_hand_out_another_identitys_token() {
         "the cache served role A's token to a run configured for role B"
     );
 }
+
+/// `bedrock-token inspect $TOKEN` with a token that holds a space (a wrapped paste, or
+/// unquoted): the shell splits it, and the second half, which carries the signature, must
+/// not be quoted back in the usage error.
+#[test]
+fn the_rest_of_a_token_split_into_two_arguments_is_not_echoed() {
+    let token = token();
+    let env = CliEnv::bare();
+    let out = env.run(&["inspect", &token[..40], &token[40..]]);
+    failed(&out, 64);
+    assert_not_echoed(&out, &token[40..]);
+}
