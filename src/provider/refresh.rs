@@ -44,8 +44,27 @@ pub(super) struct State {
 struct Load {
     future: Shared<Pin<Box<dyn Future<Output = Outcome> + Send>>>,
     epoch: u64,
-    /// Spawned on a Tokio runtime: it finishes without any caller polling it.
-    spawned: bool,
+    /// The task it was spawned as on a Tokio runtime, where it finishes without any caller
+    /// polling it. If it ended while the load is still in the state, the load was
+    /// dropped with its runtime (or panicked) and will never finish.
+    task: Option<tokio::task::AbortHandle>,
+}
+
+impl State {
+    /// The running load, if any. A load whose task ended without finishing (its runtime
+    /// shut down, as when one provider serves several runtimes in turn) is dropped: polling
+    /// it would panic on the dead runtime's timer.
+    fn running(&mut self) -> Option<Load> {
+        if self
+            .inflight
+            .as_ref()
+            .and_then(|load| load.task.as_ref())
+            .is_some_and(|task| task.is_finished())
+        {
+            self.inflight = None;
+        }
+        self.inflight.clone()
+    }
 }
 
 impl TokenProvider {
@@ -73,8 +92,8 @@ impl TokenProvider {
                 match entry.as_deref().map(|e| (e.freshness(now), &e.token)) {
                     Some((Freshness::Fresh, token)) => return Ok(token.clone()),
                     Some((Freshness::Stale, token)) => {
-                        let load = match &state.inflight {
-                            Some(load) => load.clone(),
+                        let load = match state.running() {
+                            Some(load) => load,
                             None if state.failures.backing_off(now).is_some() => {
                                 return Ok(token.clone())
                             }
@@ -83,14 +102,14 @@ impl TokenProvider {
                                 Err(_) => return Ok(token.clone()),
                             },
                         };
-                        if load.spawned {
+                        if load.task.is_some() {
                             return Ok(token.clone());
                         }
                         (load, state.epoch, Some(token.clone()))
                     }
                     Some((Freshness::Unusable, _)) | None => {
-                        let load = match &state.inflight {
-                            Some(load) => load.clone(),
+                        let load = match state.running() {
+                            Some(load) => load,
                             None => {
                                 if let Some(error) = state.failures.backing_off(now) {
                                     return Err(error.clone());
@@ -120,8 +139,8 @@ impl TokenProvider {
         loop {
             let (load, epoch_seen) = {
                 let mut state = self.lock();
-                let load = match &state.inflight {
-                    Some(load) => load.clone(),
+                let load = match state.running() {
+                    Some(load) => load,
                     None => self.start_load(&mut state)?,
                 };
                 (load, state.epoch)
@@ -161,7 +180,7 @@ impl TokenProvider {
     }
 
     pub(super) fn is_loading(&self) -> bool {
-        self.lock().inflight.is_some()
+        self.lock().running().is_some()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -189,13 +208,13 @@ impl TokenProvider {
         }
         .boxed()
         .shared();
-        if let Some(runtime) = &runtime {
-            runtime.spawn(future.clone());
-        }
+        let task = runtime
+            .as_ref()
+            .map(|runtime| runtime.spawn(future.clone()).abort_handle());
         let load = Load {
             future,
             epoch,
-            spawned: runtime.is_some(),
+            task,
         };
         state.inflight = Some(load.clone());
         Ok(load)

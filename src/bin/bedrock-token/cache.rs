@@ -7,7 +7,8 @@
 //! - **Which entry.** The file name is the hex SHA-256 of [`CacheKey`]'s canonical text:
 //!   a format version, the AWS config file paths with their size and modification time
 //!   (so editing a profile starts afresh), `--region`, `AWS_REGION`,
-//!   `AWS_DEFAULT_REGION`, `--profile`, `AWS_PROFILE`, the expiry, `AWS_ACCESS_KEY_ID`, and
+//!   `AWS_DEFAULT_REGION`, `--profile`, `AWS_PROFILE`, the expiry, `AWS_ACCESS_KEY_ID`, the
+//!   web-identity and container-credentials variables (`settings::IDENTITY_VARS`), and
 //!   (once the command has them) role and policy settings. Any difference is another entry.
 //!   Storing an entry deletes entries (and stray temporary files) older than 12 hours,
 //!   which no token outlives.
@@ -87,6 +88,9 @@ impl CacheKey<'_> {
         line("AWS_PROFILE", &s.env.profile);
         line("expiry_secs", &s.expiry.as_secs());
         line("AWS_ACCESS_KEY_ID", &s.env.access_key_id);
+        for (name, value) in &s.env.identity {
+            line(name, value);
+        }
         if let Some(role_arn) = self.role_arn {
             line("role_arn", &role_arn);
         }

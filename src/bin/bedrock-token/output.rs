@@ -8,7 +8,7 @@
 
 use std::io::{ErrorKind, Write as _};
 
-use crate::redact::redact;
+use crate::redact::{looks_like_key, redact, PLACEHOLDER};
 use crate::{Failure, Status};
 
 /// Writes `text` and a newline to stdout.
@@ -73,8 +73,14 @@ pub(crate) fn printable(s: &str) -> String {
     out
 }
 
-/// `s` in double quotes, redacted and [`printable`]: for naming a bad value.
+/// `s` in double quotes, redacted and [`printable`]: for naming a bad value. A value that
+/// holds a key anywhere is not shown at all: a key pasted with a line break or a space
+/// would otherwise show its second part (the signature), which on its own looks like no
+/// key.
 pub(crate) fn quoted(s: &str) -> String {
+    if looks_like_key(s) {
+        return format!("\"{PLACEHOLDER}\"");
+    }
     format!("\"{}\"", printable(&redact(s)))
 }
 
@@ -89,6 +95,7 @@ mod tests {
             r"first; second; third\u{1b}[31m\u{202e}"
         );
         assert_eq!(quoted("us west\t2"), r#""us west\u{9}2""#);
-        assert_eq!(quoted("x bedrock-api-key-abcdefg"), r#""x <redacted>""#);
+        assert_eq!(quoted("x bedrock-api-key-abcdefg"), r#""<redacted>""#);
+        assert_eq!(quoted("bedrock-api-key-abcd\nsignature"), r#""<redacted>""#);
     }
 }

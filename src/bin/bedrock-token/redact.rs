@@ -119,11 +119,20 @@ pub(crate) fn screen_args(args: &[OsString], command: &clap::Command) -> Result<
             },
             // The one place a key belongs.
             Place::Inspect => Place::AfterInspectToken,
+            // Nothing may follow it, and what does is often the rest of a token that
+            // was split by a space (which on its own looks like no key): never show it.
             Place::AfterInspectToken => {
-                refuse_if_key(&arg, || {
-                    "inspect takes one token, and the next argument".to_owned()
-                })?;
-                Place::AfterInspectToken
+                return Err(Failure::new(
+                    Status::Usage,
+                    if looks_like_key(&arg) {
+                        "inspect takes one token, and the next argument looks like a Bedrock API \
+                         key (not shown); to check a key, pipe it to `bedrock-token inspect -`"
+                    } else {
+                        "inspect takes one token, but more arguments followed (not shown): if \
+                         the token holds spaces or line breaks, quote it or pipe it to \
+                         `bedrock-token inspect -`"
+                    },
+                ));
             }
             Place::TopLevel | Place::Elsewhere => {
                 refuse_if_key(&arg, || "an argument".to_owned())?;
@@ -241,6 +250,10 @@ mod tests {
                 "inspect takes one token, and the next argument",
             ),
             (&["--profile", "inspect", KEY], "an argument"),
+            (
+                &["inspect", KEY, "X1NpZ25hdHVyZT1kZWFkYmVlZg"],
+                "inspect takes one token, but more arguments followed (not shown)",
+            ),
             (&["--region", KEY], "the value of --region"),
             (
                 &["--timeout=x", &format!("--expiry={KEY}")],

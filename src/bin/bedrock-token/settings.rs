@@ -34,11 +34,26 @@ pub(crate) struct AwsEnv {
     pub(crate) profile: Option<String>,
     /// `AWS_ACCESS_KEY_ID`.
     pub(crate) access_key_id: Option<String>,
+    /// The other variables that select an identity in the default credential chain
+    /// ([`IDENTITY_VARS`]), in that order.
+    pub(crate) identity: Vec<(&'static str, Option<String>)>,
     /// `AWS_CONFIG_FILE`, default `~/.aws/config`, with `~` expanded.
     pub(crate) config_file: PathBuf,
     /// `AWS_SHARED_CREDENTIALS_FILE`, default `~/.aws/credentials`, with `~` expanded.
     pub(crate) credentials_file: PathBuf,
 }
+
+/// Variables (none of them secret) that make the default credential chain load another
+/// identity: web identity (assume-role) and container credentials, and whether instance
+/// metadata may answer.
+pub(crate) const IDENTITY_VARS: [&str; 6] = [
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_EC2_METADATA_DISABLED",
+];
 
 impl Settings {
     pub(crate) fn new(args: &MintArgs) -> Self {
@@ -103,6 +118,10 @@ impl AwsEnv {
             default_region: var("AWS_DEFAULT_REGION"),
             profile: var("AWS_PROFILE"),
             access_key_id: var("AWS_ACCESS_KEY_ID"),
+            identity: IDENTITY_VARS
+                .iter()
+                .map(|&name| (name, var(name)))
+                .collect(),
             config_file: file("AWS_CONFIG_FILE", "~/.aws/config"),
             credentials_file: file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
         }
