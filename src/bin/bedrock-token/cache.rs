@@ -60,12 +60,12 @@ pub(crate) struct Entry {
 #[derive(Debug)]
 struct CacheKey<'a> {
     settings: &'a Settings,
-    /// `--role-arn` (not yet a flag).
+    /// `--role-arn`.
     role_arn: Option<&'a str>,
-    /// `--role-session-name` (not yet a flag).
+    /// `--role-session-name`.
     role_session_name: Option<&'a str>,
-    /// A session policy (not yet a flag).
-    policy: Option<&'a str>,
+    /// The session policy: the `--session-policy` document, or the `--allow-model` ids.
+    policy: Option<String>,
 }
 
 impl CacheKey<'_> {
@@ -97,7 +97,7 @@ impl CacheKey<'_> {
         if let Some(name) = self.role_session_name {
             line("role_session_name", &name);
         }
-        if let Some(policy) = self.policy {
+        if let Some(policy) = &self.policy {
             line("policy", &policy);
         }
         text
@@ -150,11 +150,16 @@ impl Cache {
             .or_else(|| home_dir().map(|home| home.join(".cache")))
             .ok_or("--cache: neither XDG_CACHE_HOME nor HOME is set, so the token is not cached")?;
         let dir = base.join("bedrock-token");
+        let role = settings.role.as_ref();
         let key = CacheKey {
             settings,
-            role_arn: None,
-            role_session_name: None,
-            policy: None,
+            role_arn: role.map(|r| r.arn.as_str()),
+            role_session_name: role.and_then(|r| r.session_name.as_deref()),
+            policy: role.and_then(|r| match (&r.policy_document, r.allow_models.is_empty()) {
+                (Some(document), _) => Some(format!("document {document:?}")),
+                (None, false) => Some(format!("allow_models {:?}", r.allow_models)),
+                (None, true) => None,
+            }),
         };
         Ok(Self {
             file: dir.join(key.file_name()),

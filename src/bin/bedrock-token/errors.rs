@@ -96,8 +96,28 @@ pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
             )
         }
         ErrorKind::InvalidExpiry => Failure::new(Status::Usage, format!("--expiry: {e}")),
+        // Role and session policy problems: the library names its builder methods.
+        ErrorKind::InvalidConfig if s.role.is_some() => {
+            Failure::new(Status::Usage, in_flag_terms(&e.to_string()))
+        }
+        ErrorKind::AccessDenied => Failure::new(Status::Unavailable, in_flag_terms(&e.to_string())),
         _ => Failure::new(Status::Internal, e.to_string()),
     }
+}
+
+/// A library message about the role settings, with builder methods named as flags.
+fn in_flag_terms(message: &str) -> String {
+    [
+        ("assume_role()", "--role-arn"),
+        ("role_session_name()", "--role-session-name"),
+        ("session_policy()", "--session-policy / --allow-model"),
+        ("role_session_duration() or expiry()", "--expiry"),
+        ("expiry()", "--expiry"),
+    ]
+    .iter()
+    .fold(message.to_owned(), |m, (method, flag)| {
+        m.replace(method, flag)
+    })
 }
 
 fn config_error(message: impl Into<String>) -> Failure {

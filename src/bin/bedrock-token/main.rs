@@ -25,6 +25,7 @@ Examples:
   bedrock-token                                   print a 12-hour token
   bedrock-token --region us-west-2 --expiry 1h    a 1-hour token for us-west-2
   bedrock-token --cache                           reuse the token of an earlier run
+  bedrock-token --role-arn ARN --allow-model ID   a key scoped to one model (assumed role)
   bedrock-token --profile dev --format json       token, expires_at and region as JSON
   eval \"$(bedrock-token --format export)\"         set AWS_BEARER_TOKEN_BEDROCK in this shell
   bedrock-token inspect                           check $AWS_BEARER_TOKEN_BEDROCK
@@ -37,7 +38,8 @@ Exit status:
   64  usage: unknown flag, bad flag value, no token to inspect
   69  the credential source failed, timed out or gave expired credentials
   70  internal error
-  74  I/O error reading stdin or writing stdout (a closed pipe is not an error)
+  74  I/O error reading stdin, a --session-policy file, or writing stdout (a closed
+      pipe is not an error)
   78  AWS configuration: no region, no credentials, bad region, unknown profile,
       unreadable config file
 
@@ -65,8 +67,26 @@ pub(crate) struct MintArgs {
     #[arg(long, value_name = "NAME")]
     pub(crate) profile: Option<String>,
     /// How long the token is valid, up to 12h: seconds, or with a unit (90s, 15m, 1h, 12h)
-    #[arg(long, value_name = "DURATION", default_value = "12h", value_parser = clock::parse_expiry)]
-    pub(crate) expiry: Duration,
+    /// [default: 12h; with --role-arn, the role session's length]
+    #[arg(long, value_name = "DURATION", value_parser = clock::parse_expiry)]
+    pub(crate) expiry: Option<Duration>,
+    /// Assume this IAM role and mint from the role session (a scoped key)
+    #[arg(long, value_name = "ARN")]
+    pub(crate) role_arn: Option<String>,
+    /// Session name for --role-arn [default: bedrock-token-<unix seconds>]
+    #[arg(long, value_name = "NAME", requires = "role_arn")]
+    pub(crate) role_session_name: Option<String>,
+    /// With --role-arn: allow inference on this model or inference profile only (repeatable)
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "role_arn",
+        conflicts_with = "session_policy"
+    )]
+    pub(crate) allow_model: Vec<String>,
+    /// With --role-arn: a session policy document (JSON) read from FILE
+    #[arg(long, value_name = "FILE", requires = "role_arn")]
+    pub(crate) session_policy: Option<std::path::PathBuf>,
     /// Give up loading credentials after this long, 1s to 1h (same syntax as --expiry) [default: 5s]
     #[arg(long, value_name = "DURATION", value_parser = clock::parse_timeout)]
     pub(crate) timeout: Option<Duration>,

@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use aws_bedrock_token_generator::{Region, TokenInfo, TokenProvider};
+use aws_bedrock_token_generator::{Region, SessionPolicy, TokenInfo, TokenProvider};
 
 use crate::cache::{Cache, Entry};
 use crate::settings::Settings;
@@ -10,7 +10,7 @@ use crate::{clock, errors, output, Failure, Format, MintArgs, Status};
 
 /// Runs the default command.
 pub(crate) fn run(args: &MintArgs, now: SystemTime) -> Result<Status, Failure> {
-    let settings = Settings::new(args);
+    let settings = Settings::new(args)?;
     let cache = if args.cache {
         Cache::locate(&settings)
             .map_err(|why| output::warning(&why))
@@ -34,7 +34,23 @@ pub(crate) fn run(args: &MintArgs, now: SystemTime) -> Result<Status, Failure> {
 }
 
 fn mint(settings: &Settings) -> Result<Entry, Failure> {
-    let mut builder = TokenProvider::builder().expiry(settings.expiry);
+    let mut builder = TokenProvider::builder();
+    // With a role and no --expiry, STS picks the session length (1 h by default) and the
+    // token ends with the session; an explicit --expiry also asks STS for that length.
+    if settings.expiry_given || settings.role.is_none() {
+        builder = builder.expiry(settings.expiry);
+    }
+    if let Some(role) = &settings.role {
+        builder = builder.assume_role(&role.arn);
+        if let Some(name) = &role.session_name {
+            builder = builder.role_session_name(name);
+        }
+        if let Some(document) = &role.policy_document {
+            builder = builder.session_policy(SessionPolicy::from_json(document.clone()));
+        } else if !role.allow_models.is_empty() {
+            builder = builder.session_policy(SessionPolicy::allow_models(&role.allow_models));
+        }
+    }
     if let Some(region) = &settings.region {
         builder = builder.region(Region::new(region.clone()));
     }
@@ -59,9 +75,16 @@ fn mint(settings: &Settings) -> Result<Entry, Failure> {
     let token = runtime
         .block_on(provider.token())
         .map_err(|e| errors::explain(&e, settings))?;
-    let region = TokenInfo::parse(token.as_str())
-        .map(|info| info.region().to_owned())
+    let info = TokenInfo::parse(token.as_str())
         .map_err(|e| Failure::new(Status::Internal, format!("minted a malformed token: {e}")))?;
+    if settings.role.is_some() && settings.expiry_given && token.expires_at() < info.expires_at() {
+        output::warning(&format!(
+            "the role session ends at {}, before the requested --expiry: the key expires \
+             with it (expires_at)",
+            clock::rfc3339_clamped(token.expires_at())
+        ));
+    }
+    let region = info.region().to_owned();
     Ok(Entry {
         token: token.as_str().to_owned(),
         expires_at: token.expires_at(),

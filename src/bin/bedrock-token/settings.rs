@@ -5,7 +5,31 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::MintArgs;
+use aws_bedrock_token_generator::DEFAULT_EXPIRY;
+
+use crate::output::quoted;
+use crate::{Failure, MintArgs, Status};
+
+/// A session policy file: at most 64 KiB of UTF-8 (STS takes 2048 characters; the
+/// library says so precisely).
+fn read_policy(path: &Path) -> Result<String, Failure> {
+    let unreadable = |why: String| {
+        Failure::new(
+            Status::Io,
+            format!(
+                "cannot read --session-policy {}: {why}",
+                quoted(&path.display().to_string())
+            ),
+        )
+    };
+    let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    if bytes.len() > 64 * 1024 {
+        return Err(unreadable(
+            "larger than 64 KiB; a session policy is at most 2048 characters".into(),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| unreadable("not UTF-8 text".into()))
+}
 
 /// The flags and the relevant AWS environment of one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,12 +38,28 @@ pub(crate) struct Settings {
     pub(crate) region: Option<String>,
     /// `--profile`.
     pub(crate) profile: Option<String>,
-    /// `--expiry`.
+    /// `--expiry`, or the default (12 h).
     pub(crate) expiry: Duration,
+    /// Whether `--expiry` was given (with a role, its absence leaves the session length
+    /// to STS).
+    pub(crate) expiry_given: bool,
+    /// `--role-arn`, `--role-session-name` and the session policy, if any.
+    pub(crate) role: Option<Role>,
     /// `--timeout`.
     pub(crate) timeout: Option<Duration>,
     /// The environment.
     pub(crate) env: AwsEnv,
+}
+
+/// The role to assume, from `--role-arn` and its companion flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Role {
+    pub(crate) arn: String,
+    pub(crate) session_name: Option<String>,
+    /// `--allow-model` ids, in order.
+    pub(crate) allow_models: Vec<String>,
+    /// The text of the `--session-policy` file.
+    pub(crate) policy_document: Option<String>,
 }
 
 /// The environment variables that change which token a run mints, as the AWS SDK reads
@@ -56,14 +96,30 @@ pub(crate) const IDENTITY_VARS: [&str; 6] = [
 ];
 
 impl Settings {
-    pub(crate) fn new(args: &MintArgs) -> Self {
-        Self {
+    /// The settings of this run; `Err` if the `--session-policy` file cannot be read.
+    pub(crate) fn new(args: &MintArgs) -> Result<Self, Failure> {
+        let role = match &args.role_arn {
+            None => None,
+            Some(arn) => Some(Role {
+                arn: arn.clone(),
+                session_name: args.role_session_name.clone(),
+                allow_models: args.allow_model.clone(),
+                policy_document: args
+                    .session_policy
+                    .as_deref()
+                    .map(read_policy)
+                    .transpose()?,
+            }),
+        };
+        Ok(Self {
             region: args.region.clone(),
             profile: args.profile.clone(),
-            expiry: args.expiry,
+            expiry: args.expiry.unwrap_or(DEFAULT_EXPIRY),
+            expiry_given: args.expiry.is_some(),
+            role,
             timeout: args.timeout,
             env: AwsEnv::from_process(),
-        }
+        })
     }
 
     /// The profile explicitly selected and where: `--profile` or `AWS_PROFILE`.

@@ -1,0 +1,159 @@
+//! `bedrock-token --role-arn …`: scoped keys from an assumed role, as a real process
+//! against the STS stand-in on 127.0.0.1 (reached through AWS_ENDPOINT_URL_STS).
+#![cfg(feature = "cli")]
+
+mod support;
+
+use std::process::Output;
+use std::time::Duration;
+
+use aws_bedrock_token_generator::TokenInfo;
+use aws_smithy_async::time::SystemTimeSource;
+use support::cli::*;
+use support::sts::{Sts, ROLE_ARN};
+
+const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+
+/// Runs the binary off the runtime's threads, so the stand-in can answer meanwhile.
+async fn run(env: &CliEnv, args: &[&str]) -> Output {
+    let mut command = env.command(args);
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+async fn stand_in() -> (CliEnv, Sts) {
+    // The CLI signs with the real clock, so the stand-in's sessions must start now.
+    let sts = Sts::start(SystemTimeSource::new()).await;
+    let mut env = CliEnv::with_env_credentials();
+    env.set("AWS_ENDPOINT_URL_STS", sts.url());
+    (env, sts)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scoped_key_from_the_role_session_with_the_model_policy() {
+    let (env, sts) = stand_in().await;
+    let out = run(
+        &env,
+        &[
+            "--role-arn",
+            ROLE_ARN,
+            "--role-session-name",
+            "sandbox-1",
+            "--allow-model",
+            HAIKU,
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(ok(&out).trim()).unwrap();
+    let calls = sts.calls();
+    assert_eq!(calls.len(), 1);
+    let call = &calls[0];
+    assert_eq!(call.param("RoleArn"), Some(ROLE_ARN));
+    assert_eq!(call.param("RoleSessionName"), Some("sandbox-1"));
+    assert_eq!(
+        call.param("DurationSeconds"),
+        None,
+        "no --expiry: STS's default"
+    );
+    let policy: serde_json::Value =
+        serde_json::from_str(call.param("Policy").expect("a session policy")).unwrap();
+    assert!(policy.to_string().contains(HAIKU), "{policy}");
+
+    // Signed by the role session; the 12-hour token is bounded by the 1-hour session.
+    let session = &sts.sessions()[0];
+    let token = json["token"].as_str().unwrap();
+    let info = TokenInfo::parse(token).unwrap();
+    assert_eq!(info.access_key_id(), session.access_key_id);
+    assert!(info.has_session_token());
+    assert_eq!(json["region"], "us-west-2");
+    let expires_at = json["expires_at"].as_str().unwrap();
+    let expected = time::OffsetDateTime::from(session.expires)
+        .replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    assert_eq!(expires_at, expected);
+    let now = aws_smithy_async::time::TimeSource::now(&SystemTimeSource::new());
+    assert!(session.expires < now + Duration::from_secs(3601));
+    assert!(
+        info.expires_at() > session.expires,
+        "the token alone would outlive it"
+    );
+    for secret in [&session.secret_access_key, &session.session_token] {
+        assert!(!stderr(&out).contains(secret.as_str()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expiry_longer_than_the_role_allows_says_so_in_flag_terms() {
+    let (env, sts) = stand_in().await;
+    let out = run(&env, &["--role-arn", ROLE_ARN, "--expiry", "12h"]).await;
+    let err = failed(&out, 64);
+    assert!(err.contains("--expiry"), "{err}");
+    assert_eq!(sts.calls()[0].param("DurationSeconds"), Some("43200"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_policy_file_is_sent_as_is_and_an_unreadable_one_is_an_io_error() {
+    let (env, sts) = stand_in().await;
+    let document = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"bedrock:CallWithBearerToken","Resource":"*"}]}"#;
+    std::fs::write(env.path("policy.json"), document).unwrap();
+    let file = env.path("policy.json").display().to_string();
+    let out = run(&env, &["--role-arn", ROLE_ARN, "--session-policy", &file]).await;
+    ok(&out);
+    assert_eq!(sts.calls()[0].param("Policy"), Some(document));
+
+    let missing = env.path("nope.json").display().to_string();
+    let out = run(
+        &env,
+        &["--role-arn", ROLE_ARN, "--session-policy", &missing],
+    )
+    .await;
+    let err = failed(&out, 74);
+    assert!(err.contains("--session-policy"), "{err}");
+    assert_eq!(sts.calls().len(), 1, "no STS call");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_role_flags_are_usage_errors_without_an_sts_call() {
+    let (env, sts) = stand_in().await;
+    for args in [
+        &["--role-arn", "not-an-arn"][..],
+        &["--allow-model", HAIKU][..],
+        &["--role-session-name", "x"][..],
+        &["--role-arn", ROLE_ARN, "--role-session-name", "bad name!"][..],
+        &[
+            "--role-arn",
+            ROLE_ARN,
+            "--allow-model",
+            HAIKU,
+            "--session-policy",
+            "p.json",
+        ][..],
+    ] {
+        let out = run(&env, args).await;
+        let err = failed(&out, 64);
+        assert!(!err.contains("assume_role()"), "library terms: {err}");
+    }
+    assert!(sts.calls().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_denied_is_reported_without_secrets() {
+    let (env, sts) = stand_in().await;
+    sts.fail(
+        403,
+        "AccessDenied",
+        "not authorized to perform sts:AssumeRole",
+    );
+    let out = run(&env, &["--role-arn", ROLE_ARN]).await;
+    let err = failed(&out, 69);
+    assert!(
+        err.contains("AccessDenied") || err.contains("denied"),
+        "{err}"
+    );
+    assert!(!err.contains(support::SECRET));
+}
