@@ -30,6 +30,21 @@ pub struct Call {
 }
 
 impl Call {
+    /// A Query-protocol request as recorded: its `Action`, form parameters and
+    /// `authorization` header.
+    pub fn from_request(req: &Request) -> Call {
+        let params = parse_form(&req.body()[..]);
+        Call {
+            action: params.get("Action").cloned().unwrap_or_default(),
+            params,
+            authorization: req
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(String::from),
+        }
+    }
+
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params.get(name).map(String::as_str)
     }
@@ -157,18 +172,10 @@ fn secret_text(user: &str, n: usize) -> String {
 }
 
 fn handle(state: &Mutex<State>, req: Request) -> Response {
-    let params = parse_form(&req.body()[..]);
-    let action = params.get("Action").cloned().unwrap_or_default();
+    let call = Call::from_request(&req);
+    let (action, params) = (call.action.clone(), call.params.clone());
     let mut state = state.lock().unwrap();
-    state.calls.push(Call {
-        action: action.clone(),
-        params: params.clone(),
-        authorization: req
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .map(String::from),
-    });
+    state.calls.push(call);
     let request_id = format!("00000000-0000-0000-0000-{:012}", state.calls.len());
     if req.method() != http::Method::POST
         || params.get("Version").map(String::as_str) != Some("2010-05-08")

@@ -13,7 +13,7 @@ use aws_smithy_async::time::{SharedTimeSource, TimeSource};
 
 use super::bedrock::Keys;
 use super::http::{respond, Request, Response, Server};
-use super::iam::{iso, parse_form, xml, Call, ACCOUNT};
+use super::iam::{iso, xml, Call, ACCOUNT};
 
 pub const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/bedrock-sandbox";
 /// STS's `DurationSeconds` when none is sent.
@@ -111,18 +111,10 @@ impl Sts {
 }
 
 fn handle(state: &Mutex<State>, now: SystemTime, req: Request) -> Response {
-    let params = parse_form(&req.body()[..]);
-    let action = params.get("Action").cloned().unwrap_or_default();
+    let call = Call::from_request(&req);
+    let (action, params) = (call.action.clone(), call.params.clone());
     let mut state = state.lock().unwrap();
-    state.calls.push(Call {
-        action: action.clone(),
-        params: params.clone(),
-        authorization: req
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .map(String::from),
-    });
+    state.calls.push(call);
     let request_id = format!("11111111-2222-3333-4444-{:012}", state.calls.len());
     if req.method() != http::Method::POST
         || action != "AssumeRole"
