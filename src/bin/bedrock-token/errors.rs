@@ -60,32 +60,10 @@ pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
         },
         ErrorKind::NoCredentials => config_error(no_credentials(s)),
         ErrorKind::InvalidCredentials => config_error(e.to_string()),
-        ErrorKind::CredentialsExpired => Failure::new(
-            Status::Unavailable,
-            "the AWS credentials have expired: refresh them (for example `aws sso login`, or \
-             new temporary credentials) and run again",
-        ),
-        ErrorKind::CredentialsTimeout => Failure::new(
-            Status::Unavailable,
-            format!(
-                "loading AWS credentials timed out after {}: check the credential source \
-                 (SSO, credential_process, container or instance metadata, network), or raise \
-                 --timeout",
-                human(s.timeout.unwrap_or(DEFAULT_LOAD_TIMEOUT))
-            ),
-        ),
+        ErrorKind::CredentialsExpired => credentials_expired(),
+        ErrorKind::CredentialsTimeout => credentials_timeout(s),
         ErrorKind::CredentialsProvider => {
-            let cause = cause(e);
-            if is_invalid_configuration(e) {
-                config_error(format!(
-                    "the credential source of profile {profile} is misconfigured: {cause}"
-                ))
-            } else {
-                Failure::new(
-                    Status::Unavailable,
-                    format!("loading AWS credentials failed: {cause}"),
-                )
-            }
+            credentials_failed(s, is_invalid_configuration(e), &cause(e))
         }
         ErrorKind::InvalidConfig if s.profile.as_deref().is_some_and(|p| p.trim().is_empty()) => {
             Failure::new(
@@ -95,6 +73,58 @@ pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
         }
         ErrorKind::InvalidExpiry => Failure::new(Status::Usage, format!("--expiry: {e}")),
         _ => Failure::new(Status::Internal, e.to_string()),
+    }
+}
+
+/// The failure to report when loading credentials with settings `s` failed (for the
+/// commands that load them without the library's token provider): the same messages
+/// as [`explain`] gives for the library's credential errors.
+pub(crate) fn explain_credentials(e: &CredentialsError, s: &Settings) -> Failure {
+    if let Some(failure) = file_problem(s) {
+        return failure;
+    }
+    match e {
+        CredentialsError::CredentialsNotLoaded(_) => config_error(no_credentials(s)),
+        CredentialsError::ProviderTimedOut(_) => credentials_timeout(s),
+        _ => {
+            let cause = causes(e.source()).unwrap_or_else(|| e.to_string());
+            let misconfigured = matches!(e, CredentialsError::InvalidConfiguration(_));
+            credentials_failed(s, misconfigured, &cause)
+        }
+    }
+}
+
+pub(crate) fn credentials_expired() -> Failure {
+    Failure::new(
+        Status::Unavailable,
+        "the AWS credentials have expired: refresh them (for example `aws sso login`, or \
+         new temporary credentials) and run again",
+    )
+}
+
+pub(crate) fn credentials_timeout(s: &Settings) -> Failure {
+    Failure::new(
+        Status::Unavailable,
+        format!(
+            "loading AWS credentials timed out after {}: check the credential source \
+             (SSO, credential_process, container or instance metadata, network), or raise \
+             --timeout",
+            human(s.timeout.unwrap_or(DEFAULT_LOAD_TIMEOUT))
+        ),
+    )
+}
+
+fn credentials_failed(s: &Settings, misconfigured: bool, cause: &str) -> Failure {
+    if misconfigured {
+        config_error(format!(
+            "the credential source of profile {} is misconfigured: {cause}",
+            quoted(s.profile_name())
+        ))
+    } else {
+        Failure::new(
+            Status::Unavailable,
+            format!("loading AWS credentials failed: {cause}"),
+        )
     }
 }
 
@@ -202,12 +232,18 @@ fn credentials_error(e: &Error) -> Option<&CredentialsError> {
 /// credential provider errors' own texts are generic ("an error occurred while loading
 /// credentials") and left out; what they wrap is kept.
 fn cause(e: &Error) -> String {
-    let mut chain: Box<dyn Iterator<Item = &dyn std::error::Error>> = match credentials_error(e) {
-        Some(credentials) => Box::new(std::iter::successors(credentials.source(), |&s| s.source())),
-        None => Box::new(std::iter::successors(e.source(), |&s| s.source())),
+    let first = match credentials_error(e) {
+        Some(credentials) => credentials.source(),
+        None => e.source(),
     };
+    causes(first).unwrap_or_else(|| e.to_string())
+}
+
+/// `first` and the errors below it, joined with `: ` (each told once, credential
+/// provider errors left out); `None` if that leaves nothing.
+fn causes(first: Option<&(dyn std::error::Error + 'static)>) -> Option<String> {
     let mut parts: Vec<String> = Vec::new();
-    for source in &mut chain {
+    for source in std::iter::successors(first, |&s| s.source()) {
         if source.downcast_ref::<CredentialsError>().is_some() {
             continue;
         }
@@ -221,9 +257,5 @@ fn cause(e: &Error) -> String {
             parts.push(text.to_owned());
         }
     }
-    if parts.is_empty() {
-        e.to_string()
-    } else {
-        parts.join(": ")
-    }
+    (!parts.is_empty()).then(|| parts.join(": "))
 }

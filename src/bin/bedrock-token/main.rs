@@ -1,4 +1,5 @@
-//! `bedrock-token`: mint and inspect short-term Amazon Bedrock API keys.
+//! `bedrock-token`: mint and inspect short-term Amazon Bedrock API keys, and manage
+//! long-term ones.
 //! Build with `cargo install aws-bedrock-token-generator --features cli`.
 //!
 //! `main.rs` holds the command line (clap), the dispatch and the exit statuses; each
@@ -9,6 +10,7 @@ mod cache;
 mod clock;
 mod errors;
 mod inspect;
+mod long_term;
 mod mint;
 mod output;
 mod redact;
@@ -29,15 +31,20 @@ Examples:
   eval \"$(bedrock-token --format export)\"         set AWS_BEARER_TOKEN_BEDROCK in this shell
   bedrock-token inspect                           check $AWS_BEARER_TOKEN_BEDROCK
   pbpaste | bedrock-token inspect -               check a token read from stdin
+  bedrock-token long-term list --user-name NAME   long-term keys (see long-term --help)
 
 Exit status:
-  0   success; inspect: the token is valid
+  0   success; inspect: the token is valid (or is a long-term key)
   1   inspect: the token has expired or is not yet valid
   2   inspect: not a valid Bedrock API key
   64  usage: unknown flag, bad flag value, no token to inspect
-  69  the credential source failed, timed out or gave expired credentials
+  67  long-term: the IAM user or key does not exist
+  69  the credential source failed, timed out or gave expired credentials;
+      long-term: IAM failed or timed out
   70  internal error
+  73  long-term: not created: the user already has two keys, or already exists
   74  I/O error reading stdin or writing stdout (a closed pipe is not an error)
+  77  long-term: access denied by IAM
   78  AWS configuration: no region, no credentials, bad region, unknown profile,
       unreadable config file
 
@@ -45,7 +52,7 @@ Credentials and region come from the standard AWS chains (environment variables,
 ~/.aws/config and ~/.aws/credentials, SSO, credential_process, container and instance
 metadata). The token is a bearer credential: do not share or log it.";
 
-/// Mint and inspect short-term Amazon Bedrock API keys.
+/// Mint and inspect short-term Amazon Bedrock API keys; manage long-term ones.
 #[derive(Parser, Debug)]
 #[command(name = "bedrock-token", version, after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -102,6 +109,9 @@ enum Command {
         #[arg(value_name = "TOKEN|-")]
         token: Option<String>,
     },
+    /// Create, list, activate, deactivate, reset and delete long-term keys (IAM).
+    #[command(after_help = long_term::AFTER_HELP, arg_required_else_help = false)]
+    LongTerm(long_term::LongTermArgs),
 }
 
 /// The exit statuses, as documented in `--help` and the README.
@@ -115,12 +125,19 @@ pub(crate) enum Status {
     InvalidKey = 2,
     /// Bad command line (sysexits `EX_USAGE`).
     Usage = 64,
+    /// `long-term`: the IAM user or key does not exist (`EX_NOUSER`).
+    NotFound = 67,
     /// The credential source failed, timed out or gave expired credentials (`EX_UNAVAILABLE`).
     Unavailable = 69,
     /// A bug or an unexpected failure (`EX_SOFTWARE`).
     Internal = 70,
+    /// `long-term`: IAM would not create it: two keys already, or the user exists
+    /// (`EX_CANTCREAT`).
+    CannotCreate = 73,
     /// Reading stdin or writing stdout failed (`EX_IOERR`).
     Io = 74,
+    /// `long-term`: IAM denied the call (`EX_NOPERM`).
+    NoPermission = 77,
     /// Missing or invalid AWS configuration (`EX_CONFIG`).
     Config = 78,
 }
@@ -150,7 +167,9 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Vec<OsString>) -> Result<Status, Failure> {
-    let command = Cli::command();
+    let mut command = Cli::command();
+    // With the global flags of subcommand families in place, for screen_args.
+    command.build();
     // Before clap sees them: clap quotes arguments in its messages.
     redact::screen_args(&args, &command)?;
     let cli = match command
@@ -163,6 +182,7 @@ fn run(args: Vec<OsString>) -> Result<Status, Failure> {
     let now = clock::now();
     match cli.command {
         Some(Command::Inspect { token }) => inspect::run(token, now),
+        Some(Command::LongTerm(args)) => long_term::run(args, now),
         None => mint::run(&cli.mint, now),
     }
 }
