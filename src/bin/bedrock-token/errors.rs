@@ -19,13 +19,21 @@ const REGION_HINT: &str =
 
 /// The failure to report for `e`, from minting with settings `s`.
 pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
+    if e.kind() == ErrorKind::InvalidConfig {
+        if let Some(failure) = empty_profile(s) {
+            return failure;
+        }
+    }
     let flag_region = s.region.is_some();
     let may_come_from_files = match e.kind() {
         ErrorKind::InvalidRegion => !flag_region,
+        // InvalidConfig: among others, the library's own check that a selected profile
+        // exists, told here with the variable or flag that selected it.
         ErrorKind::NoRegion
         | ErrorKind::NoCredentials
         | ErrorKind::InvalidCredentials
-        | ErrorKind::CredentialsProvider => true,
+        | ErrorKind::CredentialsProvider
+        | ErrorKind::InvalidConfig => true,
         _ => false,
     };
     if may_come_from_files {
@@ -65,15 +73,23 @@ pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
         ErrorKind::CredentialsProvider => {
             credentials_failed(s, is_invalid_configuration(e), &cause(e))
         }
-        ErrorKind::InvalidConfig if s.profile.as_deref().is_some_and(|p| p.trim().is_empty()) => {
+        ErrorKind::InvalidConfig => config_error(e.to_string()),
+        ErrorKind::InvalidExpiry => Failure::new(Status::Usage, format!("--expiry: {e}")),
+        _ => Failure::new(Status::Internal, e.to_string()),
+    }
+}
+
+/// `--profile ""` (or blanks): a usage error, whatever else goes wrong with it.
+pub(crate) fn empty_profile(s: &Settings) -> Option<Failure> {
+    s.profile
+        .as_deref()
+        .is_some_and(|p| p.trim().is_empty())
+        .then(|| {
             Failure::new(
                 Status::Usage,
                 "--profile is empty: pass the name of a profile, or leave the flag out",
             )
-        }
-        ErrorKind::InvalidExpiry => Failure::new(Status::Usage, format!("--expiry: {e}")),
-        _ => Failure::new(Status::Internal, e.to_string()),
-    }
+        })
 }
 
 /// The failure to report when loading credentials with settings `s` failed (for the

@@ -167,13 +167,10 @@ fn parse_days(s: &str) -> Result<u32, String> {
 
 /// Runs `bedrock-token long-term …`.
 pub(crate) fn run(args: LongTermArgs, now: SystemTime) -> Result<Status, Failure> {
-    if args.profile.as_deref().is_some_and(|p| p.trim().is_empty()) {
-        return Err(Failure::new(
-            Status::Usage,
-            "--profile is empty: pass the name of a profile, or leave the flag out",
-        ));
-    }
     let settings = Settings::for_iam(args.profile, args.timeout);
+    if let Some(failure) = errors::empty_profile(&settings) {
+        return Err(failure);
+    }
     // One thread is plenty for one call at a time.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -394,12 +391,15 @@ fn explain(e: &Error, s: &Settings) -> Failure {
         _ => Status::Internal,
     };
     // The library names both its method and the flag; here only the flag means anything.
+    // Its ellipsis would be escaped on stderr (only printable ASCII goes there).
     let mut message = e
         .to_string()
-        .replace("create_user(true) (--create-user)", "--create-user");
+        .replace("create_user(true) (--create-user)", "--create-user")
+        .replace('\u{2026}', "...");
     if e.kind() == ErrorKind::Iam && message.contains("timed out") {
         message.push_str(&format!(
-            " (after {}): check the network and the endpoint, or raise --timeout",
+            "; each IAM call may take {}: check the network and the IAM endpoint, or raise \
+             --timeout",
             human(s.timeout.unwrap_or(IAM_CALL_TIMEOUT))
         ));
     }

@@ -195,17 +195,37 @@ fn clap_outcome(e: &clap::Error) -> Result<Status, Failure> {
         output::print(&text)?;
         return Ok(Status::Ok);
     }
-    let message = text
+    let mut message = String::new();
+    for line in text
         .lines()
         .map(str::trim)
         .take_while(|l| !l.starts_with("Usage:"))
         .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
         .map(|l| l.strip_prefix("error: ").unwrap_or(l))
-        .collect::<Vec<_>>()
-        .join("; ");
+    {
+        if !message.is_empty() {
+            // "… were not provided:" introduces the next line.
+            message.push_str(if message.ends_with(':') { " " } else { "; " });
+        }
+        message.push_str(line);
+    }
+    // The (sub)command whose help to see: the words of the usage line before its
+    // arguments, e.g. `bedrock-token long-term create`.
+    let command = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Usage:"))
+        .map(|usage| {
+            usage
+                .split_whitespace()
+                .take_while(|w| !w.starts_with(['[', '<', '-']))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "bedrock-token".to_owned());
     Err(Failure::new(
         Status::Usage,
-        format!("{message} (see bedrock-token --help)"),
+        format!("{message} (see {command} --help)"),
     ))
 }
 
@@ -229,6 +249,14 @@ mod tests {
             f.message,
             "unexpected argument '--regoin' found; tip: a similar argument exists: '--region' \
              (see bedrock-token --help)"
+        );
+        let e = Cli::command()
+            .try_get_matches_from(["bedrock-token", "long-term", "reset", "--user-name", "a"])
+            .unwrap_err();
+        assert_eq!(
+            clap_outcome(&e).unwrap_err().message,
+            "the following required arguments were not provided: --id <ID> \
+             (see bedrock-token long-term reset --help)"
         );
     }
 }
