@@ -150,7 +150,7 @@ async fn access_denied_is_reported_without_secrets() {
         "not authorized to perform sts:AssumeRole",
     );
     let out = run(&env, &["--role-arn", ROLE_ARN]).await;
-    let err = failed(&out, 69);
+    let err = failed(&out, 77);
     assert!(
         err.contains("AccessDenied") || err.contains("denied"),
         "{err}"

@@ -28,10 +28,9 @@ use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use aws_bedrock_token_generator::{TokenInfo, MAX_EXPIRY};
+use aws_bedrock_token_generator::{TokenInfo, MAX_CLOCK_SKEW, MAX_EXPIRY};
 use sha2::{Digest as _, Sha256};
 
-use crate::inspect::MAX_CLOCK_SKEW;
 use crate::settings::{home_dir, Settings};
 
 /// The first line of every entry; a new format gets a new version (and so new names).

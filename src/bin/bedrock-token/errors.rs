@@ -19,15 +19,21 @@ const REGION_HINT: &str =
 
 /// The failure to report for `e`, from minting with settings `s`.
 pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
+    if e.kind() == ErrorKind::InvalidConfig {
+        if let Some(failure) = empty_profile(s) {
+            return failure;
+        }
+    }
     let flag_region = s.region.is_some();
     let may_come_from_files = match e.kind() {
         ErrorKind::InvalidRegion => !flag_region,
+        // InvalidConfig: among others, the library's own check that a selected profile
+        // exists, told here with the variable or flag that selected it.
         ErrorKind::NoRegion
         | ErrorKind::NoCredentials
         | ErrorKind::InvalidCredentials
-        | ErrorKind::CredentialsProvider => true,
-        // The library's own check of a named profile and of the files it reads.
-        ErrorKind::InvalidConfig => !s.profile.as_deref().is_some_and(|p| p.trim().is_empty()),
+        | ErrorKind::CredentialsProvider
+        | ErrorKind::InvalidConfig => true,
         _ => false,
     };
     if may_come_from_files {
@@ -62,46 +68,86 @@ pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
         },
         ErrorKind::NoCredentials => config_error(no_credentials(s)),
         ErrorKind::InvalidCredentials => config_error(e.to_string()),
-        ErrorKind::CredentialsExpired => Failure::new(
-            Status::Unavailable,
-            "the AWS credentials have expired: refresh them (for example `aws sso login`, or \
-             new temporary credentials) and run again",
-        ),
-        ErrorKind::CredentialsTimeout => Failure::new(
-            Status::Unavailable,
-            format!(
-                "loading AWS credentials timed out after {}: check the credential source \
-                 (SSO, credential_process, container or instance metadata, network), or raise \
-                 --timeout",
-                human(s.timeout.unwrap_or(DEFAULT_LOAD_TIMEOUT))
-            ),
-        ),
+        ErrorKind::CredentialsExpired => credentials_expired(),
+        ErrorKind::CredentialsTimeout => credentials_timeout(s),
         ErrorKind::CredentialsProvider => {
-            let cause = cause(e);
-            if is_invalid_configuration(e) {
-                config_error(format!(
-                    "the credential source of profile {profile} is misconfigured: {cause}"
-                ))
-            } else {
-                Failure::new(
-                    Status::Unavailable,
-                    format!("loading AWS credentials failed: {cause}"),
-                )
-            }
+            credentials_failed(s, is_invalid_configuration(e), &cause(e))
         }
-        ErrorKind::InvalidConfig if s.profile.as_deref().is_some_and(|p| p.trim().is_empty()) => {
-            Failure::new(
-                Status::Usage,
-                "--profile is empty: pass the name of a profile, or leave the flag out",
-            )
-        }
-        ErrorKind::InvalidExpiry => Failure::new(Status::Usage, format!("--expiry: {e}")),
         // Role and session policy problems: the library names its builder methods.
         ErrorKind::InvalidConfig if s.role.is_some() => {
             Failure::new(Status::Usage, in_flag_terms(&e.to_string()))
         }
-        ErrorKind::AccessDenied => Failure::new(Status::Unavailable, in_flag_terms(&e.to_string())),
+        ErrorKind::InvalidConfig => config_error(e.to_string()),
+        ErrorKind::AccessDenied => {
+            Failure::new(Status::NoPermission, in_flag_terms(&e.to_string()))
+        }
+        ErrorKind::InvalidExpiry => Failure::new(Status::Usage, format!("--expiry: {e}")),
         _ => Failure::new(Status::Internal, e.to_string()),
+    }
+}
+
+/// `--profile ""` (or blanks): a usage error, whatever else goes wrong with it.
+pub(crate) fn empty_profile(s: &Settings) -> Option<Failure> {
+    s.profile
+        .as_deref()
+        .is_some_and(|p| p.trim().is_empty())
+        .then(|| {
+            Failure::new(
+                Status::Usage,
+                "--profile is empty: pass the name of a profile, or leave the flag out",
+            )
+        })
+}
+
+/// The failure to report when loading credentials with settings `s` failed (for the
+/// commands that load them without the library's token provider): the same messages
+/// as [`explain`] gives for the library's credential errors.
+pub(crate) fn explain_credentials(e: &CredentialsError, s: &Settings) -> Failure {
+    if let Some(failure) = file_problem(s) {
+        return failure;
+    }
+    match e {
+        CredentialsError::CredentialsNotLoaded(_) => config_error(no_credentials(s)),
+        CredentialsError::ProviderTimedOut(_) => credentials_timeout(s),
+        _ => {
+            let cause = causes(e.source()).unwrap_or_else(|| e.to_string());
+            let misconfigured = matches!(e, CredentialsError::InvalidConfiguration(_));
+            credentials_failed(s, misconfigured, &cause)
+        }
+    }
+}
+
+pub(crate) fn credentials_expired() -> Failure {
+    Failure::new(
+        Status::Unavailable,
+        "the AWS credentials have expired: refresh them (for example `aws sso login`, or \
+         new temporary credentials) and run again",
+    )
+}
+
+pub(crate) fn credentials_timeout(s: &Settings) -> Failure {
+    Failure::new(
+        Status::Unavailable,
+        format!(
+            "loading AWS credentials timed out after {}: check the credential source \
+             (SSO, credential_process, container or instance metadata, network), or raise \
+             --timeout",
+            human(s.timeout.unwrap_or(DEFAULT_LOAD_TIMEOUT))
+        ),
+    )
+}
+
+fn credentials_failed(s: &Settings, misconfigured: bool, cause: &str) -> Failure {
+    if misconfigured {
+        config_error(format!(
+            "the credential source of profile {} is misconfigured: {cause}",
+            quoted(s.profile_name())
+        ))
+    } else {
+        Failure::new(
+            Status::Unavailable,
+            format!("loading AWS credentials failed: {cause}"),
+        )
     }
 }
 
@@ -224,12 +270,18 @@ fn credentials_error(e: &Error) -> Option<&CredentialsError> {
 /// credential provider errors' own texts are generic ("an error occurred while loading
 /// credentials") and left out; what they wrap is kept.
 fn cause(e: &Error) -> String {
-    let mut chain: Box<dyn Iterator<Item = &dyn std::error::Error>> = match credentials_error(e) {
-        Some(credentials) => Box::new(std::iter::successors(credentials.source(), |&s| s.source())),
-        None => Box::new(std::iter::successors(e.source(), |&s| s.source())),
+    let first = match credentials_error(e) {
+        Some(credentials) => credentials.source(),
+        None => e.source(),
     };
+    causes(first).unwrap_or_else(|| e.to_string())
+}
+
+/// `first` and the errors below it, joined with `: ` (each told once, credential
+/// provider errors left out); `None` if that leaves nothing.
+fn causes(first: Option<&(dyn std::error::Error + 'static)>) -> Option<String> {
     let mut parts: Vec<String> = Vec::new();
-    for source in &mut chain {
+    for source in std::iter::successors(first, |&s| s.source()) {
         if source.downcast_ref::<CredentialsError>().is_some() {
             continue;
         }
@@ -243,9 +295,5 @@ fn cause(e: &Error) -> String {
             parts.push(text.to_owned());
         }
     }
-    if parts.is_empty() {
-        e.to_string()
-    } else {
-        parts.join(": ")
-    }
+    (!parts.is_empty()).then(|| parts.join(": "))
 }

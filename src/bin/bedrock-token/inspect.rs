@@ -1,25 +1,19 @@
 //! `bedrock-token inspect`: a token's facts and whether it is valid now.
 //!
 //! Exit status 0 valid (or a long-term key), 1 expired or not yet valid, 2 not a valid
-//! Bedrock API key. Never prints the signature, the session token, or anything
-//! unprintable.
+//! Bedrock API key. Never prints the signature, the session token, a long-term key's
+//! secret, or anything unprintable.
 
 use std::fmt::Write as _;
 use std::io::Read as _;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use aws_bedrock_token_generator::TokenInfo;
-use base64::Engine as _;
+use aws_bedrock_token_generator::{LongTermKeyInfo, TokenInfo};
 
 use crate::clock::{human, rfc3339_or_words};
 use crate::output::{print, printable};
 use crate::redact::LONG_TERM_PREFIX;
 use crate::{Failure, Status};
-
-/// How far in the future a signing time may be before the token counts as not yet
-/// valid (clocks disagree a little).
-// TODO use MAX_CLOCK_SKEW
-pub(crate) const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
 
 /// Reading stdin stops here: no key is anywhere near this long.
 const MAX_INPUT: u64 = 64 * 1024;
@@ -28,8 +22,12 @@ const MAX_INPUT: u64 = 64 * 1024;
 pub(crate) fn run(token: Option<String>, now: SystemTime) -> Result<Status, Failure> {
     let token = read(token)?;
     let token = token.trim();
+    // The library's parser for each kind; `TokenInfo` tells what is wrong with anything
+    // that is not a long-term key.
     if token.starts_with(LONG_TERM_PREFIX) {
-        return long_term(token);
+        let info = LongTermKeyInfo::parse(token).map_err(|e| invalid(&e.to_string()))?;
+        print(&describe_long_term(&info))?;
+        return Ok(Status::Ok);
     }
     let info = TokenInfo::parse(token).map_err(|e| invalid(&e.to_string()))?;
     let (report, status) = describe(&info, now);
@@ -69,36 +67,42 @@ fn invalid(message: &str) -> Failure {
     Failure::new(Status::InvalidKey, message)
 }
 
-/// A long-term key (`ABSK` + base64 of `<alias>:<secret>`): recognised, not parsed
-/// further; it carries no region or expiry.
-// TODO: replace with the library's key classification once it has one.
-fn long_term(key: &str) -> Result<Status, Failure> {
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(&key[LONG_TERM_PREFIX.len()..])
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok());
-    match decoded {
-        Some(text)
-            if text
-                .split_once(':')
-                .is_some_and(|(a, s)| !a.is_empty() && !s.is_empty()) =>
-        {
-            print(
-                "long-term Bedrock API key (an IAM service-specific credential): it carries no \
-                 region or expiry; see its status and expiry in IAM\n",
-            )?;
-            Ok(Status::Ok)
+/// The report of `inspect` for a long-term key: its alias and, for IAM's
+/// `<user>-at-<account id>` aliases, the user and account. Never the secret (the parser
+/// does not keep it). The key carries no region or expiry: IAM keeps its status.
+fn describe_long_term(info: &LongTermKeyInfo) -> String {
+    let mut out = String::from(
+        "long-term Bedrock API key (an IAM service-specific credential): it carries no region \
+         or expiry\n",
+    );
+    let _ = writeln!(out, "  alias:          {}", printable(info.alias()));
+    match (info.user_name(), info.account_id()) {
+        (Some(user), Some(account)) => {
+            let _ = writeln!(out, "  IAM user:       {}", printable(user));
+            let _ = writeln!(out, "  account id:     {}", printable(account));
+            let _ = writeln!(
+                out,
+                "  status, expiry: in IAM; see `bedrock-token long-term list --user-name {}`",
+                printable(user)
+            );
         }
-        _ => Err(invalid(
-            "not a valid Bedrock API key: it starts with `ABSK` but the rest is not a \
-             long-term key (base64 of `<name>:<secret>`)",
-        )),
+        _ => {
+            let _ = writeln!(
+                out,
+                "  IAM user:       unknown (the alias is not `<user>-at-<account id>`)"
+            );
+            let _ = writeln!(
+                out,
+                "  status, expiry: in IAM; see `bedrock-token long-term list`"
+            );
+        }
     }
+    out
 }
 
 /// The report of `inspect` and its status. Never contains the signature or session token.
 fn describe(info: &TokenInfo, now: SystemTime) -> (String, Status) {
-    let (state, status) = if info.signed_at() > now + MAX_CLOCK_SKEW {
+    let (state, status) = if info.is_not_yet_valid_at(now) {
         (
             format!(
                 "NOT YET VALID: signed {} in the future (check this machine's clock and the signer's)",

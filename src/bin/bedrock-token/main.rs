@@ -1,4 +1,5 @@
-//! `bedrock-token`: mint and inspect short-term Amazon Bedrock API keys.
+//! `bedrock-token`: mint and inspect short-term Amazon Bedrock API keys, and manage
+//! long-term ones.
 //! Build with `cargo install aws-bedrock-token-generator --features cli`.
 //!
 //! `main.rs` holds the command line (clap), the dispatch and the exit statuses; each
@@ -9,6 +10,7 @@ mod cache;
 mod clock;
 mod errors;
 mod inspect;
+mod long_term;
 mod mint;
 mod output;
 mod redact;
@@ -30,16 +32,21 @@ Examples:
   eval \"$(bedrock-token --format export)\"         set AWS_BEARER_TOKEN_BEDROCK in this shell
   bedrock-token inspect                           check $AWS_BEARER_TOKEN_BEDROCK
   pbpaste | bedrock-token inspect -               check a token read from stdin
+  bedrock-token long-term list --user-name NAME   long-term keys (see long-term --help)
 
 Exit status:
-  0   success; inspect: the token is valid
+  0   success; inspect: the token is valid (or is a long-term key)
   1   inspect: the token has expired or is not yet valid
   2   inspect: not a valid Bedrock API key
   64  usage: unknown flag, bad flag value, no token to inspect
-  69  the credential source failed, timed out or gave expired credentials
+  67  long-term: the IAM user or key does not exist
+  69  the credential source failed, timed out or gave expired credentials;
+      long-term: IAM failed or timed out
   70  internal error
+  73  long-term: not created: the user already has two keys, or already exists
   74  I/O error reading stdin, a --session-policy file, or writing stdout (a closed
       pipe is not an error)
+  77  access denied (IAM for long-term, STS for --role-arn)
   78  AWS configuration: no region, no credentials, bad region, unknown profile,
       unreadable config file
 
@@ -47,7 +54,7 @@ Credentials and region come from the standard AWS chains (environment variables,
 ~/.aws/config and ~/.aws/credentials, SSO, credential_process, container and instance
 metadata). The token is a bearer credential: do not share or log it.";
 
-/// Mint and inspect short-term Amazon Bedrock API keys.
+/// Mint and inspect short-term Amazon Bedrock API keys; manage long-term ones.
 #[derive(Parser, Debug)]
 #[command(name = "bedrock-token", version, after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -122,6 +129,9 @@ enum Command {
         #[arg(value_name = "TOKEN|-")]
         token: Option<String>,
     },
+    /// Create, list, activate, deactivate, reset and delete long-term keys (IAM).
+    #[command(after_help = long_term::AFTER_HELP, arg_required_else_help = false)]
+    LongTerm(long_term::LongTermArgs),
 }
 
 /// The exit statuses, as documented in `--help` and the README.
@@ -135,12 +145,19 @@ pub(crate) enum Status {
     InvalidKey = 2,
     /// Bad command line (sysexits `EX_USAGE`).
     Usage = 64,
+    /// `long-term`: the IAM user or key does not exist (`EX_NOUSER`).
+    NotFound = 67,
     /// The credential source failed, timed out or gave expired credentials (`EX_UNAVAILABLE`).
     Unavailable = 69,
     /// A bug or an unexpected failure (`EX_SOFTWARE`).
     Internal = 70,
+    /// `long-term`: IAM would not create it: two keys already, or the user exists
+    /// (`EX_CANTCREAT`).
+    CannotCreate = 73,
     /// Reading stdin or writing stdout failed (`EX_IOERR`).
     Io = 74,
+    /// `long-term`: IAM denied the call (`EX_NOPERM`).
+    NoPermission = 77,
     /// Missing or invalid AWS configuration (`EX_CONFIG`).
     Config = 78,
 }
@@ -170,7 +187,9 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Vec<OsString>) -> Result<Status, Failure> {
-    let command = Cli::command();
+    let mut command = Cli::command();
+    // With the global flags of subcommand families in place, for screen_args.
+    command.build();
     // Before clap sees them: clap quotes arguments in its messages.
     redact::screen_args(&args, &command)?;
     let cli = match command
@@ -183,6 +202,7 @@ fn run(args: Vec<OsString>) -> Result<Status, Failure> {
     let now = clock::now();
     match cli.command {
         Some(Command::Inspect { token }) => inspect::run(token, now),
+        Some(Command::LongTerm(args)) => long_term::run(args, now),
         None => mint::run(&cli.mint, now),
     }
 }
@@ -195,17 +215,37 @@ fn clap_outcome(e: &clap::Error) -> Result<Status, Failure> {
         output::print(&text)?;
         return Ok(Status::Ok);
     }
-    let message = text
+    let mut message = String::new();
+    for line in text
         .lines()
         .map(str::trim)
         .take_while(|l| !l.starts_with("Usage:"))
         .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
         .map(|l| l.strip_prefix("error: ").unwrap_or(l))
-        .collect::<Vec<_>>()
-        .join("; ");
+    {
+        if !message.is_empty() {
+            // "… were not provided:" introduces the next line.
+            message.push_str(if message.ends_with(':') { " " } else { "; " });
+        }
+        message.push_str(line);
+    }
+    // The (sub)command whose help to see: the words of the usage line before its
+    // arguments, e.g. `bedrock-token long-term create`.
+    let command = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Usage:"))
+        .map(|usage| {
+            usage
+                .split_whitespace()
+                .take_while(|w| !w.starts_with(['[', '<', '-']))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "bedrock-token".to_owned());
     Err(Failure::new(
         Status::Usage,
-        format!("{message} (see bedrock-token --help)"),
+        format!("{message} (see {command} --help)"),
     ))
 }
 
@@ -229,6 +269,14 @@ mod tests {
             f.message,
             "unexpected argument '--regoin' found; tip: a similar argument exists: '--region' \
              (see bedrock-token --help)"
+        );
+        let e = Cli::command()
+            .try_get_matches_from(["bedrock-token", "long-term", "reset", "--user-name", "a"])
+            .unwrap_err();
+        assert_eq!(
+            clap_outcome(&e).unwrap_err().message,
+            "the following required arguments were not provided: --id <ID> \
+             (see bedrock-token long-term reset --help)"
         );
     }
 }

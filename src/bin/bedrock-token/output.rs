@@ -34,16 +34,21 @@ pub(crate) fn print(text: &str) -> Result<(), Failure> {
 
 /// `bedrock-token: error: …` on stderr.
 pub(crate) fn error(message: &str) {
-    to_stderr("error", message);
+    to_stderr("error: ", message);
 }
 
 /// `bedrock-token: warning: …` on stderr.
 pub(crate) fn warning(message: &str) {
-    to_stderr("warning", message);
+    to_stderr("warning: ", message);
+}
+
+/// `bedrock-token: …` on stderr: what a command did, when it prints nothing else.
+pub(crate) fn note(message: &str) {
+    to_stderr("", message);
 }
 
 fn to_stderr(level: &str, message: &str) {
-    let line = format!("bedrock-token: {level}: {}\n", one_line(message));
+    let line = format!("bedrock-token: {level}{}\n", one_line(message));
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 

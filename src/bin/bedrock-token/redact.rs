@@ -74,10 +74,13 @@ pub(crate) fn redact(message: &str) -> Cow<'_, str> {
 }
 
 /// Refuses any argument that looks like a key, except the one argument of `inspect`,
-/// naming where it was found but never showing it.
+/// naming where it was found (the flag whose value it is, in the subcommand it is given
+/// to) but never showing it.
 pub(crate) fn screen_args(args: &[OsString], command: &clap::Command) -> Result<(), Failure> {
+    // The (sub)command whose flags apply; `command` should be built, so that the global
+    // flags of a subcommand family are known to its subcommands.
     let mut scope = command;
-    let mut place = Place::TopLevel;
+    let mut place = Place::Commands;
     // The long flag waiting for its value, if the previous argument was one.
     let mut pending: Option<&str> = None;
     let mut only_positionals = false;
@@ -110,12 +113,20 @@ pub(crate) fn screen_args(args: &[OsString], command: &clap::Command) -> Result<
             continue;
         }
         place = match place {
-            Place::TopLevel if arg == "inspect" => match command.find_subcommand("inspect") {
-                Some(inspect) => {
-                    scope = inspect;
-                    Place::Inspect
+            Place::Commands => match scope.find_subcommand(arg.as_ref()) {
+                Some(sub) => {
+                    let is_inspect = std::ptr::eq(scope, command) && sub.get_name() == "inspect";
+                    scope = sub;
+                    if is_inspect {
+                        Place::Inspect
+                    } else {
+                        Place::Commands
+                    }
                 }
-                None => Place::Elsewhere,
+                None => {
+                    refuse_if_key(&arg, || "an argument".to_owned())?;
+                    Place::Elsewhere
+                }
             },
             // The one place a key belongs.
             Place::Inspect => Place::AfterInspectToken,
@@ -134,7 +145,7 @@ pub(crate) fn screen_args(args: &[OsString], command: &clap::Command) -> Result<
                     },
                 ));
             }
-            Place::TopLevel | Place::Elsewhere => {
+            Place::Elsewhere => {
                 refuse_if_key(&arg, || "an argument".to_owned())?;
                 Place::Elsewhere
             }
@@ -146,8 +157,8 @@ pub(crate) fn screen_args(args: &[OsString], command: &clap::Command) -> Result<
 /// Where a positional argument would land.
 #[derive(Clone, Copy)]
 enum Place {
-    /// Where the subcommand name goes.
-    TopLevel,
+    /// Where the name of a subcommand of `scope` goes.
+    Commands,
     /// The argument of `inspect`.
     Inspect,
     /// After the argument of `inspect`.
@@ -227,7 +238,8 @@ mod tests {
     #[test]
     fn only_the_argument_of_inspect_may_hold_a_key() {
         use clap::CommandFactory as _;
-        let command = crate::Cli::command();
+        let mut command = crate::Cli::command();
+        command.build();
         let screen = |args: &[&str]| {
             let args: Vec<OsString> = std::iter::once("bedrock-token")
                 .chain(args.iter().copied())
@@ -240,6 +252,7 @@ mod tests {
             &["inspect", "--", KEY],
             &["--region", "us-east-1", "--expiry=1h"],
             &["--profile", "inspect"],
+            &["long-term", "list", "--user-name", "inspect"],
         ] {
             assert_eq!(screen(allowed), Ok(()), "{allowed:?}");
         }
@@ -260,6 +273,21 @@ mod tests {
                 "the value of --expiry",
             ),
             (&[&format!("--nope={KEY}")], "an argument"),
+            (
+                &["long-term", "reset", "--user-name", "a", "--id", KEY],
+                "the value of --id",
+            ),
+            (
+                &["long-term", "create", "--user-name", KEY],
+                "the value of --user-name",
+            ),
+            (
+                &["long-term", "list", &format!("--profile={KEY}")],
+                "the value of --profile",
+            ),
+            (&["long-term", "inspect", KEY], "an argument"),
+            (&["long-term", KEY], "an argument"),
+            (&["help", "inspect", KEY], "an argument"),
         ] {
             let message = screen(refused).unwrap_err();
             assert!(message.starts_with(what), "{refused:?}: {message}");

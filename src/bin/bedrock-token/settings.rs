@@ -1,6 +1,6 @@
-//! What a run of the default command was asked for: its flags and the AWS environment
-//! variables that select region, profile, credentials and config files. Read once, for
-//! the token provider, the cache key and the error messages.
+//! What a run was asked for: its flags and the AWS environment variables that select
+//! region, profile, credentials and config files. Read once, for the token provider, the
+//! cache key and the error messages.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -120,6 +120,20 @@ impl Settings {
             timeout: args.timeout,
             env: AwsEnv::from_process(),
         })
+    }
+
+    /// For the `long-term` commands: `--profile` and `--timeout` only (IAM is global: the
+    /// region comes from the environment or profile, if at all).
+    pub(crate) fn for_iam(profile: Option<String>, timeout: Option<Duration>) -> Self {
+        Self {
+            region: None,
+            profile,
+            expiry: DEFAULT_EXPIRY,
+            expiry_given: false,
+            role: None,
+            timeout,
+            env: AwsEnv::from_process(),
+        }
     }
 
     /// The profile explicitly selected and where: `--profile` or `AWS_PROFILE`.

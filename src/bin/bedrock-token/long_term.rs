@@ -1,0 +1,425 @@
+//! `bedrock-token long-term …`: create and manage long-term Amazon Bedrock API keys (IAM
+//! service-specific credentials) with the library's `LongTermKeys`.
+//!
+//! The key text goes to stdout, from `create` and `reset` only; `list` and every message
+//! carry metadata alone. Credentials, region and endpoint overrides
+//! (`AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL`) come from the standard AWS chains; IAM is
+//! global, so without a region `us-east-1` is used.
+
+use std::time::{Duration, SystemTime};
+
+use aws_bedrock_token_generator::{
+    CreateKeyRequest, CreatedKey, Error, ErrorKind, KeyMetadata, LongTermKeys,
+    DEFAULT_LOAD_TIMEOUT, MAX_KEY_AGE_DAYS,
+};
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::provider_config::ProviderConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_types::SdkConfig;
+use clap::{Subcommand, ValueEnum};
+use tokio::runtime::Runtime;
+
+use crate::clock::{self, human, rfc3339_clamped};
+use crate::output::{self, printable};
+use crate::settings::Settings;
+use crate::{errors, Failure, Status};
+
+/// How long one IAM call may take without `--timeout`.
+const IAM_CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub(crate) const AFTER_HELP: &str = "\
+Examples:
+  bedrock-token long-term create --user-name explorer --days 30 --create-user
+  bedrock-token long-term create --user-name alice --days 7 --format json
+  bedrock-token long-term list --user-name alice
+  bedrock-token long-term list --format json            every user's keys, as JSON
+  bedrock-token long-term deactivate --user-name alice --id ACCA...
+  bedrock-token long-term reset --user-name alice --id ACCA...
+
+Prefer short-term keys (plain `bedrock-token`) where you can. A long-term key is printed
+on stdout by create and reset only, and IAM never shows it again: store it in a secret
+manager. list, inspect and messages never show key text.
+
+Exit status:
+  0   success
+  64  usage: bad flag value (--days, user name, key id, policy ARN)
+  67  the IAM user or key does not exist
+  69  IAM or the credential source failed or timed out
+  73  not created: the user already has two keys, or the user already exists
+  77  access denied: the credentials may not make the IAM call
+  78  AWS configuration: no credentials, unknown profile, unreadable config file
+
+Credentials, region and endpoint (AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL) come from the
+standard AWS chains; IAM is global, so no region is needed (us-east-1 by default).";
+
+/// `bedrock-token long-term`: its subcommand and the flags they share.
+#[derive(clap::Args, Debug)]
+pub(crate) struct LongTermArgs {
+    #[command(subcommand)]
+    command: LongTermCommand,
+    /// Named profile whose credentials to use [default: AWS_PROFILE, then the default chain]
+    #[arg(long, value_name = "NAME", global = true)]
+    profile: Option<String>,
+    /// Give up loading credentials, and each IAM call, after this long, 1s to 1h (90s, 15m,
+    /// 1h) [default: 5s for credentials, 30s per IAM call]
+    #[arg(long, value_name = "DURATION", value_parser = clock::parse_timeout, global = true)]
+    timeout: Option<Duration>,
+}
+
+#[derive(Subcommand, Debug)]
+enum LongTermCommand {
+    /// Create a key for an IAM user and print it (IAM shows it only this once)
+    Create(CreateArgs),
+    /// List keys (never their text): of one IAM user, or of every user in the account
+    List(ListArgs),
+    /// Make a deactivated key usable again
+    Activate(KeyRef),
+    /// Stop a key from working until it is activated again
+    Deactivate(KeyRef),
+    /// Give a key a new secret and print it; the old key text stops working
+    Reset(ResetArgs),
+    /// Delete a key for good
+    Delete(KeyRef),
+}
+
+#[derive(clap::Args, Debug)]
+struct CreateArgs {
+    /// The IAM user the key belongs to
+    #[arg(long, value_name = "NAME")]
+    user_name: String,
+    /// Days until the key expires, 1 to 36600 (required: keys that never expire are not made)
+    #[arg(long, value_name = "N", value_parser = parse_days, allow_negative_numbers = true)]
+    days: u32,
+    /// Create the IAM user first, and attach the --policy-arn policies to it
+    /// [default policy: AmazonBedrockLimitedAccess]
+    #[arg(long)]
+    create_user: bool,
+    /// Attach this managed policy to the user (repeatable); with --create-user it replaces
+    /// the default
+    #[arg(long = "policy-arn", value_name = "ARN")]
+    policy_arns: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = KeyFormat::Token)]
+    format: KeyFormat,
+}
+
+#[derive(clap::Args, Debug)]
+struct ListArgs {
+    /// Only this IAM user's keys [default: every user's]
+    #[arg(long, value_name = "NAME")]
+    user_name: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    format: ListFormat,
+}
+
+/// Which key: its user and id.
+#[derive(clap::Args, Debug)]
+struct KeyRef {
+    /// The IAM user the key belongs to
+    #[arg(long, value_name = "NAME")]
+    user_name: String,
+    /// The key's id (ACCA…), as `list` shows it
+    #[arg(long, value_name = "ID")]
+    id: String,
+}
+
+#[derive(clap::Args, Debug)]
+struct ResetArgs {
+    #[command(flatten)]
+    key: KeyRef,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = KeyFormat::Token)]
+    format: KeyFormat,
+}
+
+/// How `create` and `reset` print the key.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum KeyFormat {
+    /// The key alone
+    Token,
+    /// `{"key", "id", "user_name", "alias", "status", "created_at", "expires_at"}`
+    Json,
+}
+
+/// How `list` prints the keys.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ListFormat {
+    /// Aligned columns with a header
+    Table,
+    /// An array of `{"id", "user_name", "alias", "status", "created_at", "expires_at"}`
+    Json,
+}
+
+/// `--days`: 1 to 36 600. The message does not repeat the input.
+fn parse_days(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(days) if (1..=MAX_KEY_AGE_DAYS).contains(&days) => Ok(days),
+        _ => Err(format!(
+            "expected a whole number of days from 1 to {MAX_KEY_AGE_DAYS}: a long-term key \
+             always expires (pick the shortest age that works)"
+        )),
+    }
+}
+
+/// Runs `bedrock-token long-term …`.
+pub(crate) fn run(args: LongTermArgs, now: SystemTime) -> Result<Status, Failure> {
+    let settings = Settings::for_iam(args.profile, args.timeout);
+    if let Some(failure) = errors::empty_profile(&settings) {
+        return Err(failure);
+    }
+    // One thread is plenty for one call at a time.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Failure::new(
+                Status::Internal,
+                format!("cannot start the async runtime: {e}"),
+            )
+        })?;
+    let keys = connect(&runtime, &settings, now)?;
+    runtime.block_on(execute(&keys, args.command, &settings))
+}
+
+/// The IAM client: the standard chains' configuration, with credentials loaded once here
+/// (so that their failures are told as for minting) and the IAM call timeout.
+///
+/// Failures are mapped outside `block_on`: the messages about config files read them
+/// with a runtime of their own.
+fn connect(runtime: &Runtime, s: &Settings, now: SystemTime) -> Result<LongTermKeys, Failure> {
+    let config = runtime.block_on(load_config(s));
+    let Some(provider) = credentials_provider(&config, s) else {
+        let none = CredentialsError::not_loaded("no credentials provider is configured");
+        return Err(errors::explain_credentials(&none, s));
+    };
+    let load_timeout = s.timeout.unwrap_or(DEFAULT_LOAD_TIMEOUT);
+    let loaded = runtime.block_on(async {
+        tokio::time::timeout(load_timeout, provider.provide_credentials()).await
+    });
+    let credentials = match loaded {
+        Err(_elapsed) => return Err(errors::credentials_timeout(s)),
+        Ok(Err(e)) => return Err(errors::explain_credentials(&e, s)),
+        Ok(Ok(credentials)) => credentials,
+    };
+    if credentials.expiry().is_some_and(|at| at <= now) {
+        return Err(errors::credentials_expired());
+    }
+    let mut timeouts = config
+        .timeout_config()
+        .cloned()
+        .unwrap_or_else(TimeoutConfig::disabled)
+        .to_builder();
+    timeouts.set_operation_timeout(Some(s.timeout.unwrap_or(IAM_CALL_TIMEOUT)));
+    let config = config
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .timeout_config(timeouts.build())
+        .build();
+    Ok(LongTermKeys::from_conf(&config))
+}
+
+/// Region, endpoint overrides, retries and timeouts, and the default credential chain,
+/// as every AWS SDK reads them (with `--profile`: that profile's).
+async fn load_config(s: &Settings) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(profile) = &s.profile {
+        loader = loader.profile_name(profile);
+    }
+    loader.load().await
+}
+
+/// With `--profile`, that profile's credentials even if `AWS_ACCESS_KEY_ID` is set (the
+/// default chain would take the environment's first); otherwise the default chain.
+fn credentials_provider(config: &SdkConfig, s: &Settings) -> Option<SharedCredentialsProvider> {
+    match &s.profile {
+        Some(profile) => Some(SharedCredentialsProvider::new(
+            ProfileFileCredentialsProvider::builder()
+                .configure(&ProviderConfig::default().with_region(config.region().cloned()))
+                .profile_name(profile)
+                .build(),
+        )),
+        None => config.credentials_provider(),
+    }
+}
+
+async fn execute(
+    keys: &LongTermKeys,
+    command: LongTermCommand,
+    s: &Settings,
+) -> Result<Status, Failure> {
+    let explain = |e: Error| explain(&e, s);
+    match command {
+        LongTermCommand::Create(args) => {
+            let mut request =
+                CreateKeyRequest::new(&args.user_name, args.days).create_user(args.create_user);
+            for arn in &args.policy_arns {
+                request = request.policy_arn(arn);
+            }
+            let created = keys.create(&request).await.map_err(explain)?;
+            print_created(&created, args.format)?;
+        }
+        LongTermCommand::List(args) => {
+            let listed = keys
+                .list(args.user_name.as_deref())
+                .await
+                .map_err(explain)?;
+            output::print(&match args.format {
+                ListFormat::Table => table(&listed),
+                ListFormat::Json => {
+                    let array: Vec<_> = listed.iter().map(|m| key_json(m, None)).collect();
+                    format!("{}\n", serde_json::Value::from(array))
+                }
+            })?;
+        }
+        LongTermCommand::Activate(key) => {
+            keys.activate(&key.user_name, &key.id)
+                .await
+                .map_err(explain)?;
+            confirm("activated", &key);
+        }
+        LongTermCommand::Deactivate(key) => {
+            keys.deactivate(&key.user_name, &key.id)
+                .await
+                .map_err(explain)?;
+            confirm("deactivated", &key);
+        }
+        LongTermCommand::Reset(args) => {
+            let key = &args.key;
+            let created = keys.reset(&key.user_name, &key.id).await.map_err(explain)?;
+            print_created(&created, args.format)?;
+        }
+        LongTermCommand::Delete(key) => {
+            keys.delete(&key.user_name, &key.id)
+                .await
+                .map_err(explain)?;
+            confirm("deleted", &key);
+        }
+    }
+    Ok(Status::Ok)
+}
+
+/// `bedrock-token: deactivated long-term key ACCA… of IAM user alice` on stderr.
+fn confirm(done: &str, key: &KeyRef) {
+    output::note(&format!(
+        "{done} long-term key {} of IAM user {}",
+        key.id, key.user_name
+    ));
+}
+
+/// The one place key text is printed: stdout, alone or in its JSON object.
+fn print_created(created: &CreatedKey, format: KeyFormat) -> Result<(), Failure> {
+    let key = created.key.as_str();
+    match format {
+        KeyFormat::Token => output::print_line(key),
+        KeyFormat::Json => output::print_line(&key_json(&created.metadata, Some(key)).to_string()),
+    }
+}
+
+/// A key's JSON object, in the documented key order; `key` only for `create` and `reset`.
+fn key_json(m: &KeyMetadata, key: Option<&str>) -> serde_json::Value {
+    let mut object = serde_json::Map::new();
+    if let Some(key) = key {
+        object.insert("key".into(), key.into());
+    }
+    object.insert("id".into(), m.id.as_str().into());
+    object.insert("user_name".into(), m.user_name.as_str().into());
+    object.insert("alias".into(), m.alias.as_deref().into());
+    object.insert("status".into(), m.status.as_str().into());
+    object.insert("created_at".into(), rfc3339_clamped(m.created_at).into());
+    object.insert(
+        "expires_at".into(),
+        m.expires_at.map(rfc3339_clamped).into(),
+    );
+    object.into()
+}
+
+/// The keys as aligned columns under a header (the header alone if there are none).
+/// Every cell is printable ASCII.
+fn table(keys: &[KeyMetadata]) -> String {
+    let header = [
+        "ID",
+        "USER NAME",
+        "ALIAS",
+        "STATUS",
+        "CREATED AT",
+        "EXPIRES AT",
+    ]
+    .map(String::from);
+    let rows: Vec<[String; 6]> = std::iter::once(header)
+        .chain(keys.iter().map(|m| {
+            [
+                printable(&m.id),
+                printable(&m.user_name),
+                m.alias.as_deref().map_or_else(|| "-".into(), printable),
+                printable(m.status.as_str()),
+                rfc3339_clamped(m.created_at),
+                m.expires_at.map_or_else(|| "never".into(), rfc3339_clamped),
+            ]
+        }))
+        .collect();
+    let mut widths = [0; 6];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let mut out = String::new();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:width$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// An IAM failure in the command's terms, with its exit status.
+fn explain(e: &Error, s: &Settings) -> Failure {
+    let status = match e.kind() {
+        ErrorKind::InvalidKeyAge | ErrorKind::InvalidArgument => Status::Usage,
+        ErrorKind::NotFound => Status::NotFound,
+        ErrorKind::AlreadyExists | ErrorKind::LimitExceeded => Status::CannotCreate,
+        ErrorKind::AccessDenied => Status::NoPermission,
+        ErrorKind::Iam => Status::Unavailable,
+        _ => Status::Internal,
+    };
+    // The library names both its method and the flag; here only the flag means anything.
+    // Its ellipsis would be escaped on stderr (only printable ASCII goes there).
+    let mut message = e
+        .to_string()
+        .replace("create_user(true) (--create-user)", "--create-user")
+        .replace('\u{2026}', "...");
+    if e.kind() == ErrorKind::Iam && message.contains("timed out") {
+        message.push_str(&format!(
+            "; each IAM call may take {}: check the network and the IAM endpoint, or raise \
+             --timeout",
+            human(s.timeout.unwrap_or(IAM_CALL_TIMEOUT))
+        ));
+    }
+    Failure::new(status, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_checked_without_echoing() {
+        assert_eq!(parse_days("1"), Ok(1));
+        assert_eq!(parse_days("36600"), Ok(36_600));
+        for bad in ["0", "36601", "-1", "", "7d", "1.5", "99999999999"] {
+            let e = parse_days(bad).unwrap_err();
+            assert!(e.contains("1 to 36600"), "{bad}: {e}");
+        }
+        assert!(!parse_days("12345678901234")
+            .unwrap_err()
+            .contains("1234567890"));
+    }
+}

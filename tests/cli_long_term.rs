@@ -1,0 +1,664 @@
+//! `bedrock-token long-term …` and `inspect` on long-term keys, run as real processes
+//! with an isolated environment against the IAM stand-in on 127.0.0.1
+//! (tests/support/iam.rs), reached through `AWS_ENDPOINT_URL_IAM` or `AWS_ENDPOINT_URL`.
+//!
+//! The stand-in runs in the test's multi-thread runtime; the child process is waited for
+//! on a blocking thread, so the stand-in answers while it runs.
+#![cfg(feature = "cli")]
+
+mod support;
+
+use std::process::Output;
+
+use serde_json::Value;
+use support::cli::*;
+use support::iam::{Iam, ACCOUNT, LIMITED_ACCESS, READ_ONLY};
+use support::*;
+
+const CREATE: &str = "CreateServiceSpecificCredential";
+const KEY_FIELDS: [&str; 7] = [
+    "key",
+    "id",
+    "user_name",
+    "alias",
+    "status",
+    "created_at",
+    "expires_at",
+];
+
+/// A stand-in with its clock at [`start`], and an environment with the example keys,
+/// no region, and `AWS_ENDPOINT_URL_IAM` pointing at the stand-in.
+async fn setup() -> (Iam, CliEnv) {
+    let iam = Iam::start(start()).await;
+    let mut env = CliEnv::bare();
+    env.set("AWS_ACCESS_KEY_ID", AKID)
+        .set("AWS_SECRET_ACCESS_KEY", SECRET)
+        .set("AWS_ENDPOINT_URL_IAM", iam.url());
+    (iam, env)
+}
+
+/// Runs `bedrock-token long-term <args>` and checks that its stderr holds no key text
+/// the stand-in ever handed out.
+async fn long_term(iam: &Iam, env: &CliEnv, args: &[&str]) -> Output {
+    let mut all = vec!["long-term"];
+    all.extend_from_slice(args);
+    let out = run(env, &all).await;
+    assert_stderr_clean(&out, iam);
+    out
+}
+
+async fn run(env: &CliEnv, args: &[&str]) -> Output {
+    let mut command = env.command(args);
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn assert_stderr_clean(out: &Output, iam: &Iam) {
+    let err = stderr(out);
+    assert!(!err.contains("SECRETEXAMPLE"), "{err}");
+    for secret in iam.secrets() {
+        let chars: Vec<char> = secret.chars().collect();
+        for piece in chars.windows(16) {
+            let piece: String = piece.iter().collect();
+            assert!(!err.contains(&piece), "{piece:?} in {err:?}");
+        }
+    }
+}
+
+/// stdout holds none of the key texts the stand-in handed out.
+fn assert_no_key_in_stdout(out: &Output, iam: &Iam) {
+    let text = stdout(out);
+    assert!(!text.contains("ABSK"), "{text}");
+    for secret in iam.secrets() {
+        assert!(!text.contains(&secret[4..24]), "{text}");
+    }
+}
+
+fn json(out: &Output) -> Value {
+    let text = ok(out);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+fn field_names(v: &Value) -> Vec<&str> {
+    v.as_object().unwrap().keys().map(String::as_str).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_prints_the_key_alone_or_one_json_object() {
+    let (iam, env) = setup().await;
+    iam.add_user("alice");
+
+    let out = long_term(
+        &iam,
+        &env,
+        &["create", "--user-name", "alice", "--days", "30"],
+    )
+    .await;
+    let printed = ok(&out);
+    let secret = &iam.keys()[0].secret;
+    assert_eq!(
+        printed,
+        format!("{secret}\n"),
+        "the key, a newline, nothing else"
+    );
+    assert!(printed.starts_with("ABSK"));
+    assert_eq!(iam.actions(), [CREATE], "an existing user: no CreateUser");
+    let call = &iam.calls()[0];
+    assert_eq!(call.param("UserName"), Some("alice"));
+    assert_eq!(call.param("ServiceName"), Some("bedrock.amazonaws.com"));
+    assert_eq!(call.param("CredentialAgeDays"), Some("30"));
+    let auth = call.authorization.as_deref().unwrap();
+    assert!(
+        auth.contains(&format!("Credential={AKID}/")) && auth.contains("/us-east-1/iam/"),
+        "IAM is global: no region needed, us-east-1 signs: {auth}"
+    );
+
+    let out = long_term(
+        &iam,
+        &env,
+        &[
+            "create",
+            "--user-name",
+            "alice",
+            "--days",
+            "36600",
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    let v = json(&out);
+    assert_eq!(field_names(&v), KEY_FIELDS);
+    let stored = iam.key(v["id"].as_str().unwrap());
+    assert_eq!(v["key"], stored.secret.as_str());
+    assert_eq!(v["id"], "ACCAEXAMPLEKEY000002");
+    assert_eq!(v["user_name"], "alice");
+    assert_eq!(v["alias"], format!("alice-at-{ACCOUNT}").as_str());
+    assert_eq!(v["status"], "Active");
+    assert_eq!(v["created_at"], "2024-06-15T12:00:00Z");
+    // 36 600 days after 2024-06-15.
+    assert_eq!(v["expires_at"], "2124-08-30T12:00:00Z");
+    assert_eq!(iam.calls()[1].param("CredentialAgeDays"), Some("36600"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_user_comes_first_then_the_policies_then_the_key() {
+    let (iam, env) = setup().await;
+    let args = [
+        "create",
+        "--user-name",
+        "explorer",
+        "--days",
+        "7",
+        "--create-user",
+    ];
+    ok(&long_term(&iam, &env, &args).await);
+    assert_eq!(iam.actions(), ["CreateUser", "AttachUserPolicy", CREATE]);
+    assert_eq!(iam.calls()[1].param("PolicyArn"), Some(LIMITED_ACCESS));
+    assert_eq!(iam.policies_of("explorer"), [LIMITED_ACCESS]);
+
+    // Given policies replace the default, in the order given.
+    let args = [
+        "create",
+        "--user-name",
+        "bob",
+        "--days",
+        "1",
+        "--create-user",
+        "--policy-arn",
+        READ_ONLY,
+        "--policy-arn",
+        LIMITED_ACCESS,
+    ];
+    ok(&long_term(&iam, &env, &args).await);
+    let calls = &iam.calls()[3..];
+    let actions: Vec<&str> = calls.iter().map(|c| c.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["CreateUser", "AttachUserPolicy", "AttachUserPolicy", CREATE]
+    );
+    assert_eq!(calls[1].param("PolicyArn"), Some(READ_ONLY));
+    assert_eq!(calls[2].param("PolicyArn"), Some(LIMITED_ACCESS));
+
+    // The user exists now: creating it again is refused, and says how to go on.
+    let err = failed(&long_term(&iam, &env, &args).await, 73);
+    assert!(
+        err.contains("already exists") && err.contains("leave out --create-user"),
+        "{err}"
+    );
+    assert!(!err.contains("create_user(true)"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_third_key_is_refused_with_a_way_out() {
+    let (iam, env) = setup().await;
+    iam.add_user("alice");
+    let args = ["create", "--user-name", "alice", "--days", "1"];
+    for _ in 0..2 {
+        ok(&long_term(&iam, &env, &args).await);
+    }
+    let err = failed(&long_term(&iam, &env, &args).await, 73);
+    assert!(
+        err.contains("`alice`")
+            && err.contains("(2)")
+            && err.contains("bedrock-token long-term list --user-name alice")
+            && err.contains("delete"),
+        "{err}"
+    );
+    assert_eq!(iam.keys().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_user_or_key_is_status_67_and_suggests_create_user() {
+    let (iam, env) = setup().await;
+    let err = failed(
+        &long_term(
+            &iam,
+            &env,
+            &["create", "--user-name", "ghost", "--days", "3"],
+        )
+        .await,
+        67,
+    );
+    assert!(
+        err.contains("`ghost` does not exist") && err.contains("--create-user"),
+        "{err}"
+    );
+    assert!(!err.contains("create_user(true)"), "{err}");
+    assert_eq!(iam.actions(), [CREATE]);
+
+    let err = failed(
+        &long_term(&iam, &env, &["list", "--user-name", "ghost"]).await,
+        67,
+    );
+    assert!(err.contains("`ghost`"), "{err}");
+
+    iam.add_user("alice");
+    for command in ["activate", "deactivate", "reset", "delete"] {
+        let args = [
+            command,
+            "--user-name",
+            "alice",
+            "--id",
+            "ACCAEXAMPLEKEY999999",
+        ];
+        let err = failed(&long_term(&iam, &env, &args).await, 67);
+        assert!(
+            err.contains("no long-term Bedrock key `ACCAEXAMPLEKEY999999`"),
+            "{command}: {err}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access_denied_is_status_77_and_names_the_iam_action() {
+    let (iam, env) = setup().await;
+    iam.add_user("alice");
+    iam.deny(CREATE);
+    iam.deny("ListServiceSpecificCredentials");
+    let err = failed(
+        &long_term(
+            &iam,
+            &env,
+            &["create", "--user-name", "alice", "--days", "3"],
+        )
+        .await,
+        77,
+    );
+    assert!(
+        err.contains("access denied") && err.contains("iam:CreateServiceSpecificCredential"),
+        "{err}"
+    );
+    let err = failed(&long_term(&iam, &env, &["list"]).await, 77);
+    assert!(
+        err.contains("iam:ListServiceSpecificCredentials") && err.contains("all users"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_days_and_arguments_make_no_iam_call() {
+    let (iam, mut env) = setup().await;
+    iam.add_user("alice");
+    for days in ["0", "36601", "-5", "abc", "1.5", "", "99999999999999999999"] {
+        let args = ["create", "--user-name", "alice", "--days", days];
+        let err = failed(&long_term(&iam, &env, &args).await, 64);
+        assert!(
+            err.contains("--days") && err.contains("1 to 36600"),
+            "{days}: {err}"
+        );
+    }
+    let err = failed(
+        &long_term(&iam, &env, &["create", "--user-name", "alice"]).await,
+        64,
+    );
+    assert!(err.contains("--days"), "{err}");
+    for args in [
+        &["create", "--user-name", "a/b", "--days", "1"][..],
+        &[
+            "create",
+            "--user-name",
+            "alice",
+            "--days",
+            "1",
+            "--policy-arn",
+            "nope",
+        ],
+        &["reset", "--user-name", "alice", "--id", "short"],
+        &["delete", "--user-name", "", "--id", "ACCAEXAMPLEKEY000001"],
+        &["list", "--format", "yaml"],
+        &[
+            "create",
+            "--user-name",
+            "alice",
+            "--days",
+            "1",
+            "--format",
+            "table",
+        ],
+        &["activate", "--user-name", "alice"],
+        &["list", "--profile", ""],
+    ] {
+        failed(&long_term(&iam, &env, args).await, 64);
+    }
+    assert!(iam.calls().is_empty(), "{:?}", iam.actions());
+
+    // --days is checked before credentials are even looked for.
+    env.unset("AWS_ACCESS_KEY_ID")
+        .unset("AWS_SECRET_ACCESS_KEY");
+    let args = ["create", "--user-name", "alice", "--days", "0"];
+    failed(&long_term(&iam, &env, &args).await, 64);
+    assert!(iam.calls().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_as_table_and_json_never_shows_key_text() {
+    let (iam, env) = setup().await;
+    iam.add_user("alice");
+    iam.add_user("bob");
+    for (user, days) in [("alice", "1"), ("alice", "2"), ("bob", "3")] {
+        ok(&long_term(&iam, &env, &["create", "--user-name", user, "--days", days]).await);
+    }
+    let deactivate = [
+        "deactivate",
+        "--user-name",
+        "alice",
+        "--id",
+        "ACCAEXAMPLEKEY000002",
+    ];
+    long_term(&iam, &env, &deactivate).await;
+
+    let out = long_term(&iam, &env, &["list", "--format", "json"]).await;
+    assert_no_key_in_stdout(&out, &iam);
+    let all = json(&out);
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 3);
+    for key in all {
+        assert_eq!(field_names(key), KEY_FIELDS[1..], "no `key` in a list");
+    }
+    assert_eq!(all[1]["id"], "ACCAEXAMPLEKEY000002");
+    assert_eq!(all[1]["status"], "Inactive");
+    assert_eq!(all[2]["user_name"], "bob");
+    assert_eq!(all[2]["expires_at"], "2024-06-18T12:00:00Z");
+    assert_eq!(iam.calls().last().unwrap().param("AllUsers"), Some("true"));
+
+    let out = long_term(
+        &iam,
+        &env,
+        &["list", "--user-name", "alice", "--format", "json"],
+    )
+    .await;
+    let alice = json(&out);
+    assert_eq!(alice.as_array().unwrap().len(), 2);
+    assert_eq!(iam.calls().last().unwrap().param("UserName"), Some("alice"));
+
+    for args in [&["list"][..], &["list", "--format", "table"]] {
+        let out = long_term(&iam, &env, args).await;
+        assert_no_key_in_stdout(&out, &iam);
+        let table = ok(&out);
+        let rows: Vec<Vec<&str>> = table
+            .lines()
+            .map(|l| {
+                l.split("  ")
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            rows[0],
+            [
+                "ID",
+                "USER NAME",
+                "ALIAS",
+                "STATUS",
+                "CREATED AT",
+                "EXPIRES AT"
+            ]
+        );
+        assert_eq!(rows.len(), 4, "{table}");
+        assert_eq!(
+            rows[2],
+            [
+                "ACCAEXAMPLEKEY000002",
+                "alice",
+                "alice-at-123456789012",
+                "Inactive",
+                "2024-06-15T12:00:00Z",
+                "2024-06-17T12:00:00Z"
+            ]
+        );
+        // Aligned: every column starts at the same offset on every line.
+        let at = |line: &str, cell: &str| line.find(cell).unwrap();
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(at(lines[0], "STATUS"), at(lines[1], "Active"));
+        assert_eq!(at(lines[0], "STATUS"), at(lines[2], "Inactive"));
+    }
+
+    // No keys: the header alone, or an empty array.
+    iam.add_user("carol");
+    let table = ok(&long_term(&iam, &env, &["list", "--user-name", "carol"]).await);
+    assert_eq!(table.lines().count(), 1, "{table}");
+    let out = long_term(
+        &iam,
+        &env,
+        &["list", "--user-name", "carol", "--format", "json"],
+    )
+    .await;
+    assert_eq!(ok(&out), "[]\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deactivate_activate_reset_delete() {
+    let (iam, env) = setup().await;
+    iam.add_user("alice");
+    let first = ok(&long_term(
+        &iam,
+        &env,
+        &["create", "--user-name", "alice", "--days", "5"],
+    )
+    .await);
+    let id = iam.keys()[0].id.clone();
+    let key = ["--user-name", "alice", "--id", id.as_str()];
+    let with = |command: &'static str| {
+        let mut args = vec![command];
+        args.extend_from_slice(&key);
+        args
+    };
+
+    for (command, status) in [("deactivate", "Inactive"), ("activate", "Active")] {
+        let out = long_term(&iam, &env, &with(command)).await;
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out), "");
+        assert_eq!(
+            stderr(&out),
+            format!("bedrock-token: {command}d long-term key {id} of IAM user alice\n")
+        );
+        assert_eq!(iam.key(&id).status, status);
+        let call = iam.calls().pop().unwrap();
+        assert_eq!(call.action, "UpdateServiceSpecificCredential");
+        assert_eq!(call.param("Status"), Some(status));
+        assert_eq!(call.param("ServiceSpecificCredentialId"), Some(id.as_str()));
+    }
+
+    let reset = ok(&long_term(&iam, &env, &with("reset")).await);
+    assert_ne!(reset, first);
+    assert_eq!(reset, format!("{}\n", iam.key(&id).secret));
+    assert_eq!(
+        iam.calls().pop().unwrap().action,
+        "ResetServiceSpecificCredential"
+    );
+    let mut args = with("reset");
+    args.extend(["--format", "json"]);
+    let v = json(&long_term(&iam, &env, &args).await);
+    assert_eq!(field_names(&v), KEY_FIELDS);
+    assert_eq!(v["key"], iam.key(&id).secret.as_str());
+    assert_eq!(v["id"], id.as_str());
+
+    let out = long_term(&iam, &env, &with("delete")).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        stderr(&out),
+        format!("bedrock-token: deleted long-term key {id} of IAM user alice\n")
+    );
+    assert!(iam.keys().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_generic_aws_endpoint_url_works_too() {
+    let (iam, mut env) = setup().await;
+    env.unset("AWS_ENDPOINT_URL_IAM")
+        .set("AWS_ENDPOINT_URL", iam.url());
+    iam.add_user("alice");
+    let out = long_term(
+        &iam,
+        &env,
+        &["create", "--user-name", "alice", "--days", "2"],
+    )
+    .await;
+    assert_eq!(ok(&out), format!("{}\n", iam.keys()[0].secret));
+    assert_eq!(iam.actions(), [CREATE]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn profile_credentials_win_over_the_environment_and_region_is_honoured() {
+    let (iam, env) = setup().await;
+    iam.add_user("alice");
+    env.write_config("[profile dev]\nregion = eu-west-1\n");
+    env.write_credentials(
+        "[dev]\naws_access_key_id = AKIDDEVEXAMPLE\naws_secret_access_key = devSECRETexample\n",
+    );
+    // Either side of the subcommand.
+    for args in [
+        &["list", "--profile", "dev"][..],
+        &["--profile", "dev", "list"],
+    ] {
+        ok(&long_term(&iam, &env, args).await);
+        let call = iam.calls().pop().unwrap();
+        let auth = call.authorization.unwrap();
+        assert!(
+            auth.contains("Credential=AKIDDEVEXAMPLE/") && auth.contains("/eu-west-1/iam/"),
+            "{auth}"
+        );
+    }
+    let err = failed(
+        &long_term(&iam, &env, &["list", "--profile", "nope"]).await,
+        78,
+    );
+    assert!(
+        err.contains("profile \"nope\" (from --profile) not found"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn credential_failures_read_as_for_minting() {
+    let (iam, mut env) = setup().await;
+    env.unset("AWS_ACCESS_KEY_ID")
+        .unset("AWS_SECRET_ACCESS_KEY");
+    let err = failed(&long_term(&iam, &env, &["list"]).await, 78);
+    assert!(err.contains("no AWS credentials"), "{err}");
+
+    env.write_config("[default]\ncredential_process = sleep 3\n");
+    let err = failed(
+        &long_term(&iam, &env, &["list", "--timeout", "1"]).await,
+        69,
+    );
+    assert!(
+        err.contains("loading AWS credentials timed out after 1s") && err.contains("--timeout"),
+        "{err}"
+    );
+    assert!(iam.calls().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_iam_endpoint_that_never_answers_times_out() {
+    let silent = support::http::Server::start(|_| std::future::pending()).await;
+    let (iam, mut env) = setup().await;
+    env.set("AWS_ENDPOINT_URL_IAM", silent.url());
+    let err = failed(
+        &long_term(&iam, &env, &["list", "--timeout", "1"]).await,
+        69,
+    );
+    assert!(
+        err.contains("ListServiceSpecificCredentials")
+            && err.contains("timed out")
+            && err.contains("--timeout"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_key_text_in_any_error() {
+    let (iam, env) = setup().await;
+    iam.add_user("alice");
+    ok(&long_term(
+        &iam,
+        &env,
+        &["create", "--user-name", "alice", "--days", "1"],
+    )
+    .await);
+    let key = iam.keys()[0].secret.clone();
+    let id = iam.keys()[0].id.clone();
+
+    // An answer the SDK cannot read, with the new key text in it.
+    iam.garble(CREATE);
+    let out = long_term(
+        &iam,
+        &env,
+        &["create", "--user-name", "alice", "--days", "1"],
+    )
+    .await;
+    let err = failed(&out, 69);
+    assert!(err.contains("check with `list`"), "{err}");
+    iam.garble("ResetServiceSpecificCredential");
+    let out = long_term(&iam, &env, &["reset", "--user-name", "alice", "--id", &id]).await;
+    failed(&out, 69);
+
+    // A key where an id or a name belongs is refused unseen, before any call.
+    let calls = iam.calls().len();
+    for args in [
+        &["reset", "--user-name", "alice", "--id", &key][..],
+        &["delete", "--user-name", &key, "--id", &id],
+        &["create", "--user-name", "alice", "--days", &key],
+        &["list", "--user-name", &key],
+        &["list", &key],
+        &[&key],
+    ] {
+        let out = long_term(&iam, &env, args).await;
+        assert_not_echoed(&out, &key);
+        let err = failed(&out, 64);
+        assert!(
+            err.contains("looks like a Bedrock API key (not shown)"),
+            "{err}"
+        );
+    }
+    assert_eq!(iam.calls().len(), calls);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inspect_a_long_term_key_shows_alias_user_and_account_never_the_secret() {
+    let (iam, env) = setup().await;
+    iam.add_user("BedrockAPIKey-x1y2");
+    let args = ["create", "--user-name", "BedrockAPIKey-x1y2", "--days", "9"];
+    let key = ok(&long_term(&iam, &env, &args).await);
+    let key = key.trim_end();
+
+    let from_arg = run(&env, &["inspect", key]).await;
+    let from_stdin = env.run_stdin(&["inspect", "-"], &format!("{key}\n"));
+    let mut from_var = CliEnv::bare();
+    from_var.set("AWS_BEARER_TOKEN_BEDROCK", key);
+    let from_var = run(&from_var, &["inspect"]).await;
+    for out in [from_arg, from_stdin, from_var] {
+        let report = ok(&out);
+        assert!(report.starts_with("long-term Bedrock API key"), "{report}");
+        assert!(
+            report.contains("alias:          BedrockAPIKey-x1y2-at-123456789012"),
+            "{report}"
+        );
+        assert!(
+            report.contains("IAM user:       BedrockAPIKey-x1y2"),
+            "{report}"
+        );
+        assert!(report.contains("account id:     123456789012"), "{report}");
+        assert!(
+            report.contains("bedrock-token long-term list --user-name BedrockAPIKey-x1y2"),
+            "{report}"
+        );
+        assert!(!report.contains("SECRETEXAMPLE"), "{report}");
+        assert_not_echoed(&out, key);
+    }
+
+    // A broken long-term key is status 2, told without echoing it.
+    let broken = &key[..key.len() - 3];
+    let out = run(&env, &["inspect", broken]).await;
+    assert_not_echoed(&out, key);
+    let err = failed(&out, 2);
+    assert!(
+        err.contains("not a valid long-term Bedrock API key"),
+        "{err}"
+    );
+}
