@@ -80,7 +80,7 @@ pub(crate) struct MintArgs {
     /// Assume this IAM role and mint from the role session (a scoped key)
     #[arg(long, value_name = "ARN")]
     pub(crate) role_arn: Option<String>,
-    /// Session name for --role-arn [default: bedrock-token-<unix seconds>]
+    /// Session name for --role-arn [default: bedrock-token-UNIXTIME, the current Unix time]
     #[arg(long, value_name = "NAME", requires = "role_arn")]
     pub(crate) role_session_name: Option<String>,
     /// With --role-arn: allow inference on this model or inference profile only (repeatable)
