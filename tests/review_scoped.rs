@@ -94,7 +94,10 @@ async fn sts_refusals_keep_the_librarys_advice() {
     sts.fail(400, "SomethingNew", "new failure");
     let out = run(&env, &["--role-arn", ROLE_ARN]).await;
     let err = failed(&out, 69);
-    assert!(err.contains(ROLE_ARN) && err.contains("SomethingNew"), "{err}");
+    assert!(
+        err.contains(ROLE_ARN) && err.contains("SomethingNew"),
+        "{err}"
+    );
 }
 
 /// With a role, no `--expiry` leaves the session length to STS (1 hour here), while
@@ -105,8 +108,16 @@ async fn the_cache_tells_no_expiry_from_an_explicit_12h_with_a_role() {
     let (env, sts) = stand_in().await;
     ok(&run(&env, &["--role-arn", ROLE_ARN, "--cache"]).await);
     assert_eq!(sts.calls().len(), 1);
-    let out = run(&env, &["--role-arn", ROLE_ARN, "--cache", "--expiry", "12h"]).await;
-    assert_eq!(sts.calls().len(), 2, "reused a key minted for other settings");
+    let out = run(
+        &env,
+        &["--role-arn", ROLE_ARN, "--cache", "--expiry", "12h"],
+    )
+    .await;
+    assert_eq!(
+        sts.calls().len(),
+        2,
+        "reused a key minted for other settings"
+    );
     let err = failed(&out, 64);
     assert!(err.contains("--expiry"), "{err}");
     // The first settings still hit their own entry.
