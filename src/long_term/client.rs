@@ -142,6 +142,8 @@ impl LongTermKeys {
         let call = Call::new("ListServiceSpecificCredentials", user_name);
         let mut keys = Vec::new();
         let mut marker: Option<String> = None;
+        // Every marker seen: one that comes round again would list forever.
+        let mut seen = std::collections::HashSet::new();
         loop {
             let request = self
                 .client
@@ -160,12 +162,12 @@ impl LongTermKeys {
                 return Ok(keys);
             }
             match out.marker.filter(|m| !m.is_empty()) {
-                Some(next) if Some(&next) != marker.as_ref() => marker = Some(next),
+                Some(next) if seen.insert(next.clone()) => marker = Some(next),
                 _ => {
                     return Err(Error::new(
                         ErrorKind::Iam,
                         "IAM ListServiceSpecificCredentials said the list goes on but gave no \
-                         new marker to continue from",
+                         new marker to continue from (none, or one it had given before)",
                     ))
                 }
             }

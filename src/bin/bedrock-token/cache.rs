@@ -92,6 +92,9 @@ impl CacheKey<'_> {
         }
         if let Some(role_arn) = self.role_arn {
             line("role_arn", &role_arn);
+            // With a role, no `--expiry` leaves the session length to STS, unlike an
+            // explicit `--expiry 12h` (the default `expiry_secs` above).
+            line("expiry_flag", &s.expiry_given);
         }
         if let Some(name) = self.role_session_name {
             line("role_session_name", &name);

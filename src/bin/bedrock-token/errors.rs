@@ -70,6 +70,11 @@ pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
         ErrorKind::InvalidCredentials => config_error(e.to_string()),
         ErrorKind::CredentialsExpired => credentials_expired(),
         ErrorKind::CredentialsTimeout => credentials_timeout(s),
+        // STS's own failure: the library's message names the role and says what to do,
+        // and never shows STS's answer (which may hold the session's keys).
+        ErrorKind::CredentialsProvider if s.role.is_some() && sts_failed(e) => {
+            Failure::new(Status::Unavailable, in_flag_terms(&e.to_string()))
+        }
         ErrorKind::CredentialsProvider => {
             credentials_failed(s, is_invalid_configuration(e), &cause(e))
         }
@@ -254,6 +259,27 @@ fn is_invalid_configuration(e: &Error) -> bool {
         credentials_error(e),
         Some(CredentialsError::InvalidConfiguration(_))
     )
+}
+
+/// Whether `e` is STS's failure to assume the role (an error of the AssumeRole call
+/// itself), rather than a failure of the source credentials.
+fn sts_failed(e: &Error) -> bool {
+    use aws_sdk_sts::error::SdkError;
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    let Some(sdk) = credentials_error(e)
+        .and_then(|c| c.source())
+        .and_then(|s| s.downcast_ref::<SdkError<AssumeRoleError>>())
+    else {
+        return false;
+    };
+    let mut next = sdk.source();
+    while let Some(cause) = next {
+        if cause.downcast_ref::<CredentialsError>().is_some() {
+            return false;
+        }
+        next = cause.source();
+    }
+    true
 }
 
 /// The credential provider's error under `e`, if any.

@@ -24,6 +24,7 @@ use tokio::runtime::Runtime;
 
 use crate::clock::{self, human, rfc3339_clamped};
 use crate::output::{self, printable};
+use crate::redact::redact;
 use crate::settings::Settings;
 use crate::{errors, Failure, Status};
 
@@ -338,7 +339,7 @@ fn key_json(m: &KeyMetadata, key: Option<&str>) -> serde_json::Value {
 }
 
 /// The keys as aligned columns under a header (the header alone if there are none).
-/// Every cell is printable ASCII.
+/// Every cell is printable ASCII, with no key text.
 fn table(keys: &[KeyMetadata]) -> String {
     let header = [
         "ID",
@@ -352,10 +353,10 @@ fn table(keys: &[KeyMetadata]) -> String {
     let rows: Vec<[String; 6]> = std::iter::once(header)
         .chain(keys.iter().map(|m| {
             [
-                printable(&m.id),
-                printable(&m.user_name),
-                m.alias.as_deref().map_or_else(|| "-".into(), printable),
-                printable(m.status.as_str()),
+                cell(&m.id),
+                cell(&m.user_name),
+                m.alias.as_deref().map_or_else(|| "-".into(), cell),
+                cell(m.status.as_str()),
                 rfc3339_clamped(m.created_at),
                 m.expires_at.map_or_else(|| "never".into(), rfc3339_clamped),
             ]
@@ -378,6 +379,12 @@ fn table(keys: &[KeyMetadata]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A table cell from IAM's answer: printable ASCII, and key-like text (which a list
+/// answer should never hold) redacted as on stderr.
+fn cell(s: &str) -> String {
+    printable(&redact(s))
 }
 
 /// An IAM failure in the command's terms, with its exit status.

@@ -2,6 +2,7 @@
 //! region, profile, credentials and config files. Read once, for the token provider, the
 //! cache key and the error messages.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -9,6 +10,9 @@ use aws_bedrock_token_generator::DEFAULT_EXPIRY;
 
 use crate::output::quoted;
 use crate::{Failure, MintArgs, Status};
+
+/// The largest `--session-policy` file read.
+const MAX_POLICY_FILE: u64 = 64 * 1024;
 
 /// A session policy file: at most 64 KiB of UTF-8 (STS takes 2048 characters; the
 /// library says so precisely).
@@ -22,8 +26,12 @@ fn read_policy(path: &Path) -> Result<String, Failure> {
             ),
         )
     };
-    let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
-    if bytes.len() > 64 * 1024 {
+    // Bounded: the path may name an endless stream (`/dev/zero`, a pipe).
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_POLICY_FILE + 1).read_to_end(&mut bytes))
+        .map_err(|e| unreadable(e.to_string()))?;
+    if bytes.len() as u64 > MAX_POLICY_FILE {
         return Err(unreadable(
             "larger than 64 KiB; a session policy is at most 2048 characters".into(),
         ));

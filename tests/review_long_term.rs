@@ -1,0 +1,110 @@
+//! Adversarial review of `bedrock-token long-term …`: IAM answers with odd values, as a
+//! real process against a one-answer IAM stand-in on 127.0.0.1.
+#![cfg(feature = "cli")]
+
+mod support;
+
+use std::process::Output;
+
+use base64::Engine as _;
+use support::cli::*;
+use support::http::{respond, Server};
+use support::*;
+
+async fn run(env: &CliEnv, args: &[&str]) -> Output {
+    let mut command = env.command(args);
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// An IAM endpoint that answers every call with `body` (a ListServiceSpecificCredentials
+/// answer).
+async fn iam_answering(body: String) -> (Server, CliEnv) {
+    let server = Server::start(move |_req| {
+        let response = respond(200, "text/xml", body.clone());
+        async move { response }
+    })
+    .await;
+    let mut env = CliEnv::bare();
+    env.set("AWS_ACCESS_KEY_ID", AKID)
+        .set("AWS_SECRET_ACCESS_KEY", SECRET)
+        .set("AWS_ENDPOINT_URL_IAM", server.url());
+    (server, env)
+}
+
+fn list_answer(user: &str, alias: &str, status: &str) -> String {
+    format!(
+        "<ListServiceSpecificCredentialsResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\
+         <ListServiceSpecificCredentialsResult><IsTruncated>false</IsTruncated>\
+         <ServiceSpecificCredentials><member><UserName>{user}</UserName>\
+         <Status>{status}</Status><ServiceUserName>{alias}</ServiceUserName>\
+         <ServiceCredentialAlias>{alias}</ServiceCredentialAlias>\
+         <CreateDate>2024-06-15T12:00:00Z</CreateDate>\
+         <ServiceSpecificCredentialId>ACCAEXAMPLEKEY000001</ServiceSpecificCredentialId>\
+         <ServiceName>bedrock.amazonaws.com</ServiceName></member></ServiceSpecificCredentials>\
+         </ListServiceSpecificCredentialsResult><ResponseMetadata><RequestId>r</RequestId>\
+         </ResponseMetadata></ListServiceSpecificCredentialsResponse>"
+    )
+}
+
+/// Control characters, bidi overrides and unicode in what IAM says never reach the
+/// terminal through the table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_table_escapes_whatever_iam_says() {
+    let (_server, env) = iam_answering(list_answer(
+        "al&#x1b;[31mice\u{202e}é",
+        "x&#x7;-at-123456789012",
+        "Act&#x9;ive",
+    ))
+    .await;
+    let table = ok(&run(&env, &["long-term", "list"]).await);
+    assert!(
+        table
+            .chars()
+            .all(|c| c == '\n' || c == ' ' || c.is_ascii_graphic()),
+        "{table:?}"
+    );
+    assert!(table.contains(r"al\u{1b}[31mice\u{202e}\u{e9}"), "{table}");
+}
+
+/// A key in a field of a list answer (a garbled or hostile answer) is not shown by the
+/// table, which goes to a terminal; stderr is redacted the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_table_shows_no_key_text_even_where_iam_puts_one() {
+    let key = format!(
+        "ABSK{}",
+        base64::engine::general_purpose::STANDARD
+            .encode("alice-at-123456789012:SECRETEXAMPLE0001wJalrXUtnFEMIK7MDENG")
+    );
+    let (_server, env) = iam_answering(list_answer("alice", &key, "Active")).await;
+    let out = run(&env, &["long-term", "list"]).await;
+    let table = ok(&out);
+    assert_not_echoed(&out, &key);
+    assert!(table.contains("<redacted>"), "{table}");
+}
+
+/// An IAM that keeps saying "truncated" with markers that go round in a cycle (A, B, A,
+/// …) must not keep the command listing forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pagination_cycle_ends_in_an_error() {
+    let server = Server::start(|req: support::http::Request| {
+        let body = String::from_utf8_lossy(req.body()).into_owned();
+        let next = if body.contains("Marker=A") { "B" } else { "A" };
+        let answer = list_answer("alice", "alice-at-123456789012", "Active").replace(
+            "<IsTruncated>false</IsTruncated>",
+            &format!("<IsTruncated>true</IsTruncated><Marker>{next}</Marker>"),
+        );
+        let response = respond(200, "text/xml", answer);
+        async move { response }
+    })
+    .await;
+    let mut env = CliEnv::bare();
+    env.set("AWS_ACCESS_KEY_ID", AKID)
+        .set("AWS_SECRET_ACCESS_KEY", SECRET)
+        .set("AWS_ENDPOINT_URL_IAM", server.url());
+    let out = run(&env, &["long-term", "list"]).await;
+    let err = failed(&out, 69);
+    assert!(err.contains("marker"), "{err}");
+    assert!(server.hits() <= 3, "{} calls", server.hits());
+}
