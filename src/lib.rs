@@ -6,13 +6,14 @@
 //! |---|---|
 //! | [`generate_token`] (`mint`) | the pure minting function and its validation |
 //! | [`BedrockToken`] (`token`) | the minted token: redacted `Debug`, zeroized text |
-//! | [`TokenProvider`] (`provider`) | credential/region resolution, caching and refresh |
+//! | [`TokenProvider`], [`KeepFresh`] (`provider/`: `builder`, `sources`, `cache`, `refresh`, `background`) | credential/region resolution, caching and refresh |
 //! | [`prefer_bearer_auth`], `ProvideToken` for [`TokenProvider`] (`sdk`) | AWS SDK integration |
 //! | [`TokenInfo`], [`LongTermKeyInfo`], [`KeyInfo`] (`inspect`) | parsing a key back into its facts |
 //! | [`SessionPolicy`], [`ModelPolicy`] (`policy`, feature `default-chain`) | session policies for the assume-role step |
 //! | `role` (feature `default-chain`) | the assume-role step of [`TokenProviderBuilder::assume_role`] |
 //! | [`Error`], [`ErrorKind`] (`error`) | the one error type |
 //! | [`LongTermKeys`], [`LongTermKey`], [`KeyMetadata`] (`long_term`, feature `long-term`) | long-term keys: IAM service-specific credentials |
+//! | `src/bin/bedrock-token/` (feature `cli`, not part of the library) | the `bedrock-token` command, a file per subcommand family |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
