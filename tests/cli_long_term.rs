@@ -42,16 +42,9 @@ async fn setup() -> (Iam, CliEnv) {
 async fn long_term(iam: &Iam, env: &CliEnv, args: &[&str]) -> Output {
     let mut all = vec!["long-term"];
     all.extend_from_slice(args);
-    let out = run(env, &all).await;
+    let out = env.run_beside(&all).await;
     assert_stderr_clean(&out, iam);
     out
-}
-
-async fn run(env: &CliEnv, args: &[&str]) -> Output {
-    let mut command = env.command(args);
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
 }
 
 fn assert_stderr_clean(out: &Output, iam: &Iam) {
@@ -627,11 +620,11 @@ async fn inspect_a_long_term_key_shows_alias_user_and_account_never_the_secret()
     let key = ok(&long_term(&iam, &env, &args).await);
     let key = key.trim_end();
 
-    let from_arg = run(&env, &["inspect", key]).await;
+    let from_arg = env.run_beside(&["inspect", key]).await;
     let from_stdin = env.run_stdin(&["inspect", "-"], &format!("{key}\n"));
     let mut from_var = CliEnv::bare();
     from_var.set("AWS_BEARER_TOKEN_BEDROCK", key);
-    let from_var = run(&from_var, &["inspect"]).await;
+    let from_var = from_var.run_beside(&["inspect"]).await;
     for out in [from_arg, from_stdin, from_var] {
         let report = ok(&out);
         assert!(report.starts_with("long-term Bedrock API key"), "{report}");
@@ -654,7 +647,7 @@ async fn inspect_a_long_term_key_shows_alias_user_and_account_never_the_secret()
 
     // A broken long-term key is status 2, told without echoing it.
     let broken = &key[..key.len() - 3];
-    let out = run(&env, &["inspect", broken]).await;
+    let out = env.run_beside(&["inspect", broken]).await;
     assert_not_echoed(&out, key);
     let err = failed(&out, 2);
     assert!(

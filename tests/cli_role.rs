@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::process::Output;
 use std::time::Duration;
 
 use aws_bedrock_token_generator::TokenInfo;
@@ -13,14 +12,6 @@ use support::cli::*;
 use support::sts::{Sts, ROLE_ARN};
 
 const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
-
-/// Runs the binary off the runtime's threads, so the stand-in can answer meanwhile.
-async fn run(env: &CliEnv, args: &[&str]) -> Output {
-    let mut command = env.command(args);
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
-}
 
 async fn stand_in() -> (CliEnv, Sts) {
     // The CLI signs with the real clock, so the stand-in's sessions must start now.
@@ -33,9 +24,8 @@ async fn stand_in() -> (CliEnv, Sts) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scoped_key_from_the_role_session_with_the_model_policy() {
     let (env, sts) = stand_in().await;
-    let out = run(
-        &env,
-        &[
+    let out = env
+        .run_beside(&[
             "--role-arn",
             ROLE_ARN,
             "--role-session-name",
@@ -44,9 +34,8 @@ async fn a_scoped_key_from_the_role_session_with_the_model_policy() {
             HAIKU,
             "--format",
             "json",
-        ],
-    )
-    .await;
+        ])
+        .await;
     let json: serde_json::Value = serde_json::from_str(ok(&out).trim()).unwrap();
     let calls = sts.calls();
     assert_eq!(calls.len(), 1);
@@ -90,7 +79,9 @@ async fn a_scoped_key_from_the_role_session_with_the_model_policy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expiry_longer_than_the_role_allows_says_so_in_flag_terms() {
     let (env, sts) = stand_in().await;
-    let out = run(&env, &["--role-arn", ROLE_ARN, "--expiry", "12h"]).await;
+    let out = env
+        .run_beside(&["--role-arn", ROLE_ARN, "--expiry", "12h"])
+        .await;
     let err = failed(&out, 64);
     assert!(err.contains("--expiry"), "{err}");
     assert_eq!(sts.calls()[0].param("DurationSeconds"), Some("43200"));
@@ -102,16 +93,16 @@ async fn a_session_policy_file_is_sent_as_is_and_an_unreadable_one_is_an_io_erro
     let document = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"bedrock:CallWithBearerToken","Resource":"*"}]}"#;
     std::fs::write(env.path("policy.json"), document).unwrap();
     let file = env.path("policy.json").display().to_string();
-    let out = run(&env, &["--role-arn", ROLE_ARN, "--session-policy", &file]).await;
+    let out = env
+        .run_beside(&["--role-arn", ROLE_ARN, "--session-policy", &file])
+        .await;
     ok(&out);
     assert_eq!(sts.calls()[0].param("Policy"), Some(document));
 
     let missing = env.path("nope.json").display().to_string();
-    let out = run(
-        &env,
-        &["--role-arn", ROLE_ARN, "--session-policy", &missing],
-    )
-    .await;
+    let out = env
+        .run_beside(&["--role-arn", ROLE_ARN, "--session-policy", &missing])
+        .await;
     let err = failed(&out, 74);
     assert!(err.contains("--session-policy"), "{err}");
     assert_eq!(sts.calls().len(), 1, "no STS call");
@@ -134,7 +125,7 @@ async fn bad_role_flags_are_usage_errors_without_an_sts_call() {
             "p.json",
         ][..],
     ] {
-        let out = run(&env, args).await;
+        let out = env.run_beside(args).await;
         let err = failed(&out, 64);
         assert!(!err.contains("assume_role()"), "library terms: {err}");
     }
@@ -149,7 +140,7 @@ async fn access_denied_is_reported_without_secrets() {
         "AccessDenied",
         "not authorized to perform sts:AssumeRole",
     );
-    let out = run(&env, &["--role-arn", ROLE_ARN]).await;
+    let out = env.run_beside(&["--role-arn", ROLE_ARN]).await;
     let err = failed(&out, 77);
     assert!(
         err.contains("AccessDenied") || err.contains("denied"),

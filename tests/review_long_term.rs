@@ -4,19 +4,10 @@
 
 mod support;
 
-use std::process::Output;
-
 use base64::Engine as _;
 use support::cli::*;
 use support::http::{respond, Server};
 use support::*;
-
-async fn run(env: &CliEnv, args: &[&str]) -> Output {
-    let mut command = env.command(args);
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
-}
 
 /// An IAM endpoint that answers every call with `body` (a ListServiceSpecificCredentials
 /// answer).
@@ -58,7 +49,7 @@ async fn the_table_escapes_whatever_iam_says() {
         "Act&#x9;ive",
     ))
     .await;
-    let table = ok(&run(&env, &["long-term", "list"]).await);
+    let table = ok(&env.run_beside(&["long-term", "list"]).await);
     assert!(
         table
             .chars()
@@ -78,7 +69,7 @@ async fn the_table_shows_no_key_text_even_where_iam_puts_one() {
             .encode("alice-at-123456789012:SECRETEXAMPLE0001wJalrXUtnFEMIK7MDENG")
     );
     let (_server, env) = iam_answering(list_answer("alice", &key, "Active")).await;
-    let out = run(&env, &["long-term", "list"]).await;
+    let out = env.run_beside(&["long-term", "list"]).await;
     let table = ok(&out);
     assert_not_echoed(&out, &key);
     assert!(table.contains("<redacted>"), "{table}");
@@ -103,7 +94,7 @@ async fn a_pagination_cycle_ends_in_an_error() {
     env.set("AWS_ACCESS_KEY_ID", AKID)
         .set("AWS_SECRET_ACCESS_KEY", SECRET)
         .set("AWS_ENDPOINT_URL_IAM", server.url());
-    let out = run(&env, &["long-term", "list"]).await;
+    let out = env.run_beside(&["long-term", "list"]).await;
     let err = failed(&out, 69);
     assert!(err.contains("marker"), "{err}");
     assert!(server.hits() <= 3, "{} calls", server.hits());

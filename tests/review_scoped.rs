@@ -10,14 +10,6 @@ use aws_smithy_async::time::SystemTimeSource;
 use support::cli::*;
 use support::sts::{Sts, ROLE_ARN};
 
-/// Runs the binary off the runtime's threads, so the stand-in can answer meanwhile.
-async fn run(env: &CliEnv, args: &[&str]) -> Output {
-    let mut command = env.command(args);
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
-}
-
 async fn stand_in() -> (CliEnv, Sts) {
     let sts = Sts::start(SystemTimeSource::new()).await;
     let mut env = CliEnv::with_env_credentials();
@@ -36,11 +28,9 @@ fn assert_no_sts_secret(out: &Output, sts: &Sts) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endless_session_policy_file_is_refused_after_64_kib() {
     let (env, sts) = stand_in().await;
-    let out = run(
-        &env,
-        &["--role-arn", ROLE_ARN, "--session-policy", "/dev/zero"],
-    )
-    .await;
+    let out = env
+        .run_beside(&["--role-arn", ROLE_ARN, "--session-policy", "/dev/zero"])
+        .await;
     let err = failed(&out, 74);
     assert!(err.contains("64 KiB"), "{err}");
     assert!(sts.calls().is_empty());
@@ -55,7 +45,9 @@ async fn a_directory_or_binary_session_policy_is_an_io_error() {
     std::fs::write(&binary, b"{\"Statement\": \"\xff\xfe\"}").unwrap();
     let binary = binary.display().to_string();
     for file in [&dir, &binary] {
-        let out = run(&env, &["--role-arn", ROLE_ARN, "--session-policy", file]).await;
+        let out = env
+            .run_beside(&["--role-arn", ROLE_ARN, "--session-policy", file])
+            .await;
         let err = failed(&out, 74);
         assert!(err.contains("--session-policy"), "{err}");
     }
@@ -68,7 +60,7 @@ async fn a_directory_or_binary_session_policy_is_an_io_error() {
 async fn an_unreadable_sts_answer_is_told_without_its_content() {
     let (env, sts) = stand_in().await;
     sts.garble();
-    let out = run(&env, &["--role-arn", ROLE_ARN]).await;
+    let out = env.run_beside(&["--role-arn", ROLE_ARN]).await;
     let err = failed(&out, 69);
     assert!(err.contains("could not be read"), "{err}");
     assert!(!err.contains("garbled"), "{err}");
@@ -85,14 +77,14 @@ async fn sts_refusals_keep_the_librarys_advice() {
         "RegionDisabledException",
         "STS is not activated in this region for account:123456789012.",
     );
-    let out = run(&env, &["--role-arn", ROLE_ARN]).await;
+    let out = env.run_beside(&["--role-arn", ROLE_ARN]).await;
     let err = failed(&out, 69);
     assert!(err.contains("activate the region"), "{err}");
     assert!(!err.contains("misconfigured"), "{err}");
 
     // A code the library does not know names the role and STS's code.
     sts.fail(400, "SomethingNew", "new failure");
-    let out = run(&env, &["--role-arn", ROLE_ARN]).await;
+    let out = env.run_beside(&["--role-arn", ROLE_ARN]).await;
     let err = failed(&out, 69);
     assert!(
         err.contains(ROLE_ARN) && err.contains("SomethingNew"),
@@ -106,13 +98,11 @@ async fn sts_refusals_keep_the_librarys_advice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cache_tells_no_expiry_from_an_explicit_12h_with_a_role() {
     let (env, sts) = stand_in().await;
-    ok(&run(&env, &["--role-arn", ROLE_ARN, "--cache"]).await);
+    ok(&env.run_beside(&["--role-arn", ROLE_ARN, "--cache"]).await);
     assert_eq!(sts.calls().len(), 1);
-    let out = run(
-        &env,
-        &["--role-arn", ROLE_ARN, "--cache", "--expiry", "12h"],
-    )
-    .await;
+    let out = env
+        .run_beside(&["--role-arn", ROLE_ARN, "--cache", "--expiry", "12h"])
+        .await;
     assert_eq!(
         sts.calls().len(),
         2,
@@ -121,6 +111,6 @@ async fn the_cache_tells_no_expiry_from_an_explicit_12h_with_a_role() {
     let err = failed(&out, 64);
     assert!(err.contains("--expiry"), "{err}");
     // The first settings still hit their own entry.
-    ok(&run(&env, &["--role-arn", ROLE_ARN, "--cache"]).await);
+    ok(&env.run_beside(&["--role-arn", ROLE_ARN, "--cache"]).await);
     assert_eq!(sts.calls().len(), 2);
 }

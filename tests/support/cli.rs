@@ -79,6 +79,15 @@ impl CliEnv {
         cmd
     }
 
+    /// Runs the binary off the async runtime's threads, so that a stand-in served by the
+    /// test's own runtime can answer meanwhile.
+    pub async fn run_beside(&self, args: &[&str]) -> Output {
+        let mut command = self.command(args);
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
+            .unwrap()
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().unwrap()
     }

@@ -172,16 +172,7 @@ pub(crate) fn run(args: LongTermArgs, now: SystemTime) -> Result<Status, Failure
     if let Some(failure) = errors::empty_profile(&settings) {
         return Err(failure);
     }
-    // One thread is plenty for one call at a time.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            Failure::new(
-                Status::Internal,
-                format!("cannot start the async runtime: {e}"),
-            )
-        })?;
+    let runtime = crate::runtime()?;
     let keys = connect(&runtime, &settings, now)?;
     runtime.block_on(execute(&keys, args.command, &settings))
 }

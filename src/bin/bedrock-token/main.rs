@@ -135,6 +135,20 @@ enum Command {
 }
 
 /// The exit statuses, as documented in `--help` and the README.
+/// The async runtime for one command's network calls: one thread is plenty for one call
+/// at a time; the I/O driver serves HTTP, the time driver the timeouts.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Failure::new(
+                Status::Internal,
+                format!("cannot start the async runtime: {e}"),
+            )
+        })
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Status {
     /// Success; `inspect`: the key is valid.

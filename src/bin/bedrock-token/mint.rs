@@ -61,17 +61,7 @@ fn mint(settings: &Settings) -> Result<Entry, Failure> {
         builder = builder.load_timeout(timeout);
     }
     let provider = builder.build().map_err(|e| errors::explain(&e, settings))?;
-    // One thread is plenty for one credential load; the I/O driver serves the HTTP-based
-    // credential sources, the time driver the load timeout.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            Failure::new(
-                Status::Internal,
-                format!("cannot start the async runtime: {e}"),
-            )
-        })?;
+    let runtime = crate::runtime()?;
     let token = runtime
         .block_on(provider.token())
         .map_err(|e| errors::explain(&e, settings))?;
