@@ -423,14 +423,9 @@ pub(crate) fn partition_of(region: &str) -> &'static str {
 
 fn check_partition(partition: &str) -> Result<(), Error> {
     let valid = partition == "aws"
-        || partition.strip_prefix("aws-").is_some_and(|rest| {
-            rest.split('-').all(|part| {
-                !part.is_empty()
-                    && part
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-            })
-        });
+        || partition
+            .strip_prefix("aws-")
+            .is_some_and(crate::mint::is_hyphenated_lower_alnum);
     if valid {
         Ok(())
     } else {
