@@ -18,6 +18,8 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(any(feature = "default-chain", feature = "long-term"))]
+mod aws_error;
 mod error;
 mod inspect;
 #[cfg(feature = "long-term")]

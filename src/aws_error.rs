@@ -1,0 +1,171 @@
+//! Failures of AWS calls made through the SDK, told in this crate's own words.
+//!
+//! The SDK's errors carry text this crate cannot vet: a construction failure's chain can
+//! hold a `Debug` dump of the unsigned request (an SSO access token, a web-identity token,
+//! a session policy), a response error the raw answer (which for STS and IAM holds keys).
+//! So nothing of an SDK error is kept but what is classified here: the stage that failed
+//! and, for a service error, the AWS error code, message and request id. Their `Display`
+//! and `Debug` are never formatted, and never kept as an [`Error`](crate::Error)'s source.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::{ConnectorError, SdkError};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// The most characters of a service's message kept (an answer may be hostile).
+const MAX_SAID: usize = 300;
+
+/// What went wrong with one SDK call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// The request could not be built (typically an unusable endpoint setting).
+    Construction,
+    /// The call, or one attempt of it, took longer than its timeout.
+    Timeout,
+    /// The request could not be sent or its answer not received (connection refused,
+    /// reset, TLS failure, DNS).
+    Connect,
+    /// An answer came but could not be read (not the service's protocol).
+    Unreadable,
+    /// The service answered with an error.
+    Service(AwsSaid),
+}
+
+impl Failure {
+    /// Classifies `err`, an error of a call to `service` (e.g. `"IAM"`).
+    pub(crate) fn of<E>(service: &'static str, err: &SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata,
+    {
+        match err {
+            SdkError::ConstructionFailure(_) => Failure::Construction,
+            SdkError::TimeoutError(_) => Failure::Timeout,
+            SdkError::DispatchFailure(d) if d.is_timeout() => Failure::Timeout,
+            SdkError::DispatchFailure(_) => Failure::Connect,
+            SdkError::ResponseError(_) => Failure::Unreadable,
+            SdkError::ServiceError(s) => {
+                let meta = s.err().meta();
+                match meta.code() {
+                    None => Failure::Unreadable,
+                    Some(code) => Failure::Service(AwsSaid {
+                        service,
+                        code: clean(code),
+                        message: meta.message().map(clean),
+                        request_id: meta.extra("aws_request_id").map(clean),
+                        status: Some(s.raw().status().as_u16()),
+                    }),
+                }
+            }
+            _ => Failure::Unreadable,
+        }
+    }
+
+    /// Looks through `err`'s chain for what can be classified without knowing its types:
+    /// a connector failure (timeout or connection). For errors from credential providers,
+    /// whose SDK error types are not known here.
+    pub(crate) fn in_chain(err: &(dyn StdError + 'static)) -> Option<Self> {
+        let mut next = Some(err);
+        while let Some(e) = next {
+            if let Some(c) = e.downcast_ref::<ConnectorError>() {
+                return Some(if c.is_timeout() {
+                    Failure::Timeout
+                } else {
+                    Failure::Connect
+                });
+            }
+            next = e.source();
+        }
+        None
+    }
+
+    /// Whether the request certainly did not change anything: it was never built, or the
+    /// service refused it with a client error (4xx). After a timeout, a lost connection,
+    /// an unreadable answer or a server error (5xx) it may have been carried out.
+    pub(crate) fn certainly_not_done(&self) -> bool {
+        match self {
+            Failure::Construction => true,
+            Failure::Service(said) => said.status.is_some_and(|s| (400..500).contains(&s)),
+            _ => false,
+        }
+    }
+}
+
+/// What a service said when it refused a call: its error code, message and request id,
+/// each stripped of control characters and bounded in length. The only text from an AWS
+/// answer that this crate shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AwsSaid {
+    /// The service, as people name it (`IAM`, `STS`).
+    pub service: &'static str,
+    /// The AWS error code, e.g. `NoSuchEntity`.
+    pub code: String,
+    /// The service's message.
+    pub message: Option<String>,
+    /// The request id, for AWS support.
+    pub request_id: Option<String>,
+    /// The HTTP status of the answer.
+    pub status: Option<u16>,
+}
+
+impl fmt::Display for AwsSaid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.service, self.code)?;
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, "; request id {id}")?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for AwsSaid {}
+
+/// `s` with control characters escaped, cut to [`MAX_SAID`] characters.
+fn clean(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i == MAX_SAID {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn said_is_one_clean_bounded_line() {
+        assert_eq!(clean("a\u{1b}[2J\nb"), "a\\u{1b}[2J\\nb");
+        let long = clean(&"x".repeat(1000));
+        assert_eq!(long.len(), MAX_SAID + 3);
+        let said = AwsSaid {
+            service: "IAM",
+            code: "NoSuchEntity".into(),
+            message: Some("no user".into()),
+            request_id: Some("r-1".into()),
+            status: Some(404),
+        };
+        assert_eq!(said.to_string(), "IAM NoSuchEntity: no user; request id r-1");
+        assert!(Failure::Service(said.clone()).certainly_not_done());
+        let server = AwsSaid {
+            status: Some(500),
+            ..said
+        };
+        assert!(!Failure::Service(server).certainly_not_done());
+        assert!(!Failure::Timeout.certainly_not_done());
+        assert!(!Failure::Connect.certainly_not_done());
+        assert!(Failure::Construction.certainly_not_done());
+    }
+}
