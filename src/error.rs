@@ -56,21 +56,60 @@ pub enum ErrorKind {
     /// Any other IAM failure: another service error, a network failure, a timeout or an
     /// unreadable response (feature `long-term`).
     Iam,
+    /// An endpoint override the AWS SDK would read (`AWS_ENDPOINT_URL`,
+    /// `AWS_ENDPOINT_URL_<SERVICE>`, a profile's `endpoint_url` or `services` section) is
+    /// empty, blank or not an `http(s)://` URL. The message names where it came from.
+    InvalidEndpoint,
+    /// The credential source is misconfigured (for example a profile whose
+    /// `credential_process`, SSO or role settings are incomplete).
+    InvalidCredentialSource,
+    /// A bug: a dependency panicked, or the crate met a state it does not expect.
+    Internal,
+}
+
+/// Which of the caller's inputs an [`Error`] is about, so that a program can name it in
+/// its own terms (a command-line flag, a form field).
+///
+/// New inputs may be added in minor releases, so `match` on it with a wildcard arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Input {
+    /// The region ([`TokenProviderBuilder::region`](crate::TokenProviderBuilder::region)).
+    Region,
+    /// The profile name.
+    Profile,
+    /// The token's expiry.
+    Expiry,
+    /// The credentials load timeout.
+    LoadTimeout,
+    /// The ARN of the role to assume.
+    RoleArn,
+    /// The role session name.
+    RoleSessionName,
+    /// The role session's duration.
+    RoleSessionDuration,
+    /// The session policy (a document, or the models of a model policy).
+    SessionPolicy,
 }
 
 /// The error returned by every fallible function in this crate.
 ///
 /// Its message says what was wrong and how to fix it; [`Error::kind`] tells the
-/// failure apart programmatically and [`std::error::Error::source`] keeps the
-/// underlying cause (for example the credential provider's error).
+/// failure apart programmatically, [`Error::input`] names the caller's input it is about,
+/// and where an AWS service refused a call, [`std::error::Error::source`] is what the
+/// service said (error code, message, request id).
 ///
 /// Neither `Display` nor `Debug` ever contains a secret key, a session token or
-/// token text. `Error` is `Clone` so that one failed refresh can be reported to
+/// token text. Nor do they, or the source, carry the AWS SDK's or a credential
+/// provider's own error text: that text can quote a request or an answer (an SSO access
+/// token, a web-identity token, a session policy, STS's session keys), so failures are
+/// classified into this crate's own words instead. `Error` is `Clone` so that one failed refresh can be reported to
 /// every caller that waited for it.
 #[derive(Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct Error {
     kind: ErrorKind,
+    input: Option<Input>,
     message: Cow<'static, str>,
     #[source]
     source: Option<Source>,
@@ -80,9 +119,16 @@ impl Error {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
         Self {
             kind,
+            input: None,
             message: message.into(),
             source: None,
         }
+    }
+
+    /// Marks the error as being about `input`.
+    pub(crate) fn about(mut self, input: Input) -> Self {
+        self.input = Some(input);
+        self
     }
 
     pub(crate) fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
@@ -101,14 +147,23 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
+
+    /// Which of the caller's inputs was wrong, where the error is about one.
+    pub fn input(&self) -> Option<Input> {
+        self.input
+    }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The source is shown through its `Display`, which the AWS crates keep free
-        // of secrets; its `Debug` may hold arbitrary provider state.
+        // The source is only ever this crate's own (what a service said, vetted):
+        // shown through its `Display`.
         let mut d = f.debug_struct("Error");
-        d.field("kind", &self.kind).field("message", &self.message);
+        d.field("kind", &self.kind);
+        if let Some(input) = &self.input {
+            d.field("input", input);
+        }
+        d.field("message", &self.message);
         if let Some(source) = &self.source {
             d.field("source", &format_args!("{source}"));
         }

@@ -39,7 +39,7 @@ mod token;
 pub use aws_sdk_iam;
 /// Re-exported from `aws-types` for [`TokenProviderBuilder::region`].
 pub use aws_types::region::Region;
-pub use error::{Error, ErrorKind};
+pub use error::{Error, ErrorKind, Input};
 pub use inspect::{KeyInfo, LongTermKeyInfo, TokenInfo};
 #[cfg(feature = "long-term")]
 #[cfg_attr(docsrs, doc(cfg(feature = "long-term")))]

@@ -276,7 +276,7 @@ fn validate_credentials(credentials: &Credentials) -> Result<(), Error> {
     } else if !akid.bytes().all(|b| b.is_ascii_alphanumeric()) {
         (
             AKID,
-            "may contain only ASCII letters and digits (it looks like `AKIA…` or `ASIA…`); \
+            "may contain only ASCII letters and digits (it looks like `AKIA...` or `ASIA...`); \
              copy it again",
         )
     } else {

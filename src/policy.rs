@@ -345,7 +345,7 @@ impl ModelPolicy {
         let shown = || {
             let mut s: String = id.chars().take(80).collect();
             if s.len() < id.len() {
-                s.push('…');
+                s.push_str("...");
             }
             format!("{:?}", s)
         };
@@ -431,7 +431,7 @@ fn check_partition(partition: &str) -> Result<(), Error> {
     } else {
         Err(invalid(format!(
             "invalid ARN partition {:?} in the model policy: use `aws`, `aws-cn`, `aws-us-gov` \
-             or another `aws-…` partition",
+             or another `aws-...` partition",
             partition.escape_debug().to_string()
         )))
     }

@@ -9,14 +9,14 @@ use aws_config::sts::AssumeRoleProvider;
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::error::SdkError;
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
-use aws_sdk_sts::operation::RequestId;
 use aws_smithy_async::rt::sleep::SharedAsyncSleep;
 use aws_smithy_async::time::SharedTimeSource;
 use aws_types::region::Region;
 
-use crate::{Error, ErrorKind, SessionPolicy};
+use crate::aws_error::Failure;
+use crate::{Error, ErrorKind, Input, SessionPolicy};
 
 /// The shortest role session STS grants (`DurationSeconds` 900).
 pub const MIN_ROLE_SESSION_DURATION: Duration = Duration::from_secs(900);
@@ -81,7 +81,7 @@ impl AssumeRole {
 
     /// Maps the assume-role provider's error. `source_error` describes a failure of the
     /// source credentials (found in the error's chain) as the provider would without a
-    /// role.
+    /// role. Nothing of the SDK's error text is kept (see `aws_error`).
     pub fn error(
         &self,
         e: CredentialsError,
@@ -92,67 +92,72 @@ impl AssumeRole {
             .source()
             .and_then(|s| s.downcast_ref::<SdkError<AssumeRoleError>>())
         else {
+            // The call succeeded but its answer could not be turned into credentials:
+            // aws-config checks that it holds an access key id, a secret key, a session
+            // token and an expiration.
             return Error::new(
                 ErrorKind::CredentialsProvider,
-                format!("assuming role `{arn}` failed; see the cause below"),
-            )
-            .with_source(e);
+                format!(
+                    "STS's answer to AssumeRole for role `{arn}` is unusable (it lacks the \
+                     session's keys, session token or expiration); check that the STS endpoint \
+                     (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL) is STS"
+                ),
+            );
         };
-        if let Some((service, code)) = sdk.as_service_error().and_then(|s| Some((s, s.code()?))) {
-            let mut said = format!("STS {code}");
-            if let Some(message) = service.message() {
-                said.push_str(&format!(": {}", message.escape_debug()));
-            }
-            if let Some(id) = service.request_id() {
-                said.push_str(&format!("; request id {}", id.escape_debug()));
-            }
-            let (kind, what) = self.service_error(code);
-            return Error::new(kind, format!("{what} ({said})")).with_source(e);
-        }
         if let Some(inner) = find_in_chain::<CredentialsError>(sdk) {
             let inner = source_error(inner);
             return Error::new(
                 inner.kind(),
                 format!("cannot assume role `{arn}`: the source credentials failed: {inner}"),
-            )
-            .with_source(e);
+            );
         }
-        let error = match sdk {
-            SdkError::TimeoutError(_) => Error::new(
+        match Failure::of("STS", sdk) {
+            Failure::Service(said) => {
+                let (kind, what, input) = self.service_error(&said.code);
+                let error = Error::new(kind, format!("{what} ({said})")).with_source(said);
+                match input {
+                    Some(input) => error.about(input),
+                    None => error,
+                }
+            }
+            Failure::Construction => Error::new(
+                ErrorKind::InvalidEndpoint,
+                format!(
+                    "the STS AssumeRole request for role `{arn}` could not be built; check the \
+                     STS endpoint settings (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile's \
+                     endpoint_url)"
+                ),
+            ),
+            Failure::Timeout => Error::new(
                 ErrorKind::CredentialsTimeout,
                 format!(
                     "STS AssumeRole for role `{arn}` timed out; check the network path to STS \
                      (and AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL if set)"
                 ),
             ),
-            SdkError::DispatchFailure(_) => Error::new(
+            Failure::Connect => Error::new(
                 ErrorKind::CredentialsProvider,
                 format!(
-                    "cannot reach STS to assume role `{arn}` ({}); check the network path to \
-                     STS (and AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL if set)",
-                    chain(sdk)
+                    "cannot reach STS to assume role `{arn}`; check the network path to STS \
+                     (and AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL if set)"
                 ),
             ),
             // The answer holds the role's secret key and session token: say nothing of
             // its content.
-            SdkError::ResponseError(_) | SdkError::ServiceError(_) => Error::new(
+            Failure::Unreadable => Error::new(
                 ErrorKind::CredentialsProvider,
                 format!(
                     "STS's answer to AssumeRole for role `{arn}` could not be read; check that \
                      the STS endpoint (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL) is STS"
                 ),
             ),
-            _ => Error::new(
-                ErrorKind::CredentialsProvider,
-                format!("STS AssumeRole for role `{arn}` failed ({})", chain(sdk)),
-            ),
-        };
-        error.with_source(e)
+        }
     }
 
-    fn service_error(&self, code: &str) -> (ErrorKind, String) {
+    /// The kind, message and input of STS error `code`.
+    fn service_error(&self, code: &str) -> (ErrorKind, String, Option<Input>) {
         let arn = &self.role_arn;
-        match code {
+        let (kind, message) = match code {
             "AccessDenied" | "AccessDeniedException" => (
                 ErrorKind::AccessDenied,
                 format!(
@@ -161,34 +166,40 @@ impl AssumeRole {
                      must allow sts:AssumeRole on the role"
                 ),
             ),
-            "MalformedPolicyDocument" | "MalformedPolicyDocumentException" => (
-                ErrorKind::InvalidConfig,
-                "STS rejected the session policy as malformed: fix the document given to \
-                 session_policy() (an IAM policy with \"Version\": \"2012-10-17\" and a \
-                 \"Statement\" list)"
-                    .to_owned(),
-            ),
-            "PackedPolicyTooLarge" | "PackedPolicyTooLargeException" => (
-                ErrorKind::InvalidConfig,
-                "the session policy is too large once packed by AWS: allow fewer models, use \
-                 wildcards, or shorten the policy"
-                    .to_owned(),
-            ),
+            "MalformedPolicyDocument" | "MalformedPolicyDocumentException" => {
+                return (
+                    ErrorKind::InvalidConfig,
+                    "STS rejected the session policy as malformed: fix the document (an IAM \
+                     policy with \"Version\": \"2012-10-17\" and a \"Statement\" list)"
+                        .to_owned(),
+                    Some(Input::SessionPolicy),
+                )
+            }
+            "PackedPolicyTooLarge" | "PackedPolicyTooLargeException" => {
+                return (
+                    ErrorKind::InvalidConfig,
+                    "the session policy is too large once packed by AWS: allow fewer models, \
+                     or shorten the policy"
+                        .to_owned(),
+                    Some(Input::SessionPolicy),
+                )
+            }
             "ValidationError" => {
                 let requested = match self.duration {
                     Some(d) => format!("{} seconds", d.as_secs()),
                     None => "STS's default of 3600 seconds".to_owned(),
                 };
-                (
+                return (
                     ErrorKind::InvalidConfig,
                     format!(
                         "STS rejected the AssumeRole request for role `{arn}` as invalid; if it \
                          is about DurationSeconds: the role session requested ({requested}, from \
-                         role_session_duration() or expiry()) must be at most the role's maximum \
-                         session duration (1 hour unless an administrator raised it): ask for \
-                         less, or have the role's MaxSessionDuration raised"
+                         the role session duration or the expiry) must be at most the role's \
+                         maximum session duration (1 hour unless an administrator raised it): \
+                         ask for less, or have the role's MaxSessionDuration raised"
                     ),
-                )
+                    Some(Input::RoleSessionDuration),
+                );
             }
             "RegionDisabledException" => (
                 ErrorKind::CredentialsProvider,
@@ -217,7 +228,8 @@ impl AssumeRole {
                 ErrorKind::CredentialsProvider,
                 format!("STS refused to assume role `{arn}`"),
             ),
-        }
+        };
+        (kind, message, None)
     }
 }
 
@@ -231,18 +243,6 @@ fn find_in_chain<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static))
         next = e.source();
     }
     None
-}
-
-/// `error` and its causes, joined with `: ` (used for network errors only).
-fn chain(error: &(dyn StdError + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut next = error.source();
-    while let Some(e) = next {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        next = e.source();
-    }
-    text
 }
 
 /// `bedrock-token-<Unix seconds>` (0 for a clock before 1970).
@@ -259,7 +259,7 @@ pub(crate) fn validate_role_arn(arn: &str) -> Result<(), Error> {
         Some(problem) => {
             let mut shown: String = arn.chars().take(120).collect();
             if shown.len() < arn.len() {
-                shown.push('…');
+                shown.push_str("...");
             }
             Err(Error::new(
                 ErrorKind::InvalidConfig,
@@ -296,7 +296,7 @@ fn role_arn_problem(arn: &str) -> Option<&'static str> {
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         });
     if !partition_ok {
-        return Some("the partition is not `aws` or `aws-…`");
+        return Some("the partition is not `aws` or `aws-...`");
     }
     if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
         return Some("the account id is not 12 digits");
@@ -331,7 +331,7 @@ pub(crate) fn validate_session_name(name: &str) -> Result<(), Error> {
     }
     let mut shown: String = name.chars().take(80).collect();
     if shown.len() < name.len() {
-        shown.push('…');
+        shown.push_str("...");
     }
     Err(Error::new(
         ErrorKind::InvalidConfig,

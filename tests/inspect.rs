@@ -362,7 +362,7 @@ fn the_short_term_parser_points_long_term_keys_elsewhere() {
     assert_eq!(err.kind(), ErrorKind::InvalidToken);
     assert_eq!(
         err.to_string(),
-        "this is a long-term Bedrock API key (ABSK…), not a short-term one; \
+        "this is a long-term Bedrock API key (ABSK...), not a short-term one; \
          use KeyInfo::parse / LongTermKeyInfo::parse"
     );
 }

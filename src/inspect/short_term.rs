@@ -60,7 +60,7 @@ impl TokenInfo {
         if token.starts_with(LONG_TERM_PREFIX) {
             return Err(Error::new(
                 ErrorKind::InvalidToken,
-                "this is a long-term Bedrock API key (ABSK…), not a short-term one; \
+                "this is a long-term Bedrock API key (ABSK...), not a short-term one; \
                  use KeyInfo::parse / LongTermKeyInfo::parse",
             ));
         }
