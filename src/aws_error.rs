@@ -63,8 +63,8 @@ impl Failure {
     }
 
     /// Looks through `err`'s chain for what can be classified without knowing its types:
-    /// a connector failure (timeout or connection). For errors from credential providers,
-    /// whose SDK error types are not known here.
+    /// a connector failure ([`Failure::Timeout`] or [`Failure::Connect`]). For errors from
+    /// credential providers, whose SDK error types are not known here.
     pub(crate) fn in_chain(err: &(dyn StdError + 'static)) -> Option<Self> {
         let mut next = Some(err);
         while let Some(e) = next {
@@ -157,7 +157,10 @@ mod tests {
             request_id: Some("r-1".into()),
             status: Some(404),
         };
-        assert_eq!(said.to_string(), "IAM NoSuchEntity: no user; request id r-1");
+        assert_eq!(
+            said.to_string(),
+            "IAM NoSuchEntity: no user; request id r-1"
+        );
         assert!(Failure::Service(said.clone()).certainly_not_done());
         let server = AwsSaid {
             status: Some(500),

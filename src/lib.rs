@@ -18,8 +18,9 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(any(feature = "default-chain", feature = "long-term"))]
 mod aws_error;
+#[cfg(feature = "default-chain")]
+mod endpoint;
 mod error;
 mod inspect;
 #[cfg(feature = "long-term")]
@@ -39,6 +40,9 @@ mod token;
 pub use aws_sdk_iam;
 /// Re-exported from `aws-types` for [`TokenProviderBuilder::region`].
 pub use aws_types::region::Region;
+#[cfg(feature = "default-chain")]
+#[cfg_attr(docsrs, doc(cfg(feature = "default-chain")))]
+pub use endpoint::check_endpoint_settings;
 pub use error::{Error, ErrorKind, Input};
 pub use inspect::{KeyInfo, LongTermKeyInfo, TokenInfo};
 #[cfg(feature = "long-term")]

@@ -7,7 +7,7 @@
 use std::fmt;
 
 use crate::mint::validate_region;
-use crate::{Error, ErrorKind};
+use crate::{Error, ErrorKind, Input};
 
 /// The most characters AWS accepts in a session policy (the `Policy` parameter of
 /// `AssumeRole`), counted on the text as sent, whitespace included.
@@ -245,7 +245,8 @@ impl ModelPolicy {
         let region = match &self.region {
             Some(region) => {
                 validate_region(region).map_err(|e| {
-                    Error::new(e.kind(), format!("in the model policy's region(): {e}"))
+                    Error::new(e.kind(), format!("in the model policy's region: {e}"))
+                        .about(Input::SessionPolicy)
                 })?;
                 region.as_str()
             }
@@ -352,8 +353,8 @@ impl ModelPolicy {
         if id.starts_with("arn:") {
             return Err(invalid(format!(
                 "the model policy takes model ids, not ARNs ({}): pass the id (e.g. \
-                 `anthropic.claude-3-haiku-20240307-v1:0`), or write a policy naming the ARN \
-                 and pass it with SessionPolicy::from_json",
+                 `anthropic.claude-3-haiku-20240307-v1:0`), or write a policy document naming \
+                 the ARN",
                 shown()
             )));
         }
@@ -376,7 +377,7 @@ impl ModelPolicy {
         if !self.wildcards && id.contains(['*', '?']) {
             return Err(invalid(format!(
                 "model id {} contains an IAM wildcard (`*` or `?`), which would allow more than \
-                 one model: name the models, or call allow_wildcards(true) if that is intended",
+                 one model: name each model",
                 shown()
             )));
         }
@@ -451,8 +452,12 @@ fn check_document(document: &str) -> Result<(), Error> {
     }
     check_size(document)?;
     let value: serde_json::Value = serde_json::from_str(document).map_err(|e| {
+        // Where, not serde_json's text: that may quote the document.
         invalid(format!(
-            "the session policy is not well-formed JSON ({e}); fix the document"
+            "the session policy is not well-formed JSON (at line {} column {}); fix the \
+             document",
+            e.line(),
+            e.column()
         ))
     })?;
     if !value
@@ -473,15 +478,14 @@ fn check_size(document: &str) -> Result<(), Error> {
     if chars > MAX_SESSION_POLICY_CHARS {
         return Err(invalid(format!(
             "the session policy is {chars} characters, more than the {MAX_SESSION_POLICY_CHARS} \
-             AWS accepts: allow fewer models, use wildcards, or shorten the document (whitespace \
-             counts)"
+             AWS accepts: allow fewer models, or shorten the document (whitespace counts)"
         )));
     }
     Ok(())
 }
 
 fn invalid(message: String) -> Error {
-    Error::new(ErrorKind::InvalidConfig, message)
+    Error::new(ErrorKind::InvalidConfig, message).about(Input::SessionPolicy)
 }
 
 fn json_string(s: &str) -> String {

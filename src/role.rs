@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::error::CredentialsError;
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_sts::error::SdkError;
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_smithy_async::rt::sleep::SharedAsyncSleep;
@@ -76,7 +76,9 @@ impl AssumeRole {
         if let Some(duration) = self.duration {
             builder = builder.session_length(duration);
         }
-        Ok(SharedCredentialsProvider::new(builder.build().await))
+        Ok(SharedCredentialsProvider::new(Checked(
+            builder.build().await,
+        )))
     }
 
     /// Maps the assume-role provider's error. `source_error` describes a failure of the
@@ -92,15 +94,17 @@ impl AssumeRole {
             .source()
             .and_then(|s| s.downcast_ref::<SdkError<AssumeRoleError>>())
         else {
-            // The call succeeded but its answer could not be turned into credentials:
-            // aws-config checks that it holds an access key id, a secret key, a session
-            // token and an expiration.
+            // The call succeeded but its answer is not a role session.
+            let lacks = e
+                .source()
+                .and_then(|s| s.downcast_ref::<Unusable>())
+                .map_or("the session's credentials", |u| u.0);
             return Error::new(
                 ErrorKind::CredentialsProvider,
                 format!(
-                    "STS's answer to AssumeRole for role `{arn}` is unusable (it lacks the \
-                     session's keys, session token or expiration); check that the STS endpoint \
-                     (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL) is STS"
+                    "STS's answer to AssumeRole for role `{arn}` is unusable: it lacks {lacks}; \
+                     check that the STS endpoint (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL) is \
+                     STS"
                 ),
             );
         };
@@ -230,6 +234,50 @@ impl AssumeRole {
             ),
         };
         (kind, message, None)
+    }
+}
+
+/// aws-config's assume-role provider, with its answer checked: STS's SDK fills fields
+/// missing from the answer with empty strings and an expiration of 1970, which would
+/// otherwise be reported as unset variables or expired credentials.
+#[derive(Debug)]
+struct Checked(AssumeRoleProvider);
+
+/// What an STS answer lacks.
+#[derive(Debug)]
+struct Unusable(&'static str);
+
+impl std::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "STS's answer lacks {}", self.0)
+    }
+}
+
+impl StdError for Unusable {}
+
+impl ProvideCredentials for Checked {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            let credentials = self.0.provide_credentials().await?;
+            let lacks = if credentials.access_key_id().is_empty() {
+                Some("an access key id")
+            } else if credentials.secret_access_key().is_empty() {
+                Some("a secret access key")
+            } else if credentials.session_token().is_none_or(str::is_empty) {
+                Some("a session token")
+            } else if credentials.expiry().is_none_or(|at| at <= UNIX_EPOCH) {
+                Some("an expiration")
+            } else {
+                None
+            };
+            match lacks {
+                Some(what) => Err(CredentialsError::provider_error(Unusable(what))),
+                None => Ok(credentials),
+            }
+        })
     }
 }
 

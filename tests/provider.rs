@@ -515,7 +515,7 @@ async fn a_panicking_credentials_provider_is_a_failed_load() {
     let creds = ScriptedCredentials::new(Next::Panic);
     let provider = builder(&creds, &clock).build().unwrap();
     let err = provider.token().await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::CredentialsProvider);
+    assert_eq!(err.kind(), ErrorKind::Internal);
     assert!(err.to_string().contains("panicked"), "{err}");
 
     clock.advance(Duration::from_secs(1));

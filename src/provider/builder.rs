@@ -13,7 +13,7 @@ use aws_types::SdkConfig;
 use super::cache::Policy;
 use super::{sources, Inner, TokenProvider};
 use crate::mint::{validate_expiry, validate_region, DEFAULT_EXPIRY};
-use crate::{Error, ErrorKind};
+use crate::{Error, ErrorKind, Input};
 
 /// Default: refresh a token this long before it expires.
 pub const DEFAULT_REFRESH_WINDOW: Duration = Duration::from_secs(5 * 60);
@@ -231,24 +231,28 @@ impl Builder {
     /// Validates the configuration and builds the provider. Synchronous and I/O free:
     /// whatever was not given is resolved from the default chains on first use.
     pub fn build(self) -> Result<TokenProvider, Error> {
-        let expiry = validate_expiry(self.expiry.unwrap_or(DEFAULT_EXPIRY))?;
+        let expiry = validate_expiry(self.expiry.unwrap_or(DEFAULT_EXPIRY))
+            .map_err(|e| e.about(Input::Expiry))?;
         if let Some(region) = &self.region {
-            validate_region(region.as_ref())?;
+            validate_region(region.as_ref()).map_err(|e| e.about(Input::Region))?;
         }
         if let Some(profile) = &self.profile_name {
             if profile.trim().is_empty() {
                 return Err(Error::new(
                     ErrorKind::InvalidConfig,
-                    "the profile name is empty: pass the name of a profile in ~/.aws/config, or do not call profile_name()",
-                ));
+                    "the profile name is empty: name a profile of ~/.aws/config, or leave the \
+                     profile unset",
+                )
+                .about(Input::Profile));
             }
         }
         let load_timeout = self.load_timeout.unwrap_or(DEFAULT_LOAD_TIMEOUT);
         if load_timeout.is_zero() {
             return Err(Error::new(
                 ErrorKind::InvalidConfig,
-                "the load timeout is zero: pass a positive Duration to load_timeout()",
-            ));
+                "the load timeout is zero: give a positive duration",
+            )
+            .about(Input::LoadTimeout));
         }
         #[cfg(not(feature = "default-chain"))]
         {
@@ -305,25 +309,38 @@ impl RoleSettings {
 
         let Some(role_arn) = self.role_arn else {
             let given = [
-                (self.session_name.is_some(), "role_session_name()"),
-                (self.policy.is_some(), "session_policy()"),
-                (self.duration.is_some(), "role_session_duration()"),
+                (
+                    self.session_name.is_some(),
+                    "a role session name",
+                    Input::RoleSessionName,
+                ),
+                (
+                    self.policy.is_some(),
+                    "a session policy",
+                    Input::SessionPolicy,
+                ),
+                (
+                    self.duration.is_some(),
+                    "a role session duration",
+                    Input::RoleSessionDuration,
+                ),
             ];
-            if let Some((_, method)) = given.iter().find(|(set, _)| *set) {
+            if let Some((_, what, input)) = given.iter().find(|(set, ..)| *set) {
                 return Err(Error::new(
                     ErrorKind::InvalidConfig,
                     format!(
-                        "{method} applies to a role session, but no role is assumed: add \
-                         assume_role(<role ARN>), or leave out {method}"
+                        "{what} applies to a role session, but no role is assumed: give the \
+                         role's ARN, or leave out {what}"
                     ),
-                ));
+                )
+                .about(*input));
             }
             return Ok(None);
         };
-        role::validate_role_arn(&role_arn)?;
+        role::validate_role_arn(&role_arn).map_err(|e| e.about(Input::RoleArn))?;
         let session_name = match self.session_name {
             Some(name) => {
-                role::validate_session_name(&name)?;
+                role::validate_session_name(&name).map_err(|e| e.about(Input::RoleSessionName))?;
                 name
             }
             None => role::default_session_name(time_source.now()),
@@ -332,7 +349,10 @@ impl RoleSettings {
             policy.render(region.map(|r| r.as_ref()))?;
         }
         let duration = match (self.duration, expiry) {
-            (Some(duration), _) => Some(role::validate_duration(duration)?),
+            (Some(duration), _) => Some(
+                role::validate_duration(duration)
+                    .map_err(|e| e.about(Input::RoleSessionDuration))?,
+            ),
             // The expiry was validated (1 s to 12 h) before.
             (None, Some(expiry)) => Some(Duration::from_secs(
                 expiry.as_secs().max(MIN_ROLE_SESSION_DURATION.as_secs()),

@@ -27,7 +27,7 @@ use futures_util::future::{FutureExt as _, Shared};
 
 use super::cache::{Entry, Failures, Freshness};
 use super::TokenProvider;
-use crate::{BedrockToken, Error, ErrorKind};
+use crate::{BedrockToken, Error, ErrorKind, Input};
 
 type Outcome = Result<BedrockToken, Error>;
 
@@ -283,14 +283,15 @@ fn timeout_error(after: Duration) -> Error {
         ErrorKind::CredentialsTimeout,
         format!(
             "loading AWS credentials timed out after {after:?}; check the credential source \
-             (network, credential_process, container endpoint) or raise load_timeout()"
+             (network, credential_process, container endpoint) or raise the load timeout"
         ),
     )
+    .about(Input::LoadTimeout)
 }
 
 fn panicked_error() -> Error {
     Error::new(
-        ErrorKind::CredentialsProvider,
+        ErrorKind::Internal,
         "the credentials provider panicked while loading credentials; this is a bug in that \
          provider: check its configuration or report it to its authors",
     )

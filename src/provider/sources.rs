@@ -7,6 +7,7 @@ use aws_types::region::Region;
 
 use super::builder::Config;
 use super::TokenProvider;
+use crate::aws_error::Failure;
 use crate::{generate_token, BedrockToken, Error, ErrorKind};
 
 /// Region and credentials provider, resolved once.
@@ -80,6 +81,7 @@ async fn resolve(config: &Config) -> Result<Sources, Error> {
     if let Some(profile) = &config.profile_name {
         check_profile_exists(profile).await?;
     }
+    crate::check_endpoint_settings(config.profile_name.as_deref()).await?;
     let mut provider_config =
         ProviderConfig::default().with_time_source(config.time_source.clone());
     if let Some(sleep) = &config.sleep {
@@ -179,12 +181,11 @@ async fn check_profile_exists(profile: &str) -> Result<(), Error> {
         Some(profile.to_owned().into()),
     )
     .await
-    .map_err(|e| {
+    .map_err(|_| {
         Error::new(
             ErrorKind::InvalidConfig,
             format!("cannot read the AWS config files ({files}); check that they are readable and well-formed"),
         )
-        .with_source(e)
     })?;
     if set.get_profile(profile).is_none() {
         return Err(Error::new(
@@ -246,29 +247,104 @@ pub(super) fn no_credentials_error() -> Error {
 /// Maps a credentials provider's error; `explicit` says whether the provider was given
 /// to the builder (rather than being the default chain).
 fn credentials_error(e: CredentialsError, explicit: bool) -> Error {
-    describe_credentials_error(&e, explicit).with_source(e)
+    describe_credentials_error(&e, explicit)
 }
 
-/// [`credentials_error`] without the source attached.
-fn describe_credentials_error(e: &CredentialsError, explicit: bool) -> Error {
+impl From<CredentialsError> for Error {
+    /// Classifies a credentials provider's error (as from the default chain) into this
+    /// crate's words: no credentials, timed out, misconfigured, unreachable, refused, or
+    /// failed. Nothing of the provider's own text is kept: it can quote what the source
+    /// holds (an SSO access token, a web-identity token, a process's output).
+    fn from(e: CredentialsError) -> Self {
+        describe_credentials_error(&e, false)
+    }
+}
+
+/// [`credentials_error`], by reference.
+pub(crate) fn describe_credentials_error(e: &CredentialsError, explicit: bool) -> Error {
     match e {
         CredentialsError::CredentialsNotLoaded(_) if explicit => Error::new(
             ErrorKind::NoCredentials,
-            "the credentials provider given to credentials_provider(..) returned no credentials; \
-             check its configuration, or leave it out to use the default credential chain",
+            "the credentials provider given to the builder returned no credentials; check its \
+             configuration, or leave it out to use the default credential chain",
         ),
         CredentialsError::CredentialsNotLoaded(_) => no_credentials_error(),
-        CredentialsError::ProviderTimedOut(_) => Error::new(
-            ErrorKind::CredentialsTimeout,
-            "the credential provider timed out; check the network path to the credential source",
-        ),
+        CredentialsError::ProviderTimedOut(_) => credentials_timeout(),
         CredentialsError::InvalidConfiguration(_) => Error::new(
-            ErrorKind::CredentialsProvider,
-            "the credential source is misconfigured; check the profile and AWS_* environment variables",
+            ErrorKind::InvalidCredentialSource,
+            "the credential source is misconfigured; check the profile's credential settings \
+             (credential_process, sso_*, role_arn with source_profile or credential_source, \
+             web_identity_token_file) and the AWS_* environment variables",
         ),
-        _ => Error::new(
-            ErrorKind::CredentialsProvider,
-            "loading AWS credentials failed; see the cause below and check the credential source",
-        ),
+        _ => {
+            #[cfg(feature = "default-chain")]
+            if let Some(error) = web_identity_refused(e) {
+                return error;
+            }
+            match Failure::in_chain(e) {
+                Some(Failure::Timeout) => credentials_timeout(),
+                Some(_) => Error::new(
+                    ErrorKind::CredentialsProvider,
+                    "cannot reach the credential source (the SSO portal, STS, or the container \
+                     or instance metadata endpoint); check the network and the endpoint settings",
+                ),
+                None => Error::new(
+                    ErrorKind::CredentialsProvider,
+                    "loading AWS credentials failed; the credential source's own message is not \
+                     shown, since it can quote credentials: check the source (run the profile's \
+                     credential_process yourself, `aws sso login`, the web identity token file, \
+                     the container credentials endpoint)",
+                ),
+            }
+        }
     }
+}
+
+fn credentials_timeout() -> Error {
+    Error::new(
+        ErrorKind::CredentialsTimeout,
+        "the credential source did not answer in time; check the network path to it",
+    )
+}
+
+/// STS's refusal of a web identity token (`AssumeRoleWithWebIdentity`), told by its error
+/// code and request id only: its message might quote the token.
+#[cfg(feature = "default-chain")]
+fn web_identity_refused(e: &CredentialsError) -> Option<Error> {
+    use aws_sdk_sts::error::SdkError;
+    use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError;
+    use std::error::Error as _;
+
+    let mut next = e.source();
+    while let Some(cause) = next {
+        if let Some(sdk) = cause.downcast_ref::<SdkError<AssumeRoleWithWebIdentityError>>() {
+            let Failure::Service(said) = Failure::of("STS", sdk) else {
+                return None;
+            };
+            let kind = match said.code.as_str() {
+                "ExpiredTokenException" | "ExpiredToken" => ErrorKind::CredentialsExpired,
+                "AccessDenied" | "AccessDeniedException" => ErrorKind::AccessDenied,
+                "InvalidIdentityToken" | "InvalidIdentityTokenException" | "IDPRejectedClaim" => {
+                    ErrorKind::InvalidCredentialSource
+                }
+                _ => ErrorKind::CredentialsProvider,
+            };
+            let request = said
+                .request_id
+                .as_deref()
+                .map(|id| format!("; request id {id}"))
+                .unwrap_or_default();
+            return Some(Error::new(
+                kind,
+                format!(
+                    "STS refused the web identity token (AssumeRoleWithWebIdentity {}{request}); \
+                     check the token file (AWS_WEB_IDENTITY_TOKEN_FILE), the role (AWS_ROLE_ARN) \
+                     and the role's trust policy",
+                    said.code
+                ),
+            ));
+        }
+        next = cause.source();
+    }
+    None
 }

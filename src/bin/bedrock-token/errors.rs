@@ -2,11 +2,9 @@
 //! supplied a bad value, and which ones fix a missing one. One line each; values are
 //! quoted redacted and escaped (see `output::quoted`).
 
-use std::error::Error as _;
 use std::path::Path;
-use std::sync::Arc;
 
-use aws_bedrock_token_generator::{Error, ErrorKind, DEFAULT_LOAD_TIMEOUT};
+use aws_bedrock_token_generator::{Error, ErrorKind, Input, DEFAULT_LOAD_TIMEOUT};
 use aws_credential_types::provider::error::CredentialsError;
 
 use crate::clock::human;
@@ -18,6 +16,9 @@ const REGION_HINT: &str =
     "use a region name such as us-east-1 (lower-case letters, digits and single hyphens)";
 
 /// The failure to report for `e`, from minting with settings `s`.
+///
+/// The library's messages are its own words (it keeps no SDK or provider text); here
+/// they get the flag or variable that supplied the value, and an exit status.
 pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
     if e.kind() == ErrorKind::InvalidConfig {
         if let Some(failure) = empty_profile(s) {
@@ -32,8 +33,9 @@ pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
         ErrorKind::NoRegion
         | ErrorKind::NoCredentials
         | ErrorKind::InvalidCredentials
-        | ErrorKind::CredentialsProvider
-        | ErrorKind::InvalidConfig => true,
+        | ErrorKind::InvalidCredentialSource
+        | ErrorKind::CredentialsProvider => true,
+        ErrorKind::InvalidConfig => e.input().is_none(),
         _ => false,
     };
     if may_come_from_files {
@@ -67,28 +69,47 @@ pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
             )),
         },
         ErrorKind::NoCredentials => config_error(no_credentials(s)),
-        ErrorKind::InvalidCredentials => config_error(e.to_string()),
-        ErrorKind::CredentialsExpired => credentials_expired(),
+        // Refused or expired credentials: fixed by changing them, not by trying again.
+        ErrorKind::InvalidCredentials | ErrorKind::CredentialsExpired => {
+            config_error(e.to_string())
+        }
         ErrorKind::CredentialsTimeout => credentials_timeout(s),
-        // STS's own failure: the library's message names the role and says what to do,
-        // and never shows STS's answer (which may hold the session's keys).
-        ErrorKind::CredentialsProvider if s.role.is_some() && sts_failed(e) => {
-            Failure::new(Status::Unavailable, in_flag_terms(&e.to_string()))
-        }
-        ErrorKind::CredentialsProvider => {
-            credentials_failed(s, is_invalid_configuration(e), &cause(e))
-        }
-        // Role and session policy problems: the library names its builder methods.
-        ErrorKind::InvalidConfig if s.role.is_some() => {
-            Failure::new(Status::Usage, in_flag_terms(&e.to_string()))
-        }
-        ErrorKind::InvalidConfig => config_error(e.to_string()),
-        ErrorKind::AccessDenied => {
-            Failure::new(Status::NoPermission, in_flag_terms(&e.to_string()))
-        }
+        ErrorKind::CredentialsProvider => Failure::new(Status::Unavailable, e.to_string()),
+        ErrorKind::InvalidCredentialSource => config_error(format!("{e} (profile {profile})")),
+        ErrorKind::InvalidEndpoint => config_error(e.to_string()),
+        ErrorKind::InvalidConfig => match e.input().map(|input| flag(input, s)) {
+            Some(flag) => Failure::new(Status::Usage, format!("{flag}: {e}")),
+            None => config_error(e.to_string()),
+        },
+        ErrorKind::AccessDenied => Failure::new(Status::NoPermission, e.to_string()),
         ErrorKind::InvalidExpiry => Failure::new(Status::Usage, format!("--expiry: {e}")),
-        _ => Failure::new(Status::Internal, e.to_string()),
+        _ => internal(e),
     }
+}
+
+/// The flag that supplies `input`.
+fn flag(input: Input, s: &Settings) -> &'static str {
+    match input {
+        Input::Region => "--region",
+        Input::Profile => "--profile",
+        Input::Expiry | Input::RoleSessionDuration => "--expiry",
+        Input::LoadTimeout => "--timeout",
+        Input::RoleArn => "--role-arn",
+        Input::RoleSessionName => "--role-session-name",
+        Input::SessionPolicy if s.role.as_ref().is_some_and(|r| r.policy_document.is_none()) => {
+            "--allow-model"
+        }
+        Input::SessionPolicy => "--session-policy",
+        _ => "bedrock-token",
+    }
+}
+
+/// A bug or a caught panic: one line, no detail from where it happened.
+pub(crate) fn internal(e: &Error) -> Failure {
+    Failure::new(
+        Status::Internal,
+        format!("internal error: {e}; please report it (no credentials are in this message)"),
+    )
 }
 
 /// `--profile ""` (or blanks): a usage error, whatever else goes wrong with it.
@@ -107,24 +128,13 @@ pub(crate) fn empty_profile(s: &Settings) -> Option<Failure> {
 /// The failure to report when loading credentials with settings `s` failed (for the
 /// commands that load them without the library's token provider): the same messages
 /// as [`explain`] gives for the library's credential errors.
-pub(crate) fn explain_credentials(e: &CredentialsError, s: &Settings) -> Failure {
-    if let Some(failure) = file_problem(s) {
-        return failure;
-    }
-    match e {
-        CredentialsError::CredentialsNotLoaded(_) => config_error(no_credentials(s)),
-        CredentialsError::ProviderTimedOut(_) => credentials_timeout(s),
-        _ => {
-            let cause = causes(e.source()).unwrap_or_else(|| e.to_string());
-            let misconfigured = matches!(e, CredentialsError::InvalidConfiguration(_));
-            credentials_failed(s, misconfigured, &cause)
-        }
-    }
+pub(crate) fn explain_credentials(e: CredentialsError, s: &Settings) -> Failure {
+    explain(&Error::from(e), s)
 }
 
 pub(crate) fn credentials_expired() -> Failure {
     Failure::new(
-        Status::Unavailable,
+        Status::Config,
         "the AWS credentials have expired: refresh them (for example `aws sso login`, or \
          new temporary credentials) and run again",
     )
@@ -140,35 +150,6 @@ pub(crate) fn credentials_timeout(s: &Settings) -> Failure {
             human(s.timeout.unwrap_or(DEFAULT_LOAD_TIMEOUT))
         ),
     )
-}
-
-fn credentials_failed(s: &Settings, misconfigured: bool, cause: &str) -> Failure {
-    if misconfigured {
-        config_error(format!(
-            "the credential source of profile {} is misconfigured: {cause}",
-            quoted(s.profile_name())
-        ))
-    } else {
-        Failure::new(
-            Status::Unavailable,
-            format!("loading AWS credentials failed: {cause}"),
-        )
-    }
-}
-
-/// A library message about the role settings, with builder methods named as flags.
-fn in_flag_terms(message: &str) -> String {
-    [
-        ("assume_role()", "--role-arn"),
-        ("role_session_name()", "--role-session-name"),
-        ("session_policy()", "--session-policy / --allow-model"),
-        ("role_session_duration() or expiry()", "--expiry"),
-        ("expiry()", "--expiry"),
-    ]
-    .iter()
-    .fold(message.to_owned(), |m, (method, flag)| {
-        m.replace(method, flag)
-    })
 }
 
 fn config_error(message: impl Into<String>) -> Failure {
@@ -227,6 +208,13 @@ fn file_problem(s: &Settings) -> Option<Failure> {
 
 /// Why `path` cannot be read, if it exists and cannot.
 fn unreadable(path: &Path) -> Option<String> {
+    // Not opened unless a regular file: opening a FIFO would wait for a writer.
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => return Some("not a regular file".into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => return Some(e.to_string()),
+        Ok(_) => {}
+    }
     match std::fs::read(path) {
         Ok(bytes) if std::str::from_utf8(&bytes).is_err() => Some("not UTF-8 text".into()),
         Ok(_) => None,
@@ -251,75 +239,4 @@ fn profile_defined(name: &str) -> Result<bool, String> {
         ))
         .map_err(|e| e.to_string())?;
     Ok(profiles.get_profile(name).is_some())
-}
-
-/// Whether the credential provider's error says it was misconfigured.
-fn is_invalid_configuration(e: &Error) -> bool {
-    matches!(
-        credentials_error(e),
-        Some(CredentialsError::InvalidConfiguration(_))
-    )
-}
-
-/// Whether `e` is STS's failure to assume the role (an error of the AssumeRole call
-/// itself), rather than a failure of the source credentials.
-fn sts_failed(e: &Error) -> bool {
-    use aws_sdk_sts::error::SdkError;
-    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
-    let Some(sdk) = credentials_error(e)
-        .and_then(|c| c.source())
-        .and_then(|s| s.downcast_ref::<SdkError<AssumeRoleError>>())
-    else {
-        return false;
-    };
-    let mut next = sdk.source();
-    while let Some(cause) = next {
-        if cause.downcast_ref::<CredentialsError>().is_some() {
-            return false;
-        }
-        next = cause.source();
-    }
-    true
-}
-
-/// The credential provider's error under `e`, if any.
-fn credentials_error(e: &Error) -> Option<&CredentialsError> {
-    let source = e.source()?;
-    // The library keeps its source behind an `Arc`.
-    source
-        .downcast_ref::<Arc<dyn std::error::Error + Send + Sync>>()
-        .and_then(|arc| arc.downcast_ref::<CredentialsError>())
-        .or_else(|| source.downcast_ref::<CredentialsError>())
-}
-
-/// The causes below the library's own message, joined with `: ` (each told once). The
-/// credential provider errors' own texts are generic ("an error occurred while loading
-/// credentials") and left out; what they wrap is kept.
-fn cause(e: &Error) -> String {
-    let first = match credentials_error(e) {
-        Some(credentials) => credentials.source(),
-        None => e.source(),
-    };
-    causes(first).unwrap_or_else(|| e.to_string())
-}
-
-/// `first` and the errors below it, joined with `: ` (each told once, credential
-/// provider errors left out); `None` if that leaves nothing.
-fn causes(first: Option<&(dyn std::error::Error + 'static)>) -> Option<String> {
-    let mut parts: Vec<String> = Vec::new();
-    for source in std::iter::successors(first, |&s| s.source()) {
-        if source.downcast_ref::<CredentialsError>().is_some() {
-            continue;
-        }
-        let text = source.to_string();
-        // A credential process that wrote nothing to stderr ends in an empty "Stderr:".
-        let text = text
-            .trim()
-            .trim_end_matches("Stderr:")
-            .trim_end_matches([' ', '.']);
-        if !text.is_empty() && !parts.iter().any(|p| p.contains(text)) {
-            parts.push(text.to_owned());
-        }
-    }
-    (!parts.is_empty()).then(|| parts.join(": "))
 }

@@ -9,8 +9,8 @@
 use std::time::{Duration, SystemTime};
 
 use aws_bedrock_token_generator::{
-    CreateKeyRequest, CreatedKey, Error, ErrorKind, KeyMetadata, LongTermKeys,
-    DEFAULT_LOAD_TIMEOUT, MAX_KEY_AGE_DAYS,
+    check_endpoint_settings, CreateKeyRequest, CreatedKey, Error, ErrorKind, KeyMetadata,
+    LongTermKeys, DEFAULT_LOAD_TIMEOUT, MAX_KEY_AGE_DAYS,
 };
 use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::provider_config::ProviderConfig;
@@ -183,10 +183,13 @@ pub(crate) fn run(args: LongTermArgs, now: SystemTime) -> Result<Status, Failure
 /// Failures are mapped outside `block_on`: the messages about config files read them
 /// with a runtime of their own.
 fn connect(runtime: &Runtime, s: &Settings, now: SystemTime) -> Result<LongTermKeys, Failure> {
+    runtime
+        .block_on(check_endpoint_settings(s.profile.as_deref()))
+        .map_err(|e| errors::explain(&e, s))?;
     let config = runtime.block_on(load_config(s));
     let Some(provider) = credentials_provider(&config, s) else {
         let none = CredentialsError::not_loaded("no credentials provider is configured");
-        return Err(errors::explain_credentials(&none, s));
+        return Err(errors::explain_credentials(none, s));
     };
     let load_timeout = s.timeout.unwrap_or(DEFAULT_LOAD_TIMEOUT);
     let loaded = runtime.block_on(async {
@@ -194,7 +197,7 @@ fn connect(runtime: &Runtime, s: &Settings, now: SystemTime) -> Result<LongTermK
     });
     let credentials = match loaded {
         Err(_elapsed) => return Err(errors::credentials_timeout(s)),
-        Ok(Err(e)) => return Err(errors::explain_credentials(&e, s)),
+        Ok(Err(e)) => return Err(errors::explain_credentials(e, s)),
         Ok(Ok(credentials)) => credentials,
     };
     if credentials.expiry().is_some_and(|at| at <= now) {

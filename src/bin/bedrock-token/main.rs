@@ -193,7 +193,18 @@ impl Failure {
 }
 
 fn main() -> ExitCode {
-    let status = run(std::env::args_os().collect()).unwrap_or_else(|failure| {
+    // A panic's message may quote what a dependency held (a request, an answer): never
+    // printed. The panic is caught below and told as an internal error.
+    std::panic::set_hook(Box::new(|_| {}));
+    let args = std::env::args_os().collect();
+    let outcome = std::panic::catch_unwind(|| run(args)).unwrap_or_else(|_| {
+        Err(Failure::new(
+            Status::Internal,
+            "internal error: bedrock-token or one of its dependencies panicked; please report \
+             it with the command line you used (no detail is shown: it may hold credentials)",
+        ))
+    });
+    let status = outcome.unwrap_or_else(|failure| {
         output::error(&failure.message);
         failure.status
     });
