@@ -629,7 +629,7 @@ mod tests {
         let cases: Vec<(ModelPolicy, &str)> = vec![
             (ModelPolicy::default(), "allows no model"),
             (ModelPolicy::new([""]), "empty"),
-            (ModelPolicy::new(["anthropic.*"]), "allow_wildcards(true)"),
+            (ModelPolicy::new(["anthropic.*"]), "name each model"),
             (ModelPolicy::new(["a\"b"]), "contains '\"'"),
             (ModelPolicy::new(["a\\b"]), "contains '\\\\'"),
             (ModelPolicy::new(["a b"]), "contains ' '"),
@@ -639,7 +639,10 @@ mod tests {
                 "not ARNs",
             ),
             (ModelPolicy::new(["a".repeat(257)]), "longer than 256"),
-            (ModelPolicy::new([HAIKU]).region("US East"), "region()"),
+            (
+                ModelPolicy::new([HAIKU]).region("US East"),
+                "model policy's region",
+            ),
             (ModelPolicy::new([HAIKU]).account_id("1234"), "12 digits"),
             (ModelPolicy::new([HAIKU]).partition("gcp"), "partition"),
             (ModelPolicy::new([HAIKU]).partition("aws-"), "partition"),

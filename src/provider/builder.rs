@@ -250,7 +250,7 @@ impl Builder {
         if load_timeout.is_zero() {
             return Err(Error::new(
                 ErrorKind::InvalidConfig,
-                "the load timeout is zero: give a positive duration",
+                "the load timeout is zero: pass a positive Duration to load_timeout()",
             )
             .about(Input::LoadTimeout));
         }

@@ -265,8 +265,8 @@ pub(crate) fn describe_credentials_error(e: &CredentialsError, explicit: bool) -
     match e {
         CredentialsError::CredentialsNotLoaded(_) if explicit => Error::new(
             ErrorKind::NoCredentials,
-            "the credentials provider given to the builder returned no credentials; check its \
-             configuration, or leave it out to use the default credential chain",
+            "the credentials provider given to credentials_provider(..) returned no credentials; \
+             check its configuration, or leave it out to use the default credential chain",
         ),
         CredentialsError::CredentialsNotLoaded(_) => no_credentials_error(),
         CredentialsError::ProviderTimedOut(_) => credentials_timeout(),

@@ -75,7 +75,13 @@ pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
         }
         ErrorKind::CredentialsTimeout => credentials_timeout(s),
         ErrorKind::CredentialsProvider => Failure::new(Status::Unavailable, e.to_string()),
-        ErrorKind::InvalidCredentialSource => config_error(format!("{e} (profile {profile})")),
+        ErrorKind::InvalidCredentialSource => config_error(format!(
+            "the credential source of profile {profile} is misconfigured: check its \
+             credential settings (credential_process, sso_*, role_arn with source_profile or \
+             credential_source, web_identity_token_file) in {} and the AWS_* environment \
+             variables",
+            s.files()
+        )),
         ErrorKind::InvalidEndpoint => config_error(e.to_string()),
         ErrorKind::InvalidConfig => match e.input().map(|input| flag(input, s)) {
             Some(flag) => Failure::new(Status::Usage, format!("{flag}: {e}")),
