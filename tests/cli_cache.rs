@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use aws_bedrock_token_generator::{generate_token, TokenInfo};
 use aws_smithy_async::time::{SystemTimeSource, TimeSource};
+use support::bedrock::{verify, Keys};
 use support::cli::*;
+use support::sts::{Sts, ROLE_ARN};
 use support::*;
 
 /// The counting environment with `XDG_CACHE_HOME` in its temporary directory.
@@ -31,7 +33,7 @@ fn entry(region: &str, token: &str, expires_at: std::time::SystemTime) -> String
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    format!("bedrock-token cache v1\nregion={region}\nexpires_at={secs}\ntoken={token}\n")
+    format!("bedrock-token cache v2\nregion={region}\nexpires_at={secs}\ntoken={token}\n")
 }
 
 #[test]
@@ -222,4 +224,121 @@ fn storing_prunes_entries_older_than_any_token() {
     ok(&env.run(&["--cache", "--expiry", "1h"]));
     assert!(!old.exists() && !stray.exists());
     assert!(recent.exists() && keep.exists());
+}
+
+/// A second secret key for the same access key id.
+const OTHER_SECRET: &str = "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY";
+
+fn entries(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).unwrap().count()
+}
+
+/// The key covers every credential variable, not only the access key id: another secret
+/// key, a session token or another STS endpoint is another entry, minted anew; the same
+/// settings still hit, and the command's own output variable does not count.
+#[test]
+fn another_secret_session_token_or_endpoint_is_minted_anew() {
+    let mut env = CliEnv::with_env_credentials();
+    let xdg = env.path("xdg-cache");
+    env.set("XDG_CACHE_HOME", &xdg);
+    let dir = xdg.join("bedrock-token");
+    let signed_with = |token: &str, secret: &str, session: Option<&str>| {
+        let keys = Keys::default().with(AKID, secret, session);
+        verify(&keys, SystemTimeSource::new().now(), token.trim_end())
+    };
+
+    let first = ok(&env.run(&["--cache"]));
+    signed_with(&first, SECRET, None).unwrap();
+    assert_eq!(ok(&env.run(&["--cache"])), first, "the same settings hit");
+
+    env.set("AWS_SECRET_ACCESS_KEY", OTHER_SECRET);
+    let other = ok(&env.run(&["--cache"]));
+    assert_ne!(
+        other, first,
+        "served the token signed with the other secret"
+    );
+    signed_with(&other, OTHER_SECRET, None).unwrap();
+    assert_eq!(entries(&dir), 2);
+
+    env.set("AWS_SESSION_TOKEN", SESSION);
+    let with_session = ok(&env.run(&["--cache"]));
+    signed_with(&with_session, OTHER_SECRET, Some(SESSION)).unwrap();
+    assert_eq!(entries(&dir), 3);
+
+    // Without a role STS is not called, and the token is the same up to its signing time:
+    // a new entry shows that it was minted, not served.
+    env.set("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9");
+    let with_endpoint = ok(&env.run(&["--cache"]));
+    signed_with(&with_endpoint, OTHER_SECRET, Some(SESSION)).unwrap();
+    assert_eq!(entries(&dir), 4, "served the entry of another endpoint");
+
+    // Each set of settings still hits its own entry; `eval "$(bedrock-token --cache
+    // --format export)"` sets AWS_BEARER_TOKEN_BEDROCK, which must not make it miss.
+    env.set("AWS_BEARER_TOKEN_BEDROCK", with_endpoint.trim_end());
+    assert_eq!(ok(&env.run(&["--cache"])), with_endpoint);
+    env.unset("AWS_ENDPOINT_URL_STS");
+    assert_eq!(ok(&env.run(&["--cache"])), with_session);
+    env.unset("AWS_SESSION_TOKEN");
+    assert_eq!(ok(&env.run(&["--cache"])), other);
+    env.set("AWS_SECRET_ACCESS_KEY", SECRET);
+    assert_eq!(ok(&env.run(&["--cache"])), first);
+    assert_eq!(entries(&dir), 4);
+}
+
+/// With `--role-arn`, a run pointed at another STS endpoint gets a session from that
+/// endpoint, not the token of the first one's session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_through_another_sts_endpoint_is_assumed_anew() {
+    let first = Sts::start(SystemTimeSource::new()).await;
+    let second = Sts::start(SystemTimeSource::new()).await;
+    let mut env = CliEnv::with_env_credentials();
+    env.set("XDG_CACHE_HOME", env.path("xdg-cache"));
+    let args = ["--cache", "--role-arn", ROLE_ARN];
+
+    env.set("AWS_ENDPOINT_URL_STS", first.url());
+    let token = ok(&env.run_beside(&args).await);
+    assert_eq!(
+        ok(&env.run_beside(&args).await),
+        token,
+        "the same settings hit"
+    );
+    assert_eq!(first.calls().len(), 1);
+
+    env.set("AWS_ENDPOINT_URL_STS", second.url());
+    let other = ok(&env.run_beside(&args).await);
+    assert_eq!(
+        second.calls().len(),
+        1,
+        "served the first endpoint's session"
+    );
+    verify(
+        &second.keys(),
+        SystemTimeSource::new().now(),
+        other.trim_end(),
+    )
+    .unwrap();
+    assert_eq!(first.calls().len(), 1);
+}
+
+/// A FIFO where the entry belongs (planted, or left by accident): not opened for
+/// reading (that would wait for a writer forever), a miss, replaced by the new entry.
+#[test]
+fn a_fifo_in_place_of_the_entry_is_a_miss_not_a_hang() {
+    let (env, dir) = counting();
+    ok(&env.run(&["--cache"]));
+    let file = only_file(&dir);
+    std::fs::remove_file(&file).unwrap();
+    mkfifo(&file);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    let out = env.run_within(&["--cache"], Duration::from_secs(20));
+    TokenInfo::parse(ok(&out).trim_end()).unwrap();
+    assert_eq!(env.credential_loads(), 2);
+    assert!(std::fs::symlink_metadata(&file).unwrap().is_file());
+    assert_eq!(
+        ok(&env.run(&["--cache"])),
+        ok(&out),
+        "the replacement is used"
+    );
+    assert_eq!(env.credential_loads(), 2);
 }

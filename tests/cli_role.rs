@@ -108,6 +108,28 @@ async fn a_session_policy_file_is_sent_as_is_and_an_unreadable_one_is_an_io_erro
     assert_eq!(sts.calls().len(), 1, "no STS call");
 }
 
+/// A FIFO (named pipe) with no writer as `--session-policy`: opening it for reading
+/// would wait for a writer forever. Refused at once, as not a regular file.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifo_session_policy_is_refused_at_once_not_waited_on() {
+    let (env, sts) = stand_in().await;
+    let fifo = env.path("policy.fifo");
+    mkfifo(&fifo);
+    let out = tokio::task::spawn_blocking(move || {
+        let fifo = fifo.display().to_string();
+        let args = ["--role-arn", ROLE_ARN, "--session-policy", &fifo];
+        env.run_within(&args, Duration::from_secs(20))
+    })
+    .await
+    .unwrap();
+    let err = failed(&out, 74);
+    assert!(err.contains("--session-policy"), "{err}");
+    assert!(err.contains("FIFO"), "{err}");
+    assert!(err.contains("write the policy to a regular file"), "{err}");
+    assert!(sts.calls().is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_role_flags_are_usage_errors_without_an_sts_call() {
     let (env, sts) = stand_in().await;

@@ -23,13 +23,28 @@ fn assert_no_sts_secret(out: &Output, sts: &Sts) {
     }
 }
 
-/// `--session-policy /dev/zero` (or any endless stream) must be refused after 64 KiB,
-/// not read into memory until the process dies.
+/// `--session-policy /dev/zero` (or any endless stream) must not be read into memory
+/// until the process dies: a device is refused before any read, as not a regular file,
+/// and a regular file is read up to 64 KiB only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_endless_session_policy_file_is_refused_after_64_kib() {
+async fn an_endless_or_huge_session_policy_is_refused_unread() {
     let (env, sts) = stand_in().await;
+    if cfg!(unix) {
+        let out = env
+            .run_beside(&["--role-arn", ROLE_ARN, "--session-policy", "/dev/zero"])
+            .await;
+        let err = failed(&out, 74);
+        assert!(
+            err.contains("a character device, not a regular file"),
+            "{err}"
+        );
+        assert!(err.contains("write the policy to a regular file"), "{err}");
+    }
+    let huge = env.path("huge.json");
+    std::fs::write(&huge, " ".repeat(64 * 1024 + 1)).unwrap();
+    let huge = huge.display().to_string();
     let out = env
-        .run_beside(&["--role-arn", ROLE_ARN, "--session-policy", "/dev/zero"])
+        .run_beside(&["--role-arn", ROLE_ARN, "--session-policy", &huge])
         .await;
     let err = failed(&out, 74);
     assert!(err.contains("64 KiB"), "{err}");
@@ -50,6 +65,9 @@ async fn a_directory_or_binary_session_policy_is_an_io_error() {
             .await;
         let err = failed(&out, 74);
         assert!(err.contains("--session-policy"), "{err}");
+        if file == &dir {
+            assert!(err.contains("a directory, not a regular file"), "{err}");
+        }
     }
     assert!(sts.calls().is_empty());
 }

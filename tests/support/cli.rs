@@ -92,6 +92,32 @@ impl CliEnv {
         self.command(args).output().unwrap()
     }
 
+    /// Runs the binary under a watchdog: a run still going after `limit` is killed and
+    /// fails the test (a hang becomes a failure, not a stuck test run).
+    pub fn run_within(&self, args: &[&str], limit: std::time::Duration) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Polled, so that the run is not slowed down: `limit` is a bound, not a wait.
+        let poll = std::time::Duration::from_millis(20);
+        for _ in 0..=limit.as_millis() / poll.as_millis() {
+            if child.try_wait().unwrap().is_some() {
+                return child.wait_with_output().unwrap();
+            }
+            std::thread::sleep(poll);
+        }
+        child.kill().unwrap();
+        let out = child.wait_with_output().unwrap();
+        panic!(
+            "still running after {limit:?}, killed: {args:?}; stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     pub fn run_stdin(&self, args: &[&str], input: &str) -> Output {
         let mut child = self
             .command(args)
@@ -193,4 +219,11 @@ pub fn only_file(dir: &Path) -> PathBuf {
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     files.into_iter().next().unwrap()
+}
+
+/// Makes a FIFO (named pipe) at `path`, with the system's `mkfifo`.
+#[cfg(unix)]
+pub fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
 }

@@ -4,20 +4,21 @@
 //!   path), else `$HOME/.cache/bedrock-token`. The directory is created `0700`; each entry
 //!   is a `0600` file, written to a temporary file in the same directory and renamed into
 //!   place, so readers never see half an entry.
-//! - **Which entry.** The file name is the hex SHA-256 of [`CacheKey`]'s canonical text:
-//!   a format version, the AWS config file paths with their size and modification time
-//!   (so editing a profile starts afresh), `--region`, `AWS_REGION`,
-//!   `AWS_DEFAULT_REGION`, `--profile`, `AWS_PROFILE`, the expiry, `AWS_ACCESS_KEY_ID`, the
-//!   web-identity and container-credentials variables (`settings::IDENTITY_VARS`), and
-//!   (once the command has them) role and policy settings. Any difference is another entry.
-//!   Storing an entry deletes entries (and stray temporary files) older than 12 hours,
-//!   which no token outlives.
-//! - **When an entry is used.** It must be a regular file owned by this user, not
-//!   readable or writable by group or others, in a directory owned by this user that
-//!   group and others cannot write; its token must parse as a Bedrock API key for the
-//!   stored region and the requested expiry, and be [`reusable`] now. Anything else
-//!   (corrupt, foreign, unreadable, stale) is ignored, and the entry is replaced by the
-//!   newly minted token.
+//! - **Which entry.** The file name is the hex SHA-256 of [`canonical`]'s text: a format
+//!   version, every field of the run's [`Settings`] (the flags, and the environment the
+//!   AWS chains read: every `AWS_*` variable but the command's own output
+//!   `AWS_BEARER_TOKEN_*`, each as a SHA-256 of its value, see
+//!   [`may_change_the_token`](crate::settings::may_change_the_token)), and the size and
+//!   modification time of the AWS config files (so editing a profile starts afresh). Any
+//!   difference, another secret key, session token or endpoint included, is another
+//!   entry. Storing an entry deletes entries (and stray temporary files) older than 12
+//!   hours, which no token outlives.
+//! - **When an entry is used.** It must be a regular file (anything else, a FIFO say, is
+//!   never opened for reading, let alone waited on) owned by this user, not readable or
+//!   writable by group or others, in a directory owned by this user that group and others
+//!   cannot write; its token must parse as a Bedrock API key for the stored region and
+//!   the requested expiry, and be [`reusable`] now. Anything else (corrupt, foreign,
+//!   unreadable, stale) is ignored, and the entry is replaced by the newly minted token.
 //! - **Failures.** A cache that cannot be read is a miss; one that cannot be written
 //!   costs a one-line warning on stderr (never the token), and the token is printed
 //!   anyway.
@@ -31,10 +32,10 @@ use std::time::{Duration, SystemTime};
 use aws_bedrock_token_generator::{TokenInfo, MAX_CLOCK_SKEW, MAX_EXPIRY};
 use sha2::{Digest as _, Sha256};
 
-use crate::settings::{home_dir, Settings};
+use crate::settings::{home_dir, open_regular, AwsEnv, Role, Settings};
 
 /// The first line of every entry; a new format gets a new version (and so new names).
-const MAGIC: &str = "bedrock-token cache v1";
+const MAGIC: &str = "bedrock-token cache v2";
 
 /// Entries are a few hundred bytes; anything much larger is not ours.
 const MAX_ENTRY: u64 = 16 * 1024;
@@ -53,61 +54,70 @@ pub(crate) struct Entry {
     pub(crate) region: String,
 }
 
-/// Everything that decides which token a run mints. Extend it (and bump nothing: a new
-/// field changes the canonical text, and so the file name) when the command gains
-/// settings, such as a role to assume or a session policy.
-#[derive(Debug)]
-struct CacheKey<'a> {
-    settings: &'a Settings,
-    /// `--role-arn`.
-    role_arn: Option<&'a str>,
-    /// `--role-session-name`.
-    role_session_name: Option<&'a str>,
-    /// The session policy: the `--session-policy` document, or the `--allow-model` ids.
-    policy: Option<String>,
+/// The text the entry's name is the digest of: [`MAGIC`], one `name=value` line per
+/// field of `settings`, then the config files' stamps. Values are in Rust's debug quoting
+/// (unambiguous for any text, `None` for unset). Every struct is bound field by field,
+/// without `..`: a new setting does not compile until it is written here, so none can be
+/// left out of the key.
+fn canonical(settings: &Settings) -> String {
+    let Settings {
+        region,
+        profile,
+        expiry,
+        expiry_given,
+        role,
+        timeout,
+        env,
+    } = settings;
+    let AwsEnv {
+        region: env_region,
+        default_region,
+        profile: env_profile,
+        access_key_id,
+        config_file,
+        credentials_file,
+        digests,
+    } = env;
+    let mut text = format!("{MAGIC}\n");
+    let mut line = |name: &str, value: &dyn std::fmt::Debug| {
+        let _ = writeln!(text, "{name}={value:?}");
+    };
+    line("region", region);
+    line("profile", profile);
+    line("expiry", expiry);
+    line("expiry_given", expiry_given);
+    match role {
+        None => line("role", &None::<()>),
+        Some(Role {
+            arn,
+            session_name,
+            allow_models,
+            policy_document,
+        }) => {
+            line("role.arn", arn);
+            line("role.session_name", session_name);
+            line("role.allow_models", allow_models);
+            line("role.policy_document", policy_document);
+        }
+    }
+    line("timeout", timeout);
+    line("env.region", env_region);
+    line("env.default_region", default_region);
+    line("env.profile", env_profile);
+    line("env.access_key_id", access_key_id);
+    line("env.config_file", config_file);
+    line("env.credentials_file", credentials_file);
+    for (name, digest) in digests {
+        line(&format!("env.digest {name:?}"), digest);
+    }
+    line("config_file_stamp", &stamp(config_file));
+    line("credentials_file_stamp", &stamp(credentials_file));
+    text
 }
 
-impl CacheKey<'_> {
-    /// One `name=value` line per setting, values in Rust's debug quoting (unambiguous
-    /// for any text, `None` for unset).
-    fn canonical(&self) -> String {
-        let s = self.settings;
-        let mut text = format!("{MAGIC}\n");
-        let mut line = |name: &str, value: &dyn std::fmt::Debug| {
-            let _ = writeln!(text, "{name}={value:?}");
-        };
-        line("config_file", &s.env.config_file);
-        line("config_file_stamp", &stamp(&s.env.config_file));
-        line("credentials_file", &s.env.credentials_file);
-        line("credentials_file_stamp", &stamp(&s.env.credentials_file));
-        line("region_flag", &s.region);
-        line("AWS_REGION", &s.env.region);
-        line("AWS_DEFAULT_REGION", &s.env.default_region);
-        line("profile_flag", &s.profile);
-        line("AWS_PROFILE", &s.env.profile);
-        line("expiry_secs", &s.expiry.as_secs());
-        line("AWS_ACCESS_KEY_ID", &s.env.access_key_id);
-        for (name, value) in &s.env.identity {
-            line(name, value);
-        }
-        if let Some(role_arn) = self.role_arn {
-            line("role_arn", &role_arn);
-            // With a role, no `--expiry` leaves the session length to STS, unlike an
-            // explicit `--expiry 12h` (the default `expiry_secs` above).
-            line("expiry_flag", &s.expiry_given);
-        }
-        if let Some(name) = self.role_session_name {
-            line("role_session_name", &name);
-        }
-        if let Some(policy) = &self.policy {
-            line("policy", &policy);
-        }
-        text
-    }
-
-    fn file_name(&self) -> String {
-        hex::encode(Sha256::digest(self.canonical().as_bytes()))
-    }
+/// The entry's file name for `settings`.
+fn file_name(settings: &Settings) -> String {
+    hex::encode(Sha256::digest(canonical(settings).as_bytes()))
 }
 
 /// The size and modification time (ns since 1970) of `path`, if it has them.
@@ -152,19 +162,8 @@ impl Cache {
             .or_else(|| home_dir().map(|home| home.join(".cache")))
             .ok_or("--cache: neither XDG_CACHE_HOME nor HOME is set, so the token is not cached")?;
         let dir = base.join("bedrock-token");
-        let role = settings.role.as_ref();
-        let key = CacheKey {
-            settings,
-            role_arn: role.map(|r| r.arn.as_str()),
-            role_session_name: role.and_then(|r| r.session_name.as_deref()),
-            policy: role.and_then(|r| match (&r.policy_document, r.allow_models.is_empty()) {
-                (Some(document), _) => Some(format!("document {document:?}")),
-                (None, false) => Some(format!("allow_models {:?}", r.allow_models)),
-                (None, true) => None,
-            }),
-        };
         Ok(Self {
-            file: dir.join(key.file_name()),
+            file: dir.join(file_name(settings)),
             dir,
             settings: settings.clone(),
         })
@@ -272,10 +271,14 @@ mod private {
     }
 
     /// The contents of `file` if it is a regular file (not a link), ours, private,
-    /// at most `max` bytes and UTF-8.
+    /// at most `max` bytes and UTF-8. Anything else (a FIFO, a device) is never waited
+    /// on: refused before it is opened, and if swapped in meanwhile, by [`open_regular`].
     pub(super) fn read_own_file(file: &Path, max: u64) -> Option<String> {
         let before = fs::symlink_metadata(file).ok()?;
-        let f = fs::File::open(file).ok()?;
+        if !before.is_file() {
+            return None;
+        }
+        let f = open_regular(file).ok()?;
         let opened = f.metadata().ok()?;
         let same = before.dev() == opened.dev() && before.ino() == opened.ino();
         if !(same
@@ -344,7 +347,7 @@ mod private {
 
     pub(super) fn read_own_file(file: &Path, max: u64) -> Option<String> {
         let mut text = String::new();
-        fs::File::open(file)
+        open_regular(file)
             .ok()?
             .take(max)
             .read_to_string(&mut text)
@@ -419,12 +422,251 @@ mod tests {
         for bad in [
             "",
             "garbage",
-            &text.replace("v1", "v2"),
+            &text.replace("v2", "v3"),
             &text.replace("expires_at=1000", "expires_at=soon"),
             &format!("{text}extra\n"),
             &text.replace("region=", "regio="),
         ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
+    }
+
+    /// Settings with no flags in the environment `vars`.
+    fn settings(vars: &[(&str, &[u8])]) -> Settings {
+        Settings {
+            region: None,
+            profile: None,
+            expiry: aws_bedrock_token_generator::DEFAULT_EXPIRY,
+            expiry_given: false,
+            role: None,
+            timeout: None,
+            env: AwsEnv::from_vars(
+                vars.iter()
+                    .map(|(name, value)| (name.into(), os_string(value))),
+            ),
+        }
+    }
+
+    #[cfg(unix)]
+    fn os_string(bytes: &[u8]) -> std::ffi::OsString {
+        <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bytes).to_owned()
+    }
+
+    #[cfg(not(unix))]
+    fn os_string(bytes: &[u8]) -> std::ffi::OsString {
+        String::from_utf8_lossy(bytes).into_owned().into()
+    }
+
+    /// The variables aws-config reads, listed in tests/data/aws_env_vars.txt (how to
+    /// make the list is written there).
+    fn chain_variables() -> Vec<&'static str> {
+        include_str!("../../../tests/data/aws_env_vars.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .collect()
+    }
+
+    #[test]
+    fn every_variable_the_default_chain_reads_changes_the_key() {
+        let names = chain_variables();
+        for expected in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_STS",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+            "SECRET_ACCESS_KEY",
+        ] {
+            assert!(
+                names.contains(&expected),
+                "{expected} missing from the list"
+            );
+        }
+        let home: (&str, &[u8]) = ("HOME", b"/nonexistent/home");
+        let base = file_name(&settings(&[home]));
+        for name in names {
+            let vars = |value: &'static [u8]| {
+                // Any other variable is kept as it is, so that HOME can change too.
+                let mut vars = vec![home];
+                vars.retain(|(n, _)| *n != name);
+                vars.push((name, value));
+                file_name(&settings(&vars))
+            };
+            let empty = vars(b"");
+            let one = vars(b"/nonexistent/1");
+            let two = vars(b"/nonexistent/2");
+            if name != "HOME" {
+                assert_ne!(
+                    empty, base,
+                    "setting {name} (empty) does not change the key"
+                );
+            }
+            assert_ne!(one, empty, "setting {name} does not change the key");
+            assert_ne!(two, one, "changing {name} does not change the key");
+        }
+    }
+
+    #[test]
+    fn the_commands_own_output_and_unrelated_variables_do_not_change_the_key() {
+        let base = file_name(&settings(&[("AWS_ACCESS_KEY_ID", b"AKIDEXAMPLE")]));
+        for name in [
+            "AWS_BEARER_TOKEN_BEDROCK",
+            "AWS_BEARER_TOKEN_OTHER",
+            "PATH",
+            "_X_AMZN_TRACE_ID",
+            "XDG_CACHE_HOME",
+        ] {
+            let vars: [(&str, &[u8]); 2] = [("AWS_ACCESS_KEY_ID", b"AKIDEXAMPLE"), (name, b"x")];
+            assert_eq!(file_name(&settings(&vars)), base, "{name}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_secret_that_is_not_utf8_still_changes_the_key() {
+        let one = file_name(&settings(&[("AWS_SECRET_ACCESS_KEY", b"\xff1")]));
+        let two = file_name(&settings(&[("AWS_SECRET_ACCESS_KEY", b"\xff2")]));
+        assert_ne!(one, two);
+        assert_ne!(one, file_name(&settings(&[])));
+    }
+
+    #[test]
+    fn secrets_are_in_the_key_as_digests_only() {
+        let secret = b"canary-wJalrXUtnFEMI-K7MDENG-secret";
+        let session = b"canary-FwoGZXIvYXdzEXAMPLE-session";
+        let s = settings(&[
+            ("AWS_ACCESS_KEY_ID", b"AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", secret),
+            ("AWS_SESSION_TOKEN", session),
+            ("SECRET_ACCESS_KEY", secret),
+        ]);
+        let shown = format!("{s:?}\n{}", canonical(&s));
+        assert!(shown.contains("AWS_SESSION_TOKEN"), "{shown}");
+        for canary in ["canary", "wJalrXUtnFEMI", "FwoGZXIvYXdz"] {
+            assert!(!shown.contains(canary), "{canary} in {shown}");
+        }
+    }
+
+    #[test]
+    fn every_setting_changes_the_key() {
+        let base = settings(&[("HOME", b"/nonexistent/home")]);
+        let role = Role {
+            arn: "arn:aws:iam::123456789012:role/a".into(),
+            session_name: None,
+            allow_models: Vec::new(),
+            policy_document: None,
+        };
+        // Every field, without `..`: a new one does not compile here until it has a case
+        // below.
+        let Settings {
+            region: _,
+            profile: _,
+            expiry: _,
+            expiry_given: _,
+            role: _,
+            timeout: _,
+            env:
+                AwsEnv {
+                    region: _,
+                    default_region: _,
+                    profile: _,
+                    access_key_id: _,
+                    config_file: _,
+                    credentials_file: _,
+                    digests: _,
+                },
+        } = &base;
+        let Role {
+            arn: _,
+            session_name: _,
+            allow_models: _,
+            policy_document: _,
+        } = &role;
+        type Change = Box<dyn Fn(&mut Settings)>;
+        let with_role = |change: fn(&mut Role)| -> Change {
+            let role = role.clone();
+            Box::new(move |s| {
+                let mut role = role.clone();
+                change(&mut role);
+                s.role = Some(role);
+            })
+        };
+        let some = |text: &str| Some(text.to_owned());
+        let cases: Vec<(&str, Change)> = vec![
+            ("region", Box::new(move |s| s.region = some("eu-west-1"))),
+            ("profile", Box::new(move |s| s.profile = some("dev"))),
+            ("expiry", Box::new(|s| s.expiry = Duration::from_secs(3600))),
+            ("expiry_given", Box::new(|s| s.expiry_given = true)),
+            ("role", with_role(|_| ())),
+            ("role.arn", with_role(|r| r.arn.push('b'))),
+            (
+                "role.session_name",
+                with_role(|r| r.session_name = Some("s".into())),
+            ),
+            (
+                "role.allow_models",
+                with_role(|r| r.allow_models.push("m".into())),
+            ),
+            (
+                "role.policy_document",
+                with_role(|r| r.policy_document = Some("{}".into())),
+            ),
+            (
+                "timeout",
+                Box::new(|s| s.timeout = Some(Duration::from_secs(9))),
+            ),
+            ("env.region", Box::new(move |s| s.env.region = some("x"))),
+            (
+                "env.default_region",
+                Box::new(move |s| s.env.default_region = some("x")),
+            ),
+            ("env.profile", Box::new(move |s| s.env.profile = some("x"))),
+            (
+                "env.access_key_id",
+                Box::new(move |s| s.env.access_key_id = some("x")),
+            ),
+            (
+                "env.config_file",
+                Box::new(|s| s.env.config_file = "/nonexistent/c".into()),
+            ),
+            (
+                "env.credentials_file",
+                Box::new(|s| s.env.credentials_file = "/nonexistent/c".into()),
+            ),
+            (
+                "env.digests",
+                Box::new(|s| {
+                    s.env.digests.insert("AWS_X".into(), "0".into());
+                }),
+            ),
+        ];
+        let mut seen = std::collections::HashSet::from([file_name(&base)]);
+        for (field, change) in cases {
+            let mut changed = base.clone();
+            change(&mut changed);
+            assert_ne!(changed, base, "{field}: the case changes nothing");
+            assert!(
+                seen.insert(file_name(&changed)),
+                "{field} does not change the key"
+            );
+        }
+    }
+
+    #[test]
+    fn editing_a_config_file_changes_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        let path = config.as_os_str().as_encoded_bytes();
+        let s = settings(&[("AWS_CONFIG_FILE", path)]);
+        let missing = file_name(&s);
+        fs::write(&config, "[default]\n").unwrap();
+        let written = file_name(&s);
+        fs::write(&config, "[default]\nregion = eu-west-1\n").unwrap();
+        let edited = file_name(&s);
+        assert_ne!(missing, written);
+        assert_ne!(written, edited);
+        assert_eq!(file_name(&s), edited);
     }
 }

@@ -1,12 +1,16 @@
-//! What a run was asked for: its flags and the AWS environment variables that select
-//! region, profile, credentials and config files. Read once, for the token provider, the
-//! cache key and the error messages.
+//! What a run was asked for: its flags and the environment variables the AWS chains read
+//! (region, profile, credentials, endpoints, config files). Read once, for the token
+//! provider, the cache key and the error messages.
 
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aws_bedrock_token_generator::DEFAULT_EXPIRY;
+use sha2::{Digest as _, Sha256};
 
 use crate::output::quoted;
 use crate::{Failure, MintArgs, Status};
@@ -14,8 +18,8 @@ use crate::{Failure, MintArgs, Status};
 /// The largest `--session-policy` file read.
 const MAX_POLICY_FILE: u64 = 64 * 1024;
 
-/// A session policy file: at most 64 KiB of UTF-8 (STS takes 2048 characters; the
-/// library says so precisely).
+/// A session policy file: a regular file of at most 64 KiB of UTF-8 (STS takes 2048
+/// characters; the library says so precisely).
 fn read_policy(path: &Path) -> Result<String, Failure> {
     let unreadable = |why: String| {
         Failure::new(
@@ -26,10 +30,16 @@ fn read_policy(path: &Path) -> Result<String, Failure> {
             ),
         )
     };
-    // Bounded: the path may name an endless stream (`/dev/zero`, a pipe).
+    let file = open_regular(path).map_err(|e| match e {
+        OpenError::Io(e) => unreadable(e.to_string()),
+        OpenError::NotRegular(what) => unreadable(format!(
+            "it is {what}, not a regular file; write the policy to a regular file"
+        )),
+    })?;
+    // Bounded: a regular file can still be huge (or grow while read).
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_POLICY_FILE + 1).read_to_end(&mut bytes))
+    file.take(MAX_POLICY_FILE + 1)
+        .read_to_end(&mut bytes)
         .map_err(|e| unreadable(e.to_string()))?;
     if bytes.len() as u64 > MAX_POLICY_FILE {
         return Err(unreadable(
@@ -37,6 +47,61 @@ fn read_policy(path: &Path) -> Result<String, Failure> {
         ));
     }
     String::from_utf8(bytes).map_err(|_| unreadable("not UTF-8 text".into()))
+}
+
+/// Why [`open_regular`] gave no file.
+#[derive(Debug)]
+pub(crate) enum OpenError {
+    /// It could not be opened.
+    Io(std::io::Error),
+    /// It is something else (the words for a message: "a FIFO (named pipe)", ...).
+    NotRegular(&'static str),
+}
+
+/// Opens `path` for reading without waiting on it, and refuses anything but a regular
+/// file. Opening a FIFO with no writer (or some devices) blocks: the open is
+/// non-blocking, and the type is checked on the opened file, so a file swapped in after
+/// a check cannot make it wait either.
+#[cfg(unix)]
+pub(crate) fn open_regular(path: &Path) -> Result<File, OpenError> {
+    use rustix::fs::{Mode, OFlags};
+    use std::os::unix::fs::FileTypeExt as _;
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let file = File::from(
+        rustix::fs::open(path, flags, Mode::empty())
+            .map_err(|e| OpenError::Io(std::io::Error::from(e)))?,
+    );
+    let kind = file.metadata().map_err(OpenError::Io)?.file_type();
+    let what = if kind.is_file() {
+        return Ok(file);
+    } else if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    };
+    Err(OpenError::NotRegular(what))
+}
+
+/// Elsewhere: opening does not wait on the kinds of file that make it wait on Unix.
+#[cfg(not(unix))]
+pub(crate) fn open_regular(path: &Path) -> Result<File, OpenError> {
+    let file = File::open(path).map_err(OpenError::Io)?;
+    let meta = file.metadata().map_err(OpenError::Io)?;
+    if meta.is_file() {
+        Ok(file)
+    } else if meta.is_dir() {
+        Err(OpenError::NotRegular("a directory"))
+    } else {
+        Err(OpenError::NotRegular("a special file"))
+    }
 }
 
 /// The flags and the relevant AWS environment of one run.
@@ -70,8 +135,9 @@ pub(crate) struct Role {
     pub(crate) policy_document: Option<String>,
 }
 
-/// The environment variables that change which token a run mints, as the AWS SDK reads
-/// them (unset or not UTF-8 = `None`).
+/// The environment as the AWS chains see it: the few variables the command itself looks
+/// at, in the clear, and a digest of every variable that can change which token a run
+/// mints (unset or not UTF-8 = `None`, as for the SDK).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AwsEnv {
     /// `AWS_REGION`.
@@ -82,26 +148,44 @@ pub(crate) struct AwsEnv {
     pub(crate) profile: Option<String>,
     /// `AWS_ACCESS_KEY_ID`.
     pub(crate) access_key_id: Option<String>,
-    /// The other variables that select an identity in the default credential chain
-    /// ([`IDENTITY_VARS`]), in that order.
-    pub(crate) identity: Vec<(&'static str, Option<String>)>,
     /// `AWS_CONFIG_FILE`, default `~/.aws/config`, with `~` expanded.
     pub(crate) config_file: PathBuf,
     /// `AWS_SHARED_CREDENTIALS_FILE`, default `~/.aws/credentials`, with `~` expanded.
     pub(crate) credentials_file: PathBuf,
+    /// Every set variable that [`may_change_the_token`] admits, by name (sorted), each
+    /// with the hex SHA-256 of its value: secrets (`AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, ...)
+    /// tell runs apart without being kept, and so never show in `Debug`.
+    pub(crate) digests: BTreeMap<String, String>,
 }
 
-/// Variables (none of them secret) that make the default credential chain load another
-/// identity: web identity (assume-role) and container credentials, and whether instance
-/// metadata may answer.
-pub(crate) const IDENTITY_VARS: [&str; 6] = [
-    "AWS_ROLE_ARN",
-    "AWS_ROLE_SESSION_NAME",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_EC2_METADATA_DISABLED",
+/// Variables the AWS chains read under names that do not start with `AWS_`: the
+/// fallback for `AWS_SECRET_ACCESS_KEY`, and the home directory (where the config files
+/// and the SSO and login caches are).
+const UNPREFIXED: [&str; 5] = [
+    "SECRET_ACCESS_KEY",
+    "HOME",
+    "USERPROFILE",
+    "HOMEDRIVE",
+    "HOMEPATH",
 ];
+
+/// Whether the variable `name` can change which credentials, region or endpoint a run
+/// uses, and so goes into the `--cache` key: every `AWS_*` variable (whatever aws-config
+/// reads now or in a later release, endpoints such as `AWS_ENDPOINT_URL_STS` included)
+/// and [`UNPREFIXED`], except:
+///
+/// - `AWS_BEARER_TOKEN_*` (`AWS_BEARER_TOKEN_BEDROCK`): this command's own output. No
+///   credential or region provider reads it (only a Bedrock client does, to call
+///   Bedrock), so it cannot change the token minted; keyed, it would make every run of
+///   `eval "$(bedrock-token --cache --format export)"` miss the entry the previous one
+///   stored.
+///
+/// Other variables (`PATH`, `_X_AMZN_TRACE_ID`, a per-request trace id) select no
+/// credentials and are left out.
+pub(crate) fn may_change_the_token(name: &str) -> bool {
+    (name.starts_with("AWS_") && !name.starts_with("AWS_BEARER_TOKEN_"))
+        || UNPREFIXED.contains(&name)
+}
 
 impl Settings {
     /// The settings of this run; `Err` if the `--session-policy` file cannot be read.
@@ -126,7 +210,7 @@ impl Settings {
             expiry_given: args.expiry.is_some(),
             role,
             timeout: args.timeout,
-            env: AwsEnv::from_process(),
+            env: AwsEnv::from_vars(std::env::vars_os()),
         })
     }
 
@@ -140,7 +224,7 @@ impl Settings {
             expiry_given: false,
             role: None,
             timeout,
-            env: AwsEnv::from_process(),
+            env: AwsEnv::from_vars(std::env::vars_os()),
         }
     }
 
@@ -184,9 +268,24 @@ impl Settings {
 }
 
 impl AwsEnv {
-    fn from_process() -> Self {
-        let var = |name| std::env::var(name).ok();
-        let home = home_dir();
+    /// The AWS environment in the variables `vars` (the process's: `std::env::vars_os()`).
+    pub(crate) fn from_vars(vars: impl IntoIterator<Item = (OsString, OsString)>) -> Self {
+        let vars: BTreeMap<String, OsString> = vars
+            .into_iter()
+            .filter_map(|(name, value)| {
+                // The SDK looks names up as UTF-8: it cannot read any other.
+                let name = name.into_string().ok()?;
+                // Windows looks them up in any case: one spelling per name.
+                let name = if cfg!(windows) {
+                    name.to_ascii_uppercase()
+                } else {
+                    name
+                };
+                Some((name, value))
+            })
+            .collect();
+        let var = |name: &str| vars.get(name).and_then(|v| v.to_str()).map(String::from);
+        let home = home_in(|name| vars.get(name).map(OsString::as_os_str));
         let file = |name, default| {
             let path = var(name).unwrap_or_else(|| String::from(default));
             expand_home(&path, home.as_deref())
@@ -196,26 +295,35 @@ impl AwsEnv {
             default_region: var("AWS_DEFAULT_REGION"),
             profile: var("AWS_PROFILE"),
             access_key_id: var("AWS_ACCESS_KEY_ID"),
-            identity: IDENTITY_VARS
-                .iter()
-                .map(|&name| (name, var(name)))
-                .collect(),
             config_file: file("AWS_CONFIG_FILE", "~/.aws/config"),
             credentials_file: file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+            digests: vars
+                .iter()
+                .filter(|(name, _)| may_change_the_token(name))
+                .map(|(name, value)| {
+                    let digest = Sha256::digest(value.as_encoded_bytes());
+                    (name.clone(), hex::encode(digest))
+                })
+                .collect(),
         }
     }
 }
 
 /// The home directory, as the AWS SDK finds it.
 pub(crate) fn home_dir() -> Option<PathBuf> {
-    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
-    if cfg!(windows) {
-        var("HOME")
-            .or_else(|| var("USERPROFILE"))
-            .map(PathBuf::from)
+    home_in(|name| std::env::var_os(name))
+}
+
+/// The home directory in the variables `var` looks up.
+fn home_in<V: AsRef<OsStr>>(var: impl Fn(&str) -> Option<V>) -> Option<PathBuf> {
+    let var = |name| var(name).filter(|v| !v.as_ref().is_empty());
+    let home = var("HOME");
+    let home = if cfg!(windows) {
+        home.or_else(|| var("USERPROFILE"))
     } else {
-        var("HOME").map(PathBuf::from)
-    }
+        home
+    };
+    home.map(|v| PathBuf::from(v.as_ref()))
 }
 
 /// `~` or `~/…` with the home directory put in (left as it is without one).
