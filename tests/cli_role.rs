@@ -170,3 +170,90 @@ async fn access_denied_is_reported_without_secrets() {
     );
     assert!(!err.contains(support::SECRET));
 }
+
+/// Refused or expired source credentials are fixed by changing them: 78, like IAM's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_or_expired_credentials_are_configuration_errors() {
+    for (code, says) in [
+        (
+            "InvalidClientTokenId",
+            "does not accept the source credentials",
+        ),
+        (
+            "SignatureDoesNotMatch",
+            "does not accept the source credentials",
+        ),
+        ("ExpiredToken", "source credentials have expired"),
+    ] {
+        let (env, sts) = stand_in().await;
+        sts.fail(
+            403,
+            code,
+            "The security token included in the request is invalid.",
+        );
+        let out = env.run_beside(&["--role-arn", ROLE_ARN]).await;
+        let err = failed(&out, 78);
+        assert!(err.contains(says) && err.contains(code), "{code}: {err}");
+    }
+}
+
+/// An answer without the session's keys, token or expiration is STS's fault (69), told
+/// as such rather than as unset variables or expired credentials.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unusable_sts_answers_are_told_as_such() {
+    for (without, lacks) in [
+        ("SessionToken", "a session token"),
+        ("empty AccessKeyId", "an access key id"),
+        ("SecretAccessKey", "a secret access key"),
+        ("Expiration", "an expiration"),
+    ] {
+        let (env, sts) = stand_in().await;
+        sts.answer_without(without);
+        let out = env.run_beside(&["--role-arn", ROLE_ARN]).await;
+        let err = failed(&out, 69);
+        assert!(
+            err.contains("STS's answer") && err.contains(&format!("lacks {lacks}")),
+            "{without}: {err}"
+        );
+        assert!(
+            !err.contains("AWS_ACCESS_KEY_ID") && !err.contains("expired"),
+            "{without}: {err}"
+        );
+        for secret in sts.secrets() {
+            assert!(!err.contains(&secret), "{without}: {err}");
+        }
+    }
+}
+
+/// CLI users are told flags, not the library's builder methods.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_errors_name_the_flags() {
+    let (env, _sts) = stand_in().await;
+    let out = env
+        .run_beside(&["--role-arn", ROLE_ARN, "--allow-model", "anthropic.*"])
+        .await;
+    let err = failed(&out, 64);
+    assert!(err.contains("error: --allow-model: "), "{err}");
+    assert!(
+        !err.contains("allow_wildcards") && !err.contains("()"),
+        "{err}"
+    );
+    let arn = "arn:aws:bedrock:us-east-1:123456789012:custom-model/x";
+    let err = failed(
+        &env.run_beside(&["--role-arn", ROLE_ARN, "--allow-model", arn])
+            .await,
+        64,
+    );
+    assert!(!err.contains("SessionPolicy::from_json"), "{err}");
+    let models: Vec<String> = (0..60)
+        .map(|i| format!("anthropic.claude-model-number-{i:03}-v1:0"))
+        .collect();
+    let mut args = vec!["--role-arn", ROLE_ARN];
+    for m in &models {
+        args.extend(["--allow-model", m.as_str()]);
+    }
+    let err = failed(&env.run_beside(&args).await, 64);
+    assert!(err.contains("more than the 2048"), "{err}");
+    assert!(!err.contains("wildcard"), "{err}");
+    assert!(!err.contains("\\u{2026}"), "{err}");
+}

@@ -34,6 +34,8 @@ struct State {
     max_session: Duration,
     failure: Option<(u16, String, String)>,
     garbled: bool,
+    /// An element of `<Credentials>` left out of (or emptied in) every answer.
+    without: Option<&'static str>,
 }
 
 pub struct Sts {
@@ -52,6 +54,7 @@ impl Sts {
             max_session: DEFAULT_DURATION,
             failure: None,
             garbled: false,
+            without: None,
         }));
         let handler_state = state.clone();
         let server = Server::start(move |req| {
@@ -80,6 +83,12 @@ impl Sts {
     /// the new session's secret key and token still in it.
     pub fn garble(&self) {
         self.state.lock().unwrap().garbled = true;
+    }
+
+    /// AssumeRole succeeds, but its `<Credentials>` lacks `element` (`SessionToken`,
+    /// `Expiration`, ...), or has it empty with `"empty AccessKeyId"`.
+    pub fn answer_without(&self, element: &'static str) {
+        self.state.lock().unwrap().without = Some(element);
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -184,18 +193,32 @@ fn handle(state: &Mutex<State>, now: SystemTime, req: Request) -> Response {
     if state.garbled {
         expiration = format!("garbled {expiration}");
     }
+    let mut credentials = format!(
+        "<AccessKeyId>{akid}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey>\
+         <SessionToken>{token}</SessionToken><Expiration>{expiration}</Expiration>",
+        akid = session.access_key_id,
+        secret = session.secret_access_key,
+        token = xml(&session.session_token),
+    );
+    match state.without {
+        Some("empty AccessKeyId") => {
+            credentials = credentials.replace(&session.access_key_id, "");
+        }
+        Some(element) => {
+            let start = credentials.find(&format!("<{element}>")).unwrap();
+            let end_tag = format!("</{element}>");
+            let end = credentials.find(&end_tag).unwrap() + end_tag.len();
+            credentials.replace_range(start..end, "");
+        }
+        None => {}
+    }
     let body = format!(
         "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
-         <AssumeRoleResult><Credentials><AccessKeyId>{akid}</AccessKeyId>\
-         <SecretAccessKey>{secret}</SecretAccessKey><SessionToken>{token}</SessionToken>\
-         <Expiration>{expiration}</Expiration></Credentials><AssumedRoleUser>\
+         <AssumeRoleResult><Credentials>{credentials}</Credentials><AssumedRoleUser>\
          <Arn>arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{name}</Arn>\
          <AssumedRoleId>AROAEXAMPLEEXAMPLE01:{name}</AssumedRoleId></AssumedRoleUser>\
          </AssumeRoleResult><ResponseMetadata><RequestId>{request_id}</RequestId>\
          </ResponseMetadata></AssumeRoleResponse>",
-        akid = session.access_key_id,
-        secret = session.secret_access_key,
-        token = xml(&session.session_token),
         role = xml(role_name),
         name = xml(session_name),
     );

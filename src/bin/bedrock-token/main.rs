@@ -40,15 +40,16 @@ Exit status:
   2   inspect: not a valid Bedrock API key
   64  usage: unknown flag, bad flag value, no token to inspect
   67  long-term: the IAM user or key does not exist
-  69  the credential source failed, timed out or gave expired credentials;
+  69  the credential source failed or timed out, or STS gave an unusable answer;
       long-term: IAM failed or timed out
-  70  internal error
+  70  internal error (a bug, or a dependency that panicked)
   73  long-term: not created: the user already has two keys, or already exists
   74  I/O error reading stdin, a --session-policy file, or writing stdout (a closed
       pipe is not an error)
   77  access denied (IAM for long-term, STS for --role-arn)
   78  AWS configuration: no region, no credentials, bad region, unknown profile,
-      unreadable config file
+      unreadable config file, malformed endpoint setting (AWS_ENDPOINT_URL*), expired
+      or refused credentials
 
 Credentials and region come from the standard AWS chains (environment variables,
 ~/.aws/config and ~/.aws/credentials, SSO, credential_process, container and instance
