@@ -18,6 +18,11 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// Without them only `Failure::in_chain` is used (credentials providers' errors).
+#[cfg_attr(
+    not(any(feature = "default-chain", feature = "long-term")),
+    allow(dead_code)
+)]
 mod aws_error;
 #[cfg(feature = "default-chain")]
 mod endpoint;
