@@ -131,6 +131,10 @@ impl Error {
         self
     }
 
+    #[cfg_attr(
+        not(any(feature = "default-chain", feature = "long-term")),
+        allow(dead_code)
+    )]
     pub(crate) fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
         self.source = Some(Arc::new(source));
         self
