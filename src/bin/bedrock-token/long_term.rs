@@ -366,14 +366,15 @@ fn print_created(
         return Ok(());
     };
     let id = reset_id.or(created.metadata.id.as_deref());
-    let key_ref = id.map_or_else(
-        || "ID (see `bedrock-token long-term list`)".to_owned(),
-        str::to_owned,
+    let (named, key_ref) = match id {
+        Some(id) => (format!(" {id}"), id),
+        None => (String::new(), "ID"),
+    };
+    let delete = format!(
+        "deactivate or delete it (`bedrock-token long-term delete --user-name {user} --id \
+         {key_ref}`)"
     );
-    let delete =
-        format!("deactivate or delete it (`bedrock-token long-term delete --user-name {user} --id {key_ref}`)");
-    let named = id.map_or_else(String::new, |id| format!(" {id}"));
-    let message = match reset_id {
+    let mut message = match reset_id {
         None => format!(
             "the long-term key{named} of IAM user {user} was created, but writing it to stdout \
              failed ({e}): nobody has seen it, and IAM will not show it again; {delete}, then \
@@ -386,6 +387,12 @@ fn print_created(
              or {delete}"
         ),
     };
+    if id.is_none() {
+        message.push_str(&format!(
+            " (IAM's answer had no key id: find it with `bedrock-token long-term list \
+             --user-name {user}`)"
+        ));
+    }
     Err(Failure::new(Status::Io, message))
 }
 
@@ -531,12 +538,11 @@ fn explain(e: &Error, s: &Settings, about: About<'_>) -> Failure {
                 "to get key text you can use, run `bedrock-token long-term reset --user-name \
                  {user} --id {id}` again"
             )),
-            (_, Some(_), _) => {
+            _ => {
                 if let Some(list) = &list {
                     add(&format!("check with {list} before creating another"));
                 }
             }
-            _ => {}
         }
     }
     Failure::new(status, message)
