@@ -38,7 +38,7 @@ const LIST: &str = "ListServiceSpecificCredentials";
 /// let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
 /// let keys = LongTermKeys::from_conf(&config);
 /// for key in keys.list(Some("bedrock-explorer")).await? {
-///     println!("{} {} expires {:?}", key.id, key.status, key.expires_at);
+///     println!("{:?} {:?} expires {:?}", key.id, key.status, key.expires_at);
 /// }
 /// # Ok(()) }
 /// ```
