@@ -43,6 +43,9 @@ impl Failure {
             SdkError::ConstructionFailure(_) => Failure::Construction,
             SdkError::TimeoutError(_) => Failure::Timeout,
             SdkError::DispatchFailure(d) if d.is_timeout() => Failure::Timeout,
+            SdkError::DispatchFailure(d) if no_endpoint(d.as_connector_error()) => {
+                Failure::Construction
+            }
             SdkError::DispatchFailure(_) => Failure::Connect,
             SdkError::ResponseError(_) => Failure::Unreadable,
             SdkError::ServiceError(s) => {
@@ -90,6 +93,17 @@ impl Failure {
             _ => false,
         }
     }
+}
+
+/// Whether the connector error says the endpoint could not be resolved or applied to the
+/// request (an unusable endpoint setting). The SDK reports that as a dispatch failure,
+/// but nothing was sent. The SDK's endpoint rules fail with `aws-smithy-http`'s error
+/// type, applying an endpoint URL with `aws-smithy-runtime-api`'s.
+fn no_endpoint(connector: Option<&ConnectorError>) -> bool {
+    connector.and_then(StdError::source).is_some_and(|s| {
+        s.is::<aws_smithy_runtime_api::client::endpoint::error::ResolveEndpointError>()
+            || s.is::<aws_smithy_http::endpoint::ResolveEndpointError>()
+    })
 }
 
 /// What a service said when it refused a call: its error code, message and request id,
@@ -170,5 +184,31 @@ mod tests {
         assert!(!Failure::Timeout.certainly_not_done());
         assert!(!Failure::Connect.certainly_not_done());
         assert!(Failure::Construction.certainly_not_done());
+    }
+
+    #[test]
+    fn an_endpoint_that_cannot_be_used_is_a_construction_failure() {
+        use aws_smithy_types::error::ErrorMetadata;
+        let dispatch = |source: aws_smithy_runtime_api::box_error::BoxError| {
+            SdkError::<ErrorMetadata, HttpResponse>::dispatch_failure(ConnectorError::other(
+                source, None,
+            ))
+        };
+        let rules = aws_smithy_http::endpoint::ResolveEndpointError::message("rules");
+        let apply =
+            aws_smithy_runtime_api::client::endpoint::error::ResolveEndpointError::message("uri");
+        assert_eq!(
+            Failure::of("IAM", &dispatch(Box::new(rules))),
+            Failure::Construction
+        );
+        assert_eq!(
+            Failure::of("IAM", &dispatch(Box::new(apply))),
+            Failure::Construction
+        );
+        let other = std::io::Error::other("reset");
+        assert_eq!(
+            Failure::of("IAM", &dispatch(Box::new(other))),
+            Failure::Connect
+        );
     }
 }

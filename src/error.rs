@@ -53,8 +53,8 @@ pub enum ErrorKind {
     /// The caller's credentials may not perform the IAM action (feature `long-term`),
     /// or may not assume the role of `TokenProviderBuilder::assume_role`.
     AccessDenied,
-    /// Any other IAM failure: another service error, a network failure, a timeout or an
-    /// unreadable response (feature `long-term`).
+    /// Any other IAM failure: another service error, a network failure or an unreadable
+    /// response (feature `long-term`).
     Iam,
     /// An endpoint override the AWS SDK would read (`AWS_ENDPOINT_URL`,
     /// `AWS_ENDPOINT_URL_<SERVICE>`, a profile's `endpoint_url` or `services` section) is
@@ -65,6 +65,10 @@ pub enum ErrorKind {
     InvalidCredentialSource,
     /// A bug: a dependency panicked, or the crate met a state it does not expect.
     Internal,
+    /// An IAM call took longer than its timeout (feature `long-term`). A call that creates
+    /// or changes something may still have been carried out (see
+    /// `Error::may_have_issued_key`).
+    IamTimeout,
 }
 
 /// Which of the caller's inputs an [`Error`] is about, so that a program can name it in
@@ -113,6 +117,9 @@ pub struct Error {
     message: Cow<'static, str>,
     #[source]
     source: Option<Source>,
+    /// IAM may have made long-term key text that this error does not carry.
+    #[cfg_attr(not(feature = "long-term"), allow(dead_code))]
+    issued_key: bool,
 }
 
 impl Error {
@@ -122,6 +129,7 @@ impl Error {
             input: None,
             message: message.into(),
             source: None,
+            issued_key: false,
         }
     }
 
@@ -147,6 +155,13 @@ impl Error {
         self
     }
 
+    /// Marks that IAM may have made key text nobody has seen.
+    #[cfg(feature = "long-term")]
+    pub(crate) fn key_may_be_issued(mut self) -> Self {
+        self.issued_key = true;
+        self
+    }
+
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
         self.kind
@@ -155,6 +170,19 @@ impl Error {
     /// Which of the caller's inputs was wrong, where the error is about one.
     pub fn input(&self) -> Option<Input> {
         self.input
+    }
+
+    /// Whether IAM may nonetheless have created or reset a long-term key, making key text
+    /// that this error does not carry (feature `long-term`): the create or reset call timed
+    /// out, lost its connection, got an answer that could not be read or a server error.
+    /// After a failed [`LongTermKeys::create`](crate::LongTermKeys::create), list the
+    /// user's keys before creating another; after a failed
+    /// [`LongTermKeys::reset`](crate::LongTermKeys::reset), the key's old text may no
+    /// longer work. `false` when IAM certainly did nothing, or for other failures.
+    #[cfg(feature = "long-term")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "long-term")))]
+    pub fn may_have_issued_key(&self) -> bool {
+        self.issued_key
     }
 }
 

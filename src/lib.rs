@@ -55,6 +55,7 @@ pub use inspect::{KeyInfo, LongTermKeyInfo, TokenInfo};
 pub use long_term::{
     CreateKeyRequest, CreatedKey, KeyMetadata, KeyStatus, LongTermKey, LongTermKeys,
     BEDROCK_LIMITED_ACCESS_POLICY_ARN, BEDROCK_SERVICE_NAME, MAX_KEYS_PER_USER, MAX_KEY_AGE_DAYS,
+    MAX_LIST_PAGES, MAX_LIST_TIME,
 };
 pub use mint::{
     generate_token, DEFAULT_EXPIRY, HOST, MAX_CLOCK_SKEW, MAX_EXPIRY, MIN_EXPIRY, SERVICE,

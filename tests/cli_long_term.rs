@@ -8,7 +8,8 @@
 
 mod support;
 
-use std::process::Output;
+use std::process::{Output, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 use support::cli::*;
@@ -586,7 +587,11 @@ async fn no_key_text_in_any_error() {
     )
     .await;
     let err = failed(&out, 69);
-    assert!(err.contains("check with `list`"), "{err}");
+    assert!(
+        err.contains("a key may have been created")
+            && err.contains("check with `bedrock-token long-term list --user-name alice`"),
+        "{err}"
+    );
     iam.garble("ResetServiceSpecificCredential");
     let out = long_term(&iam, &env, &["reset", "--user-name", "alice", "--id", &id]).await;
     failed(&out, 69);
@@ -652,6 +657,245 @@ async fn inspect_a_long_term_key_shows_alias_user_and_account_never_the_secret()
     let err = failed(&out, 2);
     assert!(
         err.contains("not a valid long-term Bedrock API key"),
+        "{err}"
+    );
+}
+
+/// Runs `bedrock-token long-term <args>` with stdout a pipe nobody reads: its read end is
+/// closed before the process starts, so every write to it fails (broken pipe).
+async fn long_term_unread(iam: &Iam, env: &CliEnv, args: &[&str]) -> Output {
+    let mut all = vec!["long-term"];
+    all.extend_from_slice(args);
+    let mut command = env.command(&all);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    command.stdout(writer).stderr(Stdio::piped());
+    let out = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert_stderr_clean(&out, iam);
+    out
+}
+
+/// `create … | head -c0`: the key exists in IAM and nobody saw it. That is an error
+/// (74) naming the key and the way to get rid of it, not a quiet success.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_nobody_could_read_is_an_error_naming_it() {
+    let (iam, env) = setup().await;
+    iam.add_user("alice");
+    for format in ["token", "json"] {
+        let args = [
+            "create",
+            "--user-name",
+            "alice",
+            "--days",
+            "1",
+            "--format",
+            format,
+        ];
+        let err = failed(&long_term_unread(&iam, &env, &args).await, 74);
+        let id = iam.keys().last().unwrap().id.clone();
+        assert!(
+            err.contains(&format!(
+                "the long-term key {id} of IAM user alice was created, but writing it to stdout \
+                 failed"
+            )) && err.contains("nobody has seen it")
+                && err.contains(&format!(
+                    "`bedrock-token long-term delete --user-name alice --id {id}`"
+                )),
+            "{err}"
+        );
+    }
+    assert_eq!(iam.keys().len(), 2, "both keys exist in IAM");
+
+    let id = iam.keys()[0].id.clone();
+    let args = ["reset", "--user-name", "alice", "--id", &id];
+    let err = failed(&long_term_unread(&iam, &env, &args).await, 74);
+    assert!(
+        err.contains(&format!(
+            "the long-term key {id} of IAM user alice was reset, but writing its new text to \
+             stdout failed"
+        )) && err.contains(&format!(
+            "reset it again (`bedrock-token long-term reset --user-name alice --id {id}`)"
+        )),
+        "{err}"
+    );
+
+    // Where nothing is lost (a list), a reader that went away is still no error.
+    let out = long_term_unread(&iam, &env, &["list"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}
+
+/// IAM creates the key and then answers 500: the CLI does not retry (no second key), says
+/// a key may exist and how to check, with status 69.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_that_iam_carried_out_before_failing_is_not_retried() {
+    let (iam, env) = setup().await;
+    iam.add_user("alice");
+    iam.fail_after(CREATE, 500, "ServiceFailure");
+    let args = ["create", "--user-name", "alice", "--days", "1"];
+    let err = failed(&long_term(&iam, &env, &args).await, 69);
+    assert_eq!(iam.actions(), [CREATE], "one call");
+    assert_eq!(iam.keys().len(), 1, "one key");
+    assert!(
+        err.contains("a key may have been created: list the user's keys to check")
+            && err.contains("check with `bedrock-token long-term list --user-name alice`"),
+        "{err}"
+    );
+
+    let id = iam.keys()[0].id.clone();
+    iam.fail_after("ResetServiceSpecificCredential", 500, "ServiceFailure");
+    let err = failed(
+        &long_term(&iam, &env, &["reset", "--user-name", "alice", "--id", &id]).await,
+        69,
+    );
+    assert_eq!(iam.actions()[1..], ["ResetServiceSpecificCredential"]);
+    assert!(
+        err.contains("the key may have been reset")
+            && err.contains(&format!(
+                "run `bedrock-token long-term reset --user-name alice --id {id}` again"
+            )),
+        "{err}"
+    );
+}
+
+/// IAM makes the key but answers after `--timeout`: the message says a key may exist.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_answered_after_the_timeout_says_a_key_may_exist() {
+    let (iam, env) = setup().await;
+    iam.add_user("alice");
+    iam.delay(CREATE, Duration::from_secs(4));
+    let args = [
+        "create",
+        "--user-name",
+        "alice",
+        "--days",
+        "1",
+        "--timeout",
+        "1",
+    ];
+    let err = failed(&long_term(&iam, &env, &args).await, 69);
+    assert!(
+        err.contains("IAM CreateServiceSpecificCredential for IAM user `alice` timed out")
+            && err.contains("a key may have been created")
+            && err.contains("check with `bedrock-token long-term list --user-name alice`")
+            && err.contains("raise --timeout"),
+        "{err}"
+    );
+    assert_eq!(iam.actions(), [CREATE]);
+    assert_eq!(iam.keys().len(), 1);
+}
+
+/// Key text from IAM that is not `ABSK` and base64 never reaches the terminal: an error
+/// (69) naming the key id.
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_key_text_never_reaches_the_terminal() {
+    let (iam, env) = setup().await;
+    iam.add_user("alice");
+    let bad = "ABSK\u{1b}[2J\u{7}QmFkS2V5VGV4dA==\n\u{1b}]0;INJECTED\u{7}";
+    iam.bad_key_text(bad);
+    let create = long_term(
+        &iam,
+        &env,
+        &["create", "--user-name", "alice", "--days", "1"],
+    )
+    .await;
+    let id = iam.keys()[0].id.clone();
+    let reset = long_term(
+        &iam,
+        &env,
+        &[
+            "reset",
+            "--user-name",
+            "alice",
+            "--id",
+            &id,
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    for out in [create, reset] {
+        let err = failed(&out, 69);
+        assert!(
+            err.contains(&format!("key `{id}` of IAM user `alice`"))
+                && err.contains("delete that key, or reset it"),
+            "{err}"
+        );
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for piece in [
+            "\u{1b}", "\u{7}", "[2J", "QmFk", "INJECTED", "\\u{1b}", "\\u{7}",
+        ] {
+            assert!(!all.contains(piece), "{piece:?} in {all:?}");
+        }
+    }
+}
+
+/// Credentials IAM rejects as invalid or expired are an AWS configuration problem (78),
+/// told as such, with where the credentials came from.
+#[tokio::test(flavor = "multi_thread")]
+async fn rejected_credentials_are_status_78() {
+    for (status, code, says) in [
+        (403, "InvalidClientTokenId", "invalid"),
+        (403, "SignatureDoesNotMatch", "invalid"),
+        (400, "IncompleteSignature", "invalid"),
+        (400, "UnrecognizedClientException", "invalid"),
+        (403, "ExpiredToken", "expired"),
+        (400, "ExpiredTokenException", "expired"),
+    ] {
+        let (iam, env) = setup().await;
+        iam.reject_all(status, code);
+        let err = failed(
+            &long_term(&iam, &env, &["list", "--user-name", "alice"]).await,
+            78,
+        );
+        assert!(
+            err.contains(&format!(
+                "the AWS credentials {}",
+                if says == "invalid" {
+                    "as invalid"
+                } else {
+                    "have expired"
+                }
+            )) && err.contains(&format!("(IAM {code}: "))
+                && err.contains(
+                    "the credentials came from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                ),
+            "{code}: {err}"
+        );
+        if says == "expired" {
+            assert!(err.contains("aws sso login"), "{err}");
+        }
+    }
+}
+
+/// Messages in the command's terms: no builder methods, no escaped ellipsis, no empty
+/// user name when listing every user's keys.
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_name_flags_not_methods_and_no_empty_user() {
+    let (iam, env) = setup().await;
+    iam.reject_all(404, "NoSuchEntity");
+    let err = failed(&long_term(&iam, &env, &["list"]).await, 67);
+    assert!(err.contains("every user's keys"), "{err}");
+    assert!(!err.contains("``") && !err.contains("IAM user `"), "{err}");
+
+    let err = failed(
+        &long_term(
+            &iam,
+            &env,
+            &["reset", "--user-name", "alice", "--id", "short"],
+        )
+        .await,
+        64,
+    );
+    assert!(err.contains("(`ACCA...`)"), "{err}");
+    assert!(
+        !err.contains("\\u{2026}") && !err.contains('\u{2026}'),
         "{err}"
     );
 }

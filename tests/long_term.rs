@@ -5,13 +5,18 @@
 mod support;
 
 use std::error::Error as _;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_bedrock_token_generator::aws_sdk_iam;
 use aws_bedrock_token_generator::{
     CreateKeyRequest, Error, ErrorKind, KeyStatus, LongTermKeys, BEDROCK_LIMITED_ACCESS_POLICY_ARN,
+    MAX_LIST_PAGES, MAX_LIST_TIME,
 };
+use aws_sdk_iam::config::retry::RetryConfig;
+use aws_sdk_iam::config::timeout::TimeoutConfig;
 use aws_sdk_iam::config::{BehaviorVersion, Region};
+use aws_smithy_async::rt::sleep::{AsyncSleep, Sleep};
 use support::iam::{Iam, ACCOUNT, LIMITED_ACCESS, READ_ONLY};
 use support::*;
 
@@ -24,6 +29,28 @@ fn keys(iam: &Iam) -> LongTermKeys {
         .region(Region::new("us-east-1"))
         .endpoint_url(iam.url())
         .credentials_provider(static_creds())
+        .build();
+    LongTermKeys::new(aws_sdk_iam::Client::from_conf(config))
+}
+
+/// A client for `iam` that retries (standard retries, 3 attempts, 1 ms backoff) and
+/// gives each call `timeout`.
+fn retrying_keys(iam: &Iam, timeout: Duration) -> LongTermKeys {
+    let config = aws_sdk_iam::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(iam.url())
+        .credentials_provider(static_creds())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(1)),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_attempt_timeout(timeout)
+                .build(),
+        )
         .build();
     LongTermKeys::new(aws_sdk_iam::Client::from_conf(config))
 }
@@ -68,15 +95,15 @@ async fn create_with_a_new_user_makes_the_three_calls_in_order() {
     }
     assert_eq!(iam.policies_of("explorer"), [LIMITED_ACCESS]);
 
-    let stored = iam.key(&created.metadata.id);
+    let stored = iam.key(created.metadata.id.as_deref().unwrap());
     assert_eq!(created.key.as_str(), stored.secret);
     assert!(created.key.as_str().starts_with("ABSK"));
     let m = &created.metadata;
-    assert_eq!(m.user_name, "explorer");
+    assert_eq!(m.user_name.as_deref(), Some("explorer"));
     assert_eq!(m.alias.as_deref(), Some("explorer-at-123456789012"));
     assert_eq!(m.account_id.as_deref(), Some(ACCOUNT));
-    assert_eq!(m.status, KeyStatus::Active);
-    assert_eq!(m.created_at, start());
+    assert_eq!(m.status, Some(KeyStatus::Active));
+    assert_eq!(m.created_at, Some(start()));
     assert_eq!(m.expires_at, Some(start() + DAY * 30));
 
     // The key converts into the SDK's bearer token, with its expiry.
@@ -173,7 +200,7 @@ async fn deactivate_activate_reset_delete() {
         .create(&CreateKeyRequest::new("alice", 5))
         .await
         .unwrap();
-    let id = created.metadata.id.as_str();
+    let id = created.metadata.id.as_deref().unwrap();
 
     keys.deactivate("alice", id).await.unwrap();
     let update = iam.calls().pop().unwrap();
@@ -182,14 +209,14 @@ async fn deactivate_activate_reset_delete() {
     assert_eq!(update.param("ServiceSpecificCredentialId"), Some(id));
     assert_eq!(
         keys.list(Some("alice")).await.unwrap()[0].status,
-        KeyStatus::Inactive
+        Some(KeyStatus::Inactive)
     );
 
     keys.activate("alice", id).await.unwrap();
     assert_eq!(iam.key(id).status, "Active");
     assert_eq!(
         keys.list(Some("alice")).await.unwrap()[0].status,
-        KeyStatus::Active
+        Some(KeyStatus::Active)
     );
 
     let reset = keys.reset("alice", id).await.unwrap();
@@ -197,7 +224,7 @@ async fn deactivate_activate_reset_delete() {
         iam.calls().pop().unwrap().action,
         "ResetServiceSpecificCredential"
     );
-    assert_eq!(reset.metadata.id, id);
+    assert_eq!(reset.metadata.id.as_deref(), Some(id));
     assert_ne!(reset.key.as_str(), created.key.as_str(), "a new secret");
     assert_eq!(reset.key.as_str(), iam.key(id).secret);
 
@@ -249,9 +276,10 @@ async fn unknown_user_says_how_to_create_it() {
     assert_eq!(e.kind(), ErrorKind::NotFound);
     let msg = e.to_string();
     assert!(msg.contains("`ghost` does not exist"), "{msg}");
+    assert!(msg.contains("have it created with the key"), "{msg}");
     assert!(
-        msg.contains("create_user(true)") && msg.contains("--create-user"),
-        "{msg}"
+        !msg.contains("create_user") && !msg.contains("--"),
+        "library terms only: {msg}"
     );
     assert!(
         msg.contains("cannot be found"),
@@ -363,7 +391,11 @@ async fn a_failure_after_create_user_says_what_was_done() {
         msg.contains("Already done: created IAM user `carol`"),
         "{msg}"
     );
-    assert!(msg.contains("leave out create_user(true)"), "{msg}");
+    assert!(
+        msg.contains("create the key without creating the user"),
+        "{msg}"
+    );
+    assert!(!msg.contains("create_user") && !msg.contains("--"), "{msg}");
     assert!(!msg.contains("attached"), "nothing was attached: {msg}");
     assert!(iam.has_user("carol"));
 
@@ -389,7 +421,7 @@ async fn a_failure_after_create_user_says_what_was_done() {
     assert_eq!(e.kind(), ErrorKind::AlreadyExists);
     assert!(
         e.to_string()
-            .contains("leave out create_user(true) (--create-user)"),
+            .contains("create the key without creating the user"),
         "{e}"
     );
     assert!(
@@ -411,7 +443,9 @@ async fn no_key_text_in_any_error_or_debug_output() {
         .create(&CreateKeyRequest::new("alice", 1))
         .await
         .unwrap();
-    let reset = keys.reset("alice", &a.metadata.id).await.unwrap();
+    let a_id = a.metadata.id.clone().unwrap();
+    let b_id = b.metadata.id.clone().unwrap();
+    let reset = keys.reset("alice", &a_id).await.unwrap();
     seen.push(format!("{a:?} {a:#?} {b:?} {reset:?} {:?}", reset.key));
     seen.push(format!("{:?}", keys.list(Some("alice")).await.unwrap()));
     seen.push(format!("{:?}", keys.list(None).await.unwrap()));
@@ -426,9 +460,7 @@ async fn no_key_text_in_any_error_or_debug_output() {
             .unwrap_err(),
     ));
     iam.deny("ResetServiceSpecificCredential");
-    seen.push(text(
-        &keys.reset("alice", &b.metadata.id).await.unwrap_err(),
-    ));
+    seen.push(text(&keys.reset("alice", &b_id).await.unwrap_err()));
     seen.push(text(
         &keys.delete("alice", a.key.as_str()).await.unwrap_err(),
     ));
@@ -455,22 +487,30 @@ async fn an_unreadable_answer_carrying_a_key_is_reported_without_it() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Iam);
-    assert!(e.to_string().contains("check with `list`"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("a key may have been created: list the user's keys to check"),
+        "{e}"
+    );
+    assert!(e.may_have_issued_key());
     assert!(e.source().is_none(), "no cause that could quote the answer");
     let created = iam.keys();
     assert_eq!(created.len(), 1, "IAM did create it");
     assert!(!text(&e).contains(&created[0].secret[4..24]), "{e:?}");
     assert!(!text(&e).contains("garbled"), "{e:?}");
 
-    // Where the answer holds no key, the cause is kept.
+    // Where the answer holds no key, nothing of the SDK's error is kept either.
     iam.garble("ListServiceSpecificCredentials");
     let e = keys.list(Some("alice")).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Iam);
-    assert!(
-        e.to_string()
-            .starts_with("IAM ListServiceSpecificCredentials failed: "),
-        "{e}"
+    assert_eq!(
+        e.to_string(),
+        "IAM's answer to ListServiceSpecificCredentials for IAM user `alice` could not be \
+         read (it does not follow IAM's protocol); check the IAM endpoint setting \
+         (AWS_ENDPOINT_URL_IAM / AWS_ENDPOINT_URL / profile endpoint_url)"
     );
+    assert!(!e.may_have_issued_key(), "listing makes no key");
+    assert!(e.source().is_none());
 }
 
 #[tokio::test]
@@ -489,16 +529,23 @@ async fn unreachable_iam_is_an_iam_error_naming_the_action() {
     let keys = LongTermKeys::new(aws_sdk_iam::Client::from_conf(config));
     let e = keys.list(None).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Iam);
-    let msg = e.to_string();
-    assert!(
-        msg.starts_with("IAM ListServiceSpecificCredentials failed: dispatch failure"),
-        "{msg}"
+    assert_eq!(
+        e.to_string(),
+        "IAM ListServiceSpecificCredentials for every user's keys failed: IAM could not be \
+         reached, or the connection was lost; check the network and the IAM endpoint setting \
+         (AWS_ENDPOINT_URL_IAM / AWS_ENDPOINT_URL / profile endpoint_url)",
+        "our words only, none of the SDK's chain"
     );
-    assert!(msg.contains("Connection refused"), "{msg}");
-    assert!(
-        !msg.contains("DispatchFailure {"),
-        "causes by Display only: {msg}"
-    );
+    assert!(e.source().is_none());
+
+    // A failed connection may have been lost after the request went out: a create says
+    // that a key may exist.
+    let e = keys
+        .create(&CreateKeyRequest::new("alice", 1))
+        .await
+        .unwrap_err();
+    assert!(e.may_have_issued_key(), "{e}");
+    assert!(e.to_string().contains("a key may have been created"), "{e}");
 }
 
 #[tokio::test]
@@ -537,4 +584,235 @@ async fn aws_endpoint_url_iam_reaches_the_stand_in_through_aws_config() {
         .unwrap();
     assert_eq!(created.metadata.expires_at, Some(start() + DAY * 90));
     assert_eq!(iam.actions(), ["CreateUser", "AttachUserPolicy", CREATE]);
+}
+
+/// An IAM that creates the key and then answers 500 gets the call once: the SDK's retry
+/// would create a second key. The error says a key may exist.
+#[tokio::test]
+async fn create_and_reset_are_never_retried() {
+    let iam = Iam::start(start()).await;
+    let keys = retrying_keys(&iam, Duration::from_secs(10));
+    iam.add_user("alice");
+
+    // The client does retry other calls: a list answered 500 is sent three times.
+    iam.fail_after("ListServiceSpecificCredentials", 500, "ServiceFailure");
+    keys.list(Some("alice")).await.unwrap_err();
+    assert_eq!(iam.actions().len(), 3, "{:?}", iam.actions());
+
+    let before = iam.actions().len();
+    iam.fail_after(CREATE, 500, "ServiceFailure");
+    let e = keys
+        .create(&CreateKeyRequest::new("alice", 1))
+        .await
+        .unwrap_err();
+    assert_eq!(iam.actions()[before..], [CREATE], "sent once");
+    assert_eq!(iam.keys().len(), 1, "exactly one key: IAM made it");
+    assert_eq!(e.kind(), ErrorKind::Iam);
+    assert!(e.may_have_issued_key());
+    let msg = e.to_string();
+    assert!(
+        msg.contains("a key may have been created: list the user's keys to check"),
+        "{msg}"
+    );
+    assert!(msg.contains("(IAM ServiceFailure: "), "{msg}");
+
+    let id = iam.keys()[0].id.clone();
+    let before = iam.actions().len();
+    iam.fail_after("ResetServiceSpecificCredential", 503, "ServiceUnavailable");
+    let e = keys.reset("alice", &id).await.unwrap_err();
+    assert_eq!(
+        iam.actions()[before..],
+        ["ResetServiceSpecificCredential"],
+        "sent once"
+    );
+    assert!(e.may_have_issued_key());
+    assert!(e.to_string().contains("the key may have been reset"), "{e}");
+    assert!(!text(&e).contains(&iam.keys()[0].secret[4..24]), "{e:?}");
+}
+
+/// A create whose answer comes after the timeout: IAM made the key, and the error says so.
+#[tokio::test]
+async fn a_create_that_times_out_says_a_key_may_exist() {
+    let iam = Iam::start(start()).await;
+    let keys = retrying_keys(&iam, Duration::from_millis(300));
+    iam.add_user("alice");
+    iam.delay(CREATE, Duration::from_secs(3));
+    let e = keys
+        .create(&CreateKeyRequest::new("alice", 1))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::IamTimeout);
+    assert!(e.may_have_issued_key());
+    assert!(
+        e.to_string().starts_with(
+            "IAM CreateServiceSpecificCredential for IAM user `alice` timed out; a key may \
+             have been created"
+        ),
+        "{e}"
+    );
+    assert_eq!(iam.actions(), [CREATE], "not retried after the timeout");
+    assert_eq!(iam.keys().len(), 1);
+}
+
+/// Key text that is not `ABSK` and base64 (here with terminal control sequences) is
+/// refused: the error names the key id, and holds nothing of the text.
+#[tokio::test]
+async fn malformed_key_text_is_refused_unseen() {
+    let (iam, keys) = stand_in().await;
+    iam.add_user("alice");
+    let bad = "ABSK\u{1b}[2J\u{7}QmFkS2V5VGV4dA==\nINJECTED";
+    iam.bad_key_text(bad);
+    let e = keys
+        .create(&CreateKeyRequest::new("alice", 1))
+        .await
+        .unwrap_err();
+    let id = iam.keys()[0].id.clone();
+    let reset = keys.reset("alice", &id).await.unwrap_err();
+    for e in [e, reset] {
+        assert_eq!(e.kind(), ErrorKind::Iam);
+        let all = text(&e);
+        assert!(
+            all.contains(&format!("key `{id}` of IAM user `alice`")),
+            "{all}"
+        );
+        assert!(all.contains("delete that key, or reset it"), "{all}");
+        for piece in ["\u{1b}", "\u{7}", "[2J", "QmFk", "INJECTED", "\\u{1b}"] {
+            assert!(!all.contains(piece), "{piece:?} in {all}");
+        }
+        assert!(e.source().is_none());
+    }
+}
+
+/// IAM's codes for rejected credentials are credential errors, not IAM failures.
+#[tokio::test]
+async fn rejected_credentials_are_credential_errors() {
+    for (status, code, kind) in [
+        (403, "InvalidClientTokenId", ErrorKind::InvalidCredentials),
+        (403, "SignatureDoesNotMatch", ErrorKind::InvalidCredentials),
+        (400, "IncompleteSignature", ErrorKind::InvalidCredentials),
+        (
+            400,
+            "UnrecognizedClientException",
+            ErrorKind::InvalidCredentials,
+        ),
+        (403, "ExpiredToken", ErrorKind::CredentialsExpired),
+        (400, "ExpiredTokenException", ErrorKind::CredentialsExpired),
+    ] {
+        let (iam, keys) = stand_in().await;
+        iam.reject_all(status, code);
+        let e = keys.list(None).await.unwrap_err();
+        assert_eq!(e.kind(), kind, "{code}: {e}");
+        assert!(e.to_string().contains(&format!("(IAM {code}: ")), "{e}");
+        let e = keys
+            .create(&CreateKeyRequest::new("alice", 1))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), kind, "{code}: {e}");
+        assert!(!e.may_have_issued_key(), "a 4xx: nothing was made");
+    }
+}
+
+/// An IAM that answers every page with a fresh marker cannot keep `list` going: it
+/// stops after `MAX_LIST_PAGES` pages.
+#[tokio::test]
+async fn endless_pages_end_after_the_page_limit() {
+    let (iam, keys) = stand_in().await;
+    iam.endless_pages();
+    let e = keys.list(None).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Iam);
+    assert!(
+        e.to_string()
+            .contains(&format!("after {MAX_LIST_PAGES} pages")),
+        "{e}"
+    );
+    assert_eq!(iam.calls().len(), MAX_LIST_PAGES);
+}
+
+/// A sleep that ends after `real` of real time whatever it is asked for, recording what
+/// it was asked: the client's clock for `list`'s time limit.
+#[derive(Debug, Clone)]
+struct QuickSleep {
+    real: Duration,
+    asked: Arc<Mutex<Vec<Duration>>>,
+}
+
+impl AsyncSleep for QuickSleep {
+    fn sleep(&self, duration: Duration) -> Sleep {
+        self.asked.lock().unwrap().push(duration);
+        Sleep::new(tokio::time::sleep(self.real))
+    }
+}
+
+/// The listing as a whole is timed with the client's sleep implementation: when it ends
+/// before the pages do, the listing stops with an error naming the time limit.
+#[tokio::test]
+async fn endless_pages_end_after_the_time_limit() {
+    let iam = Iam::start(start()).await;
+    iam.add_user("alice");
+    iam.endless_pages();
+    // Pages slow enough that the page limit is far off when the clock runs out.
+    iam.delay("ListServiceSpecificCredentials", Duration::from_millis(5));
+    let sleep = QuickSleep {
+        real: Duration::from_millis(300),
+        asked: Arc::default(),
+    };
+    let config = aws_sdk_iam::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(iam.url())
+        .credentials_provider(static_creds())
+        .sleep_impl(sleep.clone())
+        .build();
+    let keys = LongTermKeys::new(aws_sdk_iam::Client::from_conf(config));
+    let e = keys.list(Some("alice")).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Iam);
+    assert!(
+        e.to_string().starts_with(
+            "listing IAM user `alice` did not finish within 5 minutes, the most a listing may \
+             take"
+        ),
+        "{e}"
+    );
+    assert!(sleep.asked.lock().unwrap().contains(&MAX_LIST_TIME));
+    let pages = iam.calls().len();
+    assert!((1..MAX_LIST_PAGES).contains(&pages), "{pages} pages");
+}
+
+/// A request the SDK cannot send to its endpoint is told in this crate's words: none of
+/// the SDK's error chain, which for an endpoint it cannot apply holds a `Debug` dump of
+/// the request, body included (here with a planted canary in the user name).
+#[tokio::test]
+async fn an_unusable_endpoint_is_told_without_the_sdk_chain() {
+    // The endpoint rules refuse a custom endpoint with FIPS; the SDK cannot apply a
+    // malformed URL to the request.
+    for (url, fips) in [
+        ("http://127.0.0.1:9/CANARY", true),
+        ("not a url CANARY", false),
+    ] {
+        let config = aws_sdk_iam::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(url)
+            .use_fips(fips)
+            .credentials_provider(static_creds())
+            .build();
+        let keys = LongTermKeys::new(aws_sdk_iam::Client::from_conf(config));
+        let e = keys
+            .create(&CreateKeyRequest::new("USERCANARY", 1))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidEndpoint, "{e}");
+        assert_eq!(
+            e.to_string(),
+            "the IAM CreateServiceSpecificCredential request could not be built: check the \
+             IAM endpoint setting (AWS_ENDPOINT_URL_IAM / AWS_ENDPOINT_URL / profile \
+             endpoint_url)"
+        );
+        assert!(e.source().is_none());
+        assert!(!e.may_have_issued_key(), "never sent");
+        let all = text(&e);
+        for sdk_text in ["CANARY", "FIPS", "Request {", "SdkBody", "Action="] {
+            assert!(!all.contains(sdk_text), "{sdk_text} in {all}");
+        }
+    }
 }

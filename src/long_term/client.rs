@@ -2,16 +2,21 @@
 
 use std::fmt;
 
+use aws_sdk_iam::config::retry::RetryConfig;
 use aws_sdk_iam::types::StatusType;
+use aws_smithy_async::future::timeout::Timeout;
+use aws_smithy_async::rt::sleep::{default_async_sleep, AsyncSleep};
 use aws_types::region::Region;
 use aws_types::SdkConfig;
 
 use crate::error::{Error, ErrorKind};
 
-use super::errors::{Call, Done};
+use super::errors::{Call, Done, CREATE_KEY, RESET_KEY};
 use super::key::{CreatedKey, KeyMetadata};
 use super::request::{validate_key_id, validate_user_name, CreateKeyRequest};
-use super::BEDROCK_SERVICE_NAME;
+use super::{BEDROCK_SERVICE_NAME, MAX_LIST_PAGES, MAX_LIST_TIME};
+
+const LIST: &str = "ListServiceSpecificCredentials";
 
 /// Creates and manages long-term Amazon Bedrock API keys through IAM.
 ///
@@ -33,7 +38,7 @@ use super::BEDROCK_SERVICE_NAME;
 /// let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
 /// let keys = LongTermKeys::from_conf(&config);
 /// for key in keys.list(Some("bedrock-explorer")).await? {
-///     println!("{} {} expires {:?}", key.id, key.status, key.expires_at);
+///     println!("{:?} {:?} expires {:?}", key.id, key.status, key.expires_at);
 /// }
 /// # Ok(()) }
 /// ```
@@ -85,7 +90,12 @@ impl LongTermKeys {
     /// error message lists what was already done (user created, policies attached);
     /// nothing is rolled back.
     ///
-    /// The key in the result is shown this once by IAM.
+    /// The key in the result is shown this once by IAM. The CreateServiceSpecificCredential
+    /// call is sent once, never retried: IAM may have created a key although the call
+    /// failed (a timeout, a lost connection, a server error), and a retry would create a
+    /// second one. Such an error says so ([`Error::may_have_issued_key`]): list the user's
+    /// keys before creating another. Key text that is not a well-formed long-term key
+    /// (`ABSK` and base64) is an error naming the key id, and is not returned.
     pub async fn create(&self, request: &CreateKeyRequest) -> Result<CreatedKey, Error> {
         request.validate()?;
         let user = request.user_name();
@@ -117,40 +127,74 @@ impl LongTermKeys {
         }
         // Validated above: at most 36 600, so it fits.
         let age = request.age_days() as i32;
-        let action = "CreateServiceSpecificCredential";
+        let call = Call::new(CREATE_KEY, Some(user));
         let out = self
             .client
             .create_service_specific_credential()
             .user_name(user)
             .service_name(BEDROCK_SERVICE_NAME)
             .credential_age_days(age)
+            .customize()
+            .config_override(once())
             .send()
             .await
-            .map_err(|e| done.annotate(Call::new(action, Some(user)).error(e)))?;
+            .map_err(|e| done.annotate(call.error(e)))?;
         let credential = out
             .service_specific_credential
-            .ok_or_else(|| done.annotate(empty_answer(action, user)))?;
-        CreatedKey::from_iam(credential, action).map_err(|e| done.annotate(e))
+            .ok_or_else(|| done.annotate(empty_answer(call)))?;
+        CreatedKey::from_iam(credential, CREATE_KEY, user).map_err(|e| done.annotate(e))
     }
 
     /// The long-term Bedrock keys of IAM user `user_name`, or of every user in the
     /// account with `None`, following IAM's pagination. Never includes key text.
+    ///
+    /// An IAM that keeps saying the list goes on cannot keep this listing forever: after
+    /// [`MAX_LIST_PAGES`] pages, a marker it gave before, or [`MAX_LIST_TIME`] in all
+    /// (timed with the client's sleep implementation), the listing ends with an
+    /// [`ErrorKind::Iam`] error naming the bound.
     pub async fn list(&self, user_name: Option<&str>) -> Result<Vec<KeyMetadata>, Error> {
         if let Some(user) = user_name {
             validate_user_name(user)?;
         }
-        let call = Call::new("ListServiceSpecificCredentials", user_name);
+        let call = Call::new(LIST, user_name);
+        let pages = self.list_pages(call);
+        let Some(sleep) = self
+            .client
+            .config()
+            .sleep_impl()
+            .or_else(default_async_sleep)
+        else {
+            return pages.await;
+        };
+        Timeout::new(pages, sleep.sleep(MAX_LIST_TIME))
+            .await
+            .unwrap_or_else(|_elapsed| {
+                Err(Error::new(
+                    ErrorKind::Iam,
+                    format!(
+                        "listing {} did not finish within {} minutes, the most a listing may \
+                         take (IAM kept saying the list goes on, or answered very slowly); \
+                         gave up",
+                        call.subject(),
+                        MAX_LIST_TIME.as_secs() / 60
+                    ),
+                ))
+            })
+    }
+
+    /// Every page of `call`'s list, up to [`MAX_LIST_PAGES`].
+    async fn list_pages(&self, call: Call<'_>) -> Result<Vec<KeyMetadata>, Error> {
         let mut keys = Vec::new();
         let mut marker: Option<String> = None;
         // Every marker seen: one that comes round again would list forever.
         let mut seen = std::collections::HashSet::new();
-        loop {
+        for _ in 0..MAX_LIST_PAGES {
             let request = self
                 .client
                 .list_service_specific_credentials()
                 .service_name(BEDROCK_SERVICE_NAME)
                 .set_marker(marker.clone());
-            let request = match user_name {
+            let request = match call.user {
                 Some(user) => request.user_name(user),
                 None => request.all_users(true),
             };
@@ -166,12 +210,23 @@ impl LongTermKeys {
                 _ => {
                     return Err(Error::new(
                         ErrorKind::Iam,
-                        "IAM ListServiceSpecificCredentials said the list goes on but gave no \
-                         new marker to continue from (none, or one it had given before)",
+                        format!(
+                            "IAM {LIST} for {} said the list goes on but gave no new marker to \
+                             continue from (none, or one it had given before); gave up",
+                            call.subject()
+                        ),
                     ))
                 }
             }
         }
+        Err(Error::new(
+            ErrorKind::Iam,
+            format!(
+                "IAM {LIST} for {} still said the list goes on after {MAX_LIST_PAGES} pages, \
+                 more than the keys of the largest account fill; gave up",
+                call.subject()
+            ),
+        ))
     }
 
     /// Makes key `key_id` of `user_name` usable again.
@@ -187,22 +242,27 @@ impl LongTermKeys {
 
     /// Replaces the secret of key `key_id` of `user_name`: the old key text stops working
     /// and the new one is returned, this once.
+    ///
+    /// Like [`create`](Self::create), the call is sent once, never retried, and an error
+    /// after which IAM may have reset the key says so ([`Error::may_have_issued_key`]).
     pub async fn reset(&self, user_name: &str, key_id: &str) -> Result<CreatedKey, Error> {
         validate_user_name(user_name)?;
         validate_key_id(key_id)?;
-        let action = "ResetServiceSpecificCredential";
+        let call = Call::new(RESET_KEY, Some(user_name)).key(key_id);
         let out = self
             .client
             .reset_service_specific_credential()
             .user_name(user_name)
             .service_specific_credential_id(key_id)
+            .customize()
+            .config_override(once())
             .send()
             .await
-            .map_err(|e| Call::new(action, Some(user_name)).key(key_id).error(e))?;
+            .map_err(|e| call.error(e))?;
         let credential = out
             .service_specific_credential
-            .ok_or_else(|| empty_answer(action, user_name))?;
-        CreatedKey::from_iam(credential, action)
+            .ok_or_else(|| empty_answer(call))?;
+        CreatedKey::from_iam(credential, RESET_KEY, user_name)
     }
 
     /// Deletes key `key_id` of `user_name` for good.
@@ -247,12 +307,20 @@ impl LongTermKeys {
     }
 }
 
-fn empty_answer(action: &str, user: &str) -> Error {
-    Error::new(
+/// The per-call configuration of calls that make key text: sent once, never retried (a
+/// retried CreateServiceSpecificCredential after IAM created the key makes a second key).
+fn once() -> aws_sdk_iam::config::Builder {
+    aws_sdk_iam::config::Builder::default().retry_config(RetryConfig::disabled())
+}
+
+/// IAM answered `call` (a create or reset) with success but no credential.
+fn empty_answer(call: Call<'_>) -> Error {
+    call.unsure(Error::new(
         ErrorKind::Iam,
         format!(
-            "IAM's {action} answer for user `{user}` held no credential; check the user's \
-             keys with `list`"
+            "IAM's answer to {} for {} held no credential",
+            call.action,
+            call.subject()
         ),
-    )
+    ))
 }

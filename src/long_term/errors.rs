@@ -1,15 +1,23 @@
 //! IAM failures as the crate's [`Error`], with messages that say what to do.
 //!
-//! The source kept is IAM's error metadata (code, message, request id) for service
-//! errors, and the SDK's error chain as text otherwise; never the raw response, which for
-//! CreateServiceSpecificCredential and ResetServiceSpecificCredential may hold the key.
-
-use std::error::Error as StdError;
-use std::fmt;
+//! Nothing of the SDK's error is kept but its classification ([`Failure`]): the stage that
+//! failed and, for a service error, IAM's code, message and request id ([`AwsSaid`], the
+//! source of service errors). The SDK's own error text is never formatted: its chain can
+//! hold a dump of the request, and the raw answer to CreateServiceSpecificCredential or
+//! ResetServiceSpecificCredential holds the key.
+//!
+//! Messages speak the library's terms (IAM's actions, users and keys), never a builder
+//! method's or a command-line flag's name.
 
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
+use crate::aws_error::{AwsSaid, Failure};
 use crate::error::{Error, ErrorKind};
+
+/// The settings that choose IAM's endpoint, for messages about an unusable one.
+const ENDPOINT_SETTINGS: &str =
+    "the IAM endpoint setting (AWS_ENDPOINT_URL_IAM / AWS_ENDPOINT_URL / profile endpoint_url)";
 
 /// One IAM call, described for error messages.
 #[derive(Clone, Copy, Debug)]
@@ -23,6 +31,9 @@ pub(crate) struct Call<'a> {
     /// The policy being attached.
     pub policy: Option<&'a str>,
 }
+
+pub(crate) const CREATE_KEY: &str = "CreateServiceSpecificCredential";
+pub(crate) const RESET_KEY: &str = "ResetServiceSpecificCredential";
 
 impl<'a> Call<'a> {
     pub fn new(action: &'static str, user: Option<&'a str>) -> Self {
@@ -44,94 +55,134 @@ impl<'a> Call<'a> {
         self
     }
 
-    /// Whether a successful answer carries the key (so its raw text must not leak).
-    fn answer_holds_key(&self) -> bool {
-        matches!(
-            self.action,
-            "CreateServiceSpecificCredential" | "ResetServiceSpecificCredential"
-        )
+    /// Maps the SDK's error for this call, keeping nothing of it but its classification.
+    pub fn error<E>(&self, err: SdkError<E, HttpResponse>) -> Error
+    where
+        E: ProvideErrorMetadata,
+    {
+        self.failed(Failure::of("IAM", &err))
     }
 
-    /// Maps the SDK's error for this call.
-    pub fn error<E, R>(&self, err: SdkError<E, R>) -> Error
-    where
-        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-        R: fmt::Debug + Send + Sync + 'static,
-    {
+    /// The error for `failure` of this call.
+    pub fn failed(&self, failure: Failure) -> Error {
         let action = self.action;
-        let meta = err.as_service_error().map(ProvideErrorMetadata::meta);
-        if let Some(code) = meta.and_then(|m| m.code()) {
-            let said = IamSaid {
-                code: code.to_owned(),
-                message: meta.and_then(|m| m.message()).map(str::to_owned),
-                request_id: meta
-                    .and_then(|m| m.extra("aws_request_id"))
-                    .map(str::to_owned),
-            };
-            let (kind, what) = self.service_error(code);
-            return Error::new(kind, format!("{what} (IAM {said})")).with_source(said);
-        }
-        // A service error without a code is an answer the SDK could not read (as is a
-        // response error).
-        let unreadable = meta.is_some() || matches!(err, SdkError::ResponseError(_));
-        if unreadable && self.answer_holds_key() {
-            // The answer may contain the key: say nothing of its content.
-            return Error::new(
+        let subject = self.subject();
+        let unsure = !failure.certainly_not_done();
+        let err = match failure {
+            Failure::Construction => Error::new(
+                ErrorKind::InvalidEndpoint,
+                format!("the IAM {action} request could not be built: check {ENDPOINT_SETTINGS}"),
+            ),
+            Failure::Timeout => Error::new(
+                ErrorKind::IamTimeout,
+                format!("IAM {action} for {subject} timed out"),
+            ),
+            Failure::Connect => Error::new(
                 ErrorKind::Iam,
                 format!(
-                    "IAM's answer to {action} could not be read; a key may have been created \
-                     or reset: check with `list`"
+                    "IAM {action} for {subject} failed: IAM could not be reached, or the \
+                     connection was lost; check the network and {ENDPOINT_SETTINGS}"
                 ),
-            );
+            ),
+            Failure::Unreadable => Error::new(
+                ErrorKind::Iam,
+                format!(
+                    "IAM's answer to {action} for {subject} could not be read (it does not \
+                     follow IAM's protocol); check {ENDPOINT_SETTINGS}"
+                ),
+            ),
+            Failure::Service(said) => self.service_error(said),
+        };
+        if unsure {
+            self.unsure(err)
+        } else {
+            err
         }
-        let detail = Detail(chain(&err));
-        Error::new(ErrorKind::Iam, format!("IAM {action} failed: {detail}")).with_source(detail)
     }
 
-    fn service_error(&self, code: &str) -> (ErrorKind, String) {
+    /// `err` with what the call may have done although it failed.
+    pub fn unsure(&self, err: Error) -> Error {
+        match self.action {
+            CREATE_KEY => err
+                .append(
+                    "; a key may have been created: list the user's keys to check before \
+                     creating another",
+                )
+                .key_may_be_issued(),
+            RESET_KEY => err
+                .append(
+                    "; the key may have been reset, so its old text may no longer work: reset \
+                     it again to get key text you can use",
+                )
+                .key_may_be_issued(),
+            "CreateUser" => err.append("; the user may have been created"),
+            _ => err,
+        }
+    }
+
+    /// What the call is about: `IAM user `alice``, `key `ACCA...` of IAM user `alice``, or
+    /// `every user's keys`.
+    pub fn subject(&self) -> String {
+        match (self.user, self.key_id) {
+            (Some(user), Some(id)) => format!("key `{id}` of IAM user `{user}`"),
+            (Some(user), None) => format!("IAM user `{user}`"),
+            (None, _) => "every user's keys".to_owned(),
+        }
+    }
+
+    fn service_error(&self, said: AwsSaid) -> Error {
+        let (kind, what) = self.service_message(&said.code);
+        Error::new(kind, format!("{what} ({said})")).with_source(said)
+    }
+
+    fn service_message(&self, code: &str) -> (ErrorKind, String) {
         let action = self.action;
-        let user = self.user.unwrap_or("");
-        let list_hint =
-            format!("list them with `list` (`bedrock-token long-term list --user-name {user}`)");
-        match code {
-            "NoSuchEntity" => (
+        let subject = self.subject();
+        match (code, self.user) {
+            ("NoSuchEntity", Some(user)) => (
                 ErrorKind::NotFound,
                 match (self.key_id, self.policy) {
                     (Some(id), _) => format!(
                         "IAM user `{user}` has no long-term Bedrock key `{id}`, or the user does \
-                         not exist; {list_hint}"
+                         not exist; list the user's keys to find the key's id"
                     ),
                     (None, Some(arn)) => format!(
-                        "IAM user `{user}` or policy `{arn}` does not exist; create the user with \
-                         create_user(true) (--create-user), and check the policy ARN"
+                        "IAM user `{user}` or policy `{arn}` does not exist; check the policy \
+                         ARN, and create the user first or have it created with the key"
                     ),
-                    _ => format!(
-                        "IAM user `{user}` does not exist; create it first, or let `create` \
-                         create it with create_user(true) (--create-user)"
+                    (None, None) if action == "ListServiceSpecificCredentials" => {
+                        format!("IAM user `{user}` does not exist; check the user name")
+                    }
+                    (None, None) => format!(
+                        "IAM user `{user}` does not exist; create it first, or have it created \
+                         with the key"
                     ),
                 },
             ),
-            "LimitExceeded" if action == "CreateServiceSpecificCredential" => (
+            ("NoSuchEntity", None) => (
+                ErrorKind::NotFound,
+                format!("IAM {action} for {subject} failed: IAM says something does not exist"),
+            ),
+            ("LimitExceeded", _) if action == CREATE_KEY => (
                 ErrorKind::LimitExceeded,
                 format!(
-                    "IAM user `{user}` already has the most long-term Bedrock keys IAM allows \
-                     ({max}); {list_hint}, then delete one (`delete`) or reset one \
-                     (`reset`) instead of creating another",
+                    "{subject} already has the most long-term Bedrock keys IAM allows ({max}); \
+                     list the user's keys, then delete or reset one instead of creating another",
                     max = super::MAX_KEYS_PER_USER
                 ),
             ),
-            "LimitExceeded" => (
+            ("LimitExceeded", _) => (
                 ErrorKind::LimitExceeded,
-                format!("IAM {action} for user `{user}` hit an IAM quota"),
+                format!("IAM {action} for {subject} hit an IAM quota"),
             ),
-            "EntityAlreadyExists" => (
+            ("EntityAlreadyExists", _) => (
                 ErrorKind::AlreadyExists,
                 format!(
-                    "IAM user `{user}` already exists; to add a key to it, leave out \
-                     create_user(true) (--create-user)"
+                    "{subject} already exists; to add a key to it, create the key without \
+                     creating the user"
                 ),
             ),
-            "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
+            ("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation", _) => {
                 let on = match self.user {
                     Some(u) => format!("user `{u}`"),
                     None => "all users".to_owned(),
@@ -141,7 +192,7 @@ impl<'a> Call<'a> {
                      {on}; use credentials allowed to, or ask an administrator to grant \
                      iam:{action}"
                 );
-                if action == "CreateServiceSpecificCredential" {
+                if action == CREATE_KEY {
                     msg.push_str(
                         " (a policy may also limit the key's age with the \
                          iam:ServiceSpecificCredentialAgeDays condition key)",
@@ -149,65 +200,38 @@ impl<'a> Call<'a> {
                 }
                 (ErrorKind::AccessDenied, msg)
             }
-            "InvalidInput" | "ValidationError" | "MalformedPolicyDocument" => (
-                ErrorKind::InvalidArgument,
-                format!("IAM rejected a parameter of {action}"),
+            (
+                "InvalidClientTokenId"
+                | "SignatureDoesNotMatch"
+                | "IncompleteSignature"
+                | "UnrecognizedClientException",
+                _,
+            ) => (
+                ErrorKind::InvalidCredentials,
+                format!(
+                    "IAM rejected the AWS credentials as invalid when calling {action}: the \
+                     access key id is unknown, or the secret key or session token does not \
+                     belong to it; use valid credentials"
+                ),
             ),
-            _ => (ErrorKind::Iam, format!("IAM {action} failed with {code}")),
+            ("ExpiredToken" | "ExpiredTokenException", _) => (
+                ErrorKind::CredentialsExpired,
+                format!(
+                    "IAM says the AWS credentials have expired (calling {action}): refresh them \
+                     (new temporary credentials, or sign in again) and try again"
+                ),
+            ),
+            ("InvalidInput" | "ValidationError" | "MalformedPolicyDocument", _) => (
+                ErrorKind::InvalidArgument,
+                format!("IAM rejected a parameter of {action} for {subject}"),
+            ),
+            _ => (
+                ErrorKind::Iam,
+                format!("IAM {action} for {subject} failed with {code}"),
+            ),
         }
     }
 }
-
-/// IAM's own error: the source of service errors.
-#[derive(Debug)]
-struct IamSaid {
-    code: String,
-    message: Option<String>,
-    request_id: Option<String>,
-}
-
-impl fmt::Display for IamSaid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.code)?;
-        if let Some(message) = &self.message {
-            write!(f, ": {message}")?;
-        }
-        if let Some(id) = &self.request_id {
-            write!(f, "; request id {id}")?;
-        }
-        Ok(())
-    }
-}
-
-impl StdError for IamSaid {}
-
-/// An error and its causes, through their `Display` only (`Debug` may hold the raw
-/// response), each cause once.
-fn chain(err: &(dyn StdError + 'static)) -> String {
-    let mut line = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !line.contains(&text) {
-            line.push_str(": ");
-            line.push_str(&text);
-        }
-        source = cause.source();
-    }
-    line
-}
-
-/// The SDK's error chain as text: the source of non-service failures.
-#[derive(Debug)]
-struct Detail(String);
-
-impl fmt::Display for Detail {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl StdError for Detail {}
 
 /// What `create` had already done when a later step failed.
 #[derive(Debug, Default)]
@@ -233,10 +257,105 @@ impl Done<'_> {
         let mut more = format!(". Already done: {}; nothing was undone", steps.join("; "));
         if self.user_created.is_some() {
             more.push_str(
-                ". To retry, leave out create_user(true) (--create-user) since the user now \
-                 exists, or delete the user",
+                ". The user exists now: to retry, create the key without creating the user, \
+                 or delete the user",
             );
         }
         err.append(&more)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn said(code: &str, status: u16) -> Failure {
+        Failure::Service(AwsSaid {
+            service: "IAM",
+            code: code.into(),
+            message: Some("IAM's words".into()),
+            request_id: Some("r-1".into()),
+            status: Some(status),
+        })
+    }
+
+    #[test]
+    fn messages_speak_library_terms() {
+        let calls = [
+            Call::new(CREATE_KEY, Some("alice")),
+            Call::new("CreateUser", Some("alice")),
+            Call::new("AttachUserPolicy", Some("alice")).policy("arn:aws:iam::aws:policy/P"),
+            Call::new(RESET_KEY, Some("alice")).key("ACCAEXAMPLEKEY000001"),
+            Call::new("ListServiceSpecificCredentials", None),
+            Call::new("ListServiceSpecificCredentials", Some("alice")),
+        ];
+        let failures = [
+            Failure::Construction,
+            Failure::Timeout,
+            Failure::Connect,
+            Failure::Unreadable,
+            said("NoSuchEntity", 404),
+            said("LimitExceeded", 409),
+            said("EntityAlreadyExists", 409),
+            said("AccessDenied", 403),
+            said("InvalidClientTokenId", 403),
+            said("ExpiredToken", 400),
+            said("InvalidInput", 400),
+            said("ServiceFailure", 500),
+        ];
+        for call in calls {
+            for failure in &failures {
+                let m = call.failed(failure.clone()).to_string();
+                for word in [
+                    "--",
+                    "create_user",
+                    "bedrock-token",
+                    "`list`",
+                    "\u{2026}",
+                    "``",
+                ] {
+                    assert!(!m.contains(word), "{word:?} in {m}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_service_error_keeps_what_iam_said_as_its_source() {
+        use std::error::Error as _;
+        let e = Call::new(CREATE_KEY, Some("alice")).failed(said("NoSuchEntity", 404));
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+        assert!(
+            e.to_string()
+                .ends_with("(IAM NoSuchEntity: IAM's words; request id r-1)"),
+            "{e}"
+        );
+        assert!(!e.may_have_issued_key(), "a 4xx: certainly not done");
+        let source = e.source().unwrap().to_string();
+        assert_eq!(source, "IAM NoSuchEntity: IAM's words; request id r-1");
+    }
+
+    #[test]
+    fn an_unsure_create_or_reset_says_a_key_may_exist() {
+        for failure in [
+            Failure::Timeout,
+            Failure::Connect,
+            Failure::Unreadable,
+            said("ServiceFailure", 500),
+        ] {
+            let e = Call::new(CREATE_KEY, Some("alice")).failed(failure.clone());
+            assert!(e.may_have_issued_key(), "{e}");
+            assert!(e.to_string().contains("a key may have been created"), "{e}");
+            let e = Call::new(RESET_KEY, Some("alice"))
+                .key("ACCAEXAMPLEKEY000001")
+                .failed(failure.clone());
+            assert!(e.may_have_issued_key(), "{e}");
+            assert!(e.to_string().contains("may have been reset"), "{e}");
+            let e = Call::new("ListServiceSpecificCredentials", None).failed(failure);
+            assert!(!e.may_have_issued_key(), "{e}");
+        }
+        let e = Call::new(CREATE_KEY, Some("alice")).failed(Failure::Construction);
+        assert!(!e.may_have_issued_key());
+        assert!(!e.to_string().contains("may have been"), "{e}");
     }
 }

@@ -9,8 +9,11 @@ use aws_sdk_iam::types::{
 };
 
 use crate::error::{Error, ErrorKind};
+use crate::LongTermKeyInfo;
 
-/// A long-term Amazon Bedrock API key: the `ABSK…` text IAM returns once, when the key
+use super::request::validate_key_id;
+
+/// A long-term Amazon Bedrock API key: the `ABSK...` text IAM returns once, when the key
 /// is created or reset.
 ///
 /// Send it as `Authorization: Bearer <key>`, or hand it to `aws-sdk-bedrockruntime`
@@ -31,7 +34,7 @@ impl LongTermKey {
         }
     }
 
-    /// The key text, exactly as IAM returned it (`ABSK…`).
+    /// The key text, exactly as IAM returned it (`ABSK...`).
     ///
     /// **Security warning:** this is a long-lived bearer credential. Anyone holding it
     /// can call Amazon Bedrock as its IAM user until it expires, is deactivated or is
@@ -108,30 +111,37 @@ impl fmt::Display for KeyStatus {
 }
 
 /// What IAM tells about a long-term key, without the key itself.
+///
+/// A field is `None` when IAM's answer did not have it: nothing is made up for it (the
+/// AWS SDK fills a missing date with 1970-01-01T00:00:00Z and a missing status with
+/// `no value was set`; both are read as missing).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct KeyMetadata {
-    /// The key's id (`ACCA…`): what activate, deactivate, reset and delete take.
-    pub id: String,
+    /// The key's id (`ACCA...`): what activate, deactivate, reset and delete take.
+    pub id: Option<String>,
     /// The IAM user the key belongs to.
-    pub user_name: String,
+    pub user_name: Option<String>,
     /// The key's public alias, `<user>-at-<account id>` (IAM's `ServiceCredentialAlias`).
     pub alias: Option<String>,
     /// The 12-digit AWS account id, read from the alias when it has one.
     pub account_id: Option<String>,
     /// Whether the key is active, inactive or expired.
-    pub status: KeyStatus,
+    pub status: Option<KeyStatus>,
     /// When the key was created (or last reset, as IAM reports it).
-    pub created_at: SystemTime,
+    pub created_at: Option<SystemTime>,
     /// When the key stops working, if it was created with an age.
     pub expires_at: Option<SystemTime>,
 }
+
+/// What the AWS SDK puts in a missing required status (its "error correction").
+const NO_STATUS: &str = "no value was set";
 
 impl KeyMetadata {
     /// Whether the key no longer works at `now`: IAM says `Expired`, or its
     /// expiration date has passed.
     pub fn is_expired_at(&self, now: SystemTime) -> bool {
-        self.status == KeyStatus::Expired || self.expires_at.is_some_and(|at| now >= at)
+        self.status == Some(KeyStatus::Expired) || self.expires_at.is_some_and(|at| now >= at)
     }
 
     pub(crate) fn from_listed(m: ServiceSpecificCredentialMetadata) -> Result<Self, Error> {
@@ -153,23 +163,33 @@ impl KeyMetadata {
         created: &DateTime,
         expires: Option<&DateTime>,
     ) -> Result<Self, Error> {
+        let present = |s: String| Some(s).filter(|s| !s.is_empty());
+        let alias = alias.and_then(present);
         let account_id = alias.as_deref().and_then(account_from_alias);
+        // The SDK's stand-in for a missing creation date: the epoch itself.
+        let created = Some(created).filter(|d| **d != DateTime::from_secs(0));
         Ok(Self {
-            created_at: system_time(created, "creation")?,
+            created_at: created.map(|c| system_time(c, "creation")).transpose()?,
             expires_at: expires.map(|e| system_time(e, "expiration")).transpose()?,
             account_id,
             alias,
-            status: KeyStatus::from_iam(status),
-            user_name,
-            id,
+            status: (status.as_str() != NO_STATUS).then(|| KeyStatus::from_iam(status)),
+            user_name: present(user_name),
+            id: present(id),
         })
     }
 }
 
 impl CreatedKey {
     /// From the credential IAM returned to CreateServiceSpecificCredential or
-    /// ResetServiceSpecificCredential (the one time it carries the secret).
-    pub(crate) fn from_iam(mut c: ServiceSpecificCredential, action: &str) -> Result<Self, Error> {
+    /// ResetServiceSpecificCredential (`action`) for `user` (the one time it carries the
+    /// secret). Key text that is not a well-formed long-term key is refused unseen: it
+    /// could hold anything, terminal control sequences included.
+    pub(crate) fn from_iam(
+        mut c: ServiceSpecificCredential,
+        action: &str,
+        user: &str,
+    ) -> Result<Self, Error> {
         let secret = c.service_credential_secret.take().filter(|s| !s.is_empty());
         let metadata = KeyMetadata::from_parts(
             c.service_specific_credential_id,
@@ -179,21 +199,46 @@ impl CreatedKey {
             &c.create_date,
             c.expiration_date.as_ref(),
         )?;
+        let key = match metadata.id.as_deref() {
+            Some(id) if validate_key_id(id).is_ok() => format!("key `{id}`"),
+            _ => "a key IAM gave no usable id for".to_owned(),
+        };
         let Some(secret) = secret else {
             return Err(Error::new(
                 ErrorKind::Iam,
                 format!(
-                    "IAM's {action} answer for key `{}` of user `{}` carried no key text; reset \
-                     the key to get a new one, or delete it",
-                    metadata.id, metadata.user_name
+                    "IAM's answer to {action} for {key} of IAM user `{user}` carried no key \
+                     text; reset the key to get new key text, or delete it"
                 ),
             ));
         };
+        if !well_formed_key(&secret) {
+            return Err(Error::new(
+                ErrorKind::Iam,
+                format!(
+                    "IAM's answer to {action} for {key} of IAM user `{user}` carried key text \
+                     that is not a well-formed long-term Bedrock API key (`ABSK` and base64), \
+                     so it is not returned and not shown; delete that key, or reset it to get \
+                     new key text"
+                ),
+            ));
+        }
         Ok(Self {
             key: LongTermKey::new(secret, metadata.expires_at),
             metadata,
         })
     }
+}
+
+/// Whether `text` is a long-term key as IAM makes them: `ABSK` and standard base64 only
+/// (no whitespace or control characters anywhere), decoding to `<alias>:<secret>` as
+/// [`LongTermKeyInfo::parse`] reads it.
+fn well_formed_key(text: &str) -> bool {
+    let Some(encoded) = text.strip_prefix("ABSK") else {
+        return false;
+    };
+    let base64 = |b: u8| b.is_ascii_alphanumeric() || b"+/=".contains(&b);
+    !encoded.is_empty() && encoded.bytes().all(base64) && LongTermKeyInfo::parse(text).is_ok()
 }
 
 /// The account id in an alias `<user>-at-<12 digits>` (possibly followed by a
@@ -275,20 +320,69 @@ mod tests {
     fn expired_by_status_or_date() {
         let at = UNIX_EPOCH + Duration::from_secs(100);
         let mut m = KeyMetadata {
-            id: "ACCAEXAMPLEEXAMPLE01".into(),
-            user_name: "alice".into(),
+            id: Some("ACCAEXAMPLEEXAMPLE01".into()),
+            user_name: Some("alice".into()),
             alias: None,
             account_id: None,
-            status: KeyStatus::Active,
-            created_at: UNIX_EPOCH,
+            status: Some(KeyStatus::Active),
+            created_at: Some(UNIX_EPOCH),
             expires_at: Some(at),
         };
         assert!(!m.is_expired_at(at - Duration::from_secs(1)));
         assert!(m.is_expired_at(at));
         m.expires_at = None;
         assert!(!m.is_expired_at(at));
-        m.status = KeyStatus::Expired;
+        m.status = Some(KeyStatus::Expired);
         assert!(m.is_expired_at(UNIX_EPOCH));
+        m.status = None;
+        assert!(!m.is_expired_at(UNIX_EPOCH));
+    }
+
+    #[test]
+    fn missing_fields_stay_missing() {
+        // What the SDK makes of a list entry with nothing but an alias.
+        let listed = ServiceSpecificCredentialMetadata::builder()
+            .user_name("")
+            .status(StatusType::from(NO_STATUS))
+            .create_date(DateTime::from_fractional_secs(0, 0.0))
+            .service_specific_credential_id("")
+            .service_name("")
+            .service_credential_alias("alice-at-123456789012")
+            .build()
+            .unwrap();
+        let m = KeyMetadata::from_listed(listed).unwrap();
+        assert_eq!(m.id, None);
+        assert_eq!(m.user_name, None);
+        assert_eq!(m.status, None);
+        assert_eq!(m.created_at, None);
+        assert_eq!(m.expires_at, None);
+        assert_eq!(m.account_id.as_deref(), Some("123456789012"));
+    }
+
+    #[test]
+    fn key_text_must_be_absk_and_base64() {
+        use base64::Engine as _;
+        let good = format!(
+            "ABSK{}",
+            base64::engine::general_purpose::STANDARD.encode("alice-at-123456789012:SECRET")
+        );
+        assert!(well_formed_key(&good));
+        for bad in [
+            String::new(),
+            "ABSK".into(),
+            good.replacen("ABSK", "absk", 1),
+            format!("{good}\n"),
+            format!(" {good}"),
+            format!("{good}\u{1b}[2J"),
+            format!("ABSK\u{7}{}", &good[4..]),
+            good[..good.len() - 3].to_owned(),
+            format!(
+                "ABSK{}",
+                base64::engine::general_purpose::STANDARD.encode("no colon")
+            ),
+        ] {
+            assert!(!well_formed_key(&bad), "{bad:?}");
+        }
     }
 
     #[test]
@@ -303,8 +397,9 @@ mod tests {
             .status(StatusType::Active)
             .build()
             .unwrap();
-        let e = CreatedKey::from_iam(c, "CreateServiceSpecificCredential").unwrap_err();
+        let e = CreatedKey::from_iam(c, "CreateServiceSpecificCredential", "alice").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Iam);
-        assert!(e.to_string().contains("ACCAEXAMPLEEXAMPLE01"), "{e}");
+        assert!(e.to_string().contains("key `ACCAEXAMPLEEXAMPLE01`"), "{e}");
+        assert!(e.to_string().contains("`alice`"), "{e}");
     }
 }

@@ -35,3 +35,16 @@ pub const MAX_KEY_AGE_DAYS: u32 = 36_600;
 
 /// The most long-term Bedrock keys IAM allows per user.
 pub const MAX_KEYS_PER_USER: usize = 2;
+
+/// The most pages [`LongTermKeys::list`] asks IAM for before it gives up.
+///
+/// An account has at most 5 000 IAM users (IAM's quota) with at most
+/// [`MAX_KEYS_PER_USER`] keys each: 10 000 keys, 100 pages at IAM's default of 100 items a
+/// page. IAM may return fewer items than that on a page, so ten times as many are allowed;
+/// an IAM (or stand-in) that says the list goes on beyond that is answering wrongly.
+pub const MAX_LIST_PAGES: usize = 1_000;
+
+/// The longest [`LongTermKeys::list`] spends on one listing, all pages together, before it
+/// gives up (timed with the IAM client's sleep implementation). Listing the largest
+/// account takes seconds; each call also has the client's own timeouts.
+pub const MAX_LIST_TIME: std::time::Duration = std::time::Duration::from_secs(300);

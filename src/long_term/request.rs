@@ -140,7 +140,7 @@ pub(crate) fn validate_user_name(name: &str) -> Result<(), Error> {
 /// IAM's key id rule: 20 to 128 of `[A-Za-z0-9_]`. The id is not echoed: a caller may
 /// pass the key itself by mistake.
 pub(crate) fn validate_key_id(id: &str) -> Result<(), Error> {
-    let hint = "pass the key's id (`ACCA…`) as listed by `list`";
+    let hint = "pass the key's id (`ACCA...`), as IAM lists it";
     if id.starts_with("ABSK") {
         return Err(Error::new(
             ErrorKind::InvalidArgument,

@@ -4,6 +4,11 @@
 //! XML or an `<ErrorResponse>` with IAM's codes and statuses. It keeps users, attached
 //! policies and keys, enforces IAM's two keys per user, and records every call with its
 //! parameters.
+//!
+//! Misbehaviours a test can switch on: refusing calls (`deny`, `reject_all`), answers
+//! the SDK cannot read (`garble`), carrying a call out and then answering a server error
+//! (`fail_after`), answering late (`delay`), handing out malformed key text
+//! (`bad_key_text`), and list pages that never end (`endless_pages`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -71,6 +76,16 @@ struct State {
     policies: BTreeSet<String>,
     denied: BTreeSet<String>,
     garbled: BTreeSet<String>,
+    /// Every call answers this error (status, code), before doing anything.
+    reject_all: Option<(u16, &'static str)>,
+    /// Action → the error (status, code) it answers after it was carried out.
+    fail_after: BTreeMap<String, (u16, &'static str)>,
+    /// Action → how long its answer is held back (after it was carried out).
+    delays: BTreeMap<String, Duration>,
+    /// Key text that create and reset hand out instead of a well-formed key.
+    bad_key_text: Option<String>,
+    /// List answers always say the list goes on, with a marker never given before.
+    endless_pages: bool,
     calls: Vec<Call>,
     page_size: usize,
     minted: usize,
@@ -95,8 +110,13 @@ impl Iam {
         let state = Arc::new(Mutex::new(state));
         let handler_state = state.clone();
         let server = Server::start(move |req| {
-            let response = handle(&handler_state, req);
-            async move { response }
+            let (response, delay) = handle(&handler_state, req);
+            async move {
+                if let Some(delay) = delay {
+                    tokio::time::sleep(delay).await;
+                }
+                response
+            }
         })
         .await;
         Iam { server, state }
@@ -123,6 +143,39 @@ impl Iam {
     /// everything else, including any key text, still in it.
     pub fn garble(&self, action: &str) {
         self.state.lock().unwrap().garbled.insert(action.into());
+    }
+
+    /// Every call answers `status` with error `code` from now on (say
+    /// `InvalidClientTokenId`), without doing anything.
+    pub fn reject_all(&self, status: u16, code: &'static str) {
+        self.state.lock().unwrap().reject_all = Some((status, code));
+    }
+
+    /// `action` is carried out (a key created, reset, ...) but answers `status` with error
+    /// `code`, as an IAM that fails after doing the work.
+    pub fn fail_after(&self, action: &str, status: u16, code: &'static str) {
+        let mut state = self.state.lock().unwrap();
+        state.fail_after.insert(action.into(), (status, code));
+    }
+
+    /// `action` is carried out at once but answered only after `delay`.
+    pub fn delay(&self, action: &str, delay: Duration) {
+        self.state
+            .lock()
+            .unwrap()
+            .delays
+            .insert(action.into(), delay);
+    }
+
+    /// Create and reset hand out `text` as the key text (control characters included,
+    /// written as XML character references).
+    pub fn bad_key_text(&self, text: &str) {
+        self.state.lock().unwrap().bad_key_text = Some(text.into());
+    }
+
+    /// List answers never end: every page says the list goes on, with a fresh marker.
+    pub fn endless_pages(&self) {
+        self.state.lock().unwrap().endless_pages = true;
     }
 
     /// At most `n` keys per list page (IAM's `MaxItems` still wins when smaller).
@@ -161,6 +214,16 @@ impl Iam {
     }
 }
 
+impl State {
+    /// The key text for the key just minted (`self.minted`) for `user`.
+    fn next_secret(&self, user: &str) -> String {
+        match &self.bad_key_text {
+            Some(text) => text.clone(),
+            None => secret_text(user, self.minted),
+        }
+    }
+}
+
 /// The `n`th key text: `ABSK` + base64(`<alias>:<secret>`), as IAM's keys look.
 fn secret_text(user: &str, n: usize) -> String {
     let inner =
@@ -171,12 +234,21 @@ fn secret_text(user: &str, n: usize) -> String {
     )
 }
 
-fn handle(state: &Mutex<State>, req: Request) -> Response {
+/// The answer to `req`, and how long to hold it back.
+fn handle(state: &Mutex<State>, req: Request) -> (Response, Option<Duration>) {
     let call = Call::from_request(&req);
-    let (action, params) = (call.action.clone(), call.params.clone());
     let mut state = state.lock().unwrap();
+    let delay = state.delays.get(&call.action).copied();
+    (answer(&mut state, &req, call), delay)
+}
+
+fn answer(state: &mut State, req: &Request, call: Call) -> Response {
+    let (action, params) = (call.action.clone(), call.params.clone());
     state.calls.push(call);
     let request_id = format!("00000000-0000-0000-0000-{:012}", state.calls.len());
+    if let Some((status, code)) = state.reject_all {
+        return error(status, code, &format!("{code} for {action}."), &request_id);
+    }
     if req.method() != http::Method::POST
         || params.get("Version").map(String::as_str) != Some("2010-05-08")
     {
@@ -196,7 +268,16 @@ fn handle(state: &Mutex<State>, req: Request) -> Response {
         );
         return error(403, "AccessDenied", &message, &request_id);
     }
-    match action_result(&mut state, &action, &params) {
+    let result = action_result(state, &action, &params);
+    if let Some(&(status, code)) = state.fail_after.get(&action) {
+        return error(
+            status,
+            code,
+            "We encountered an internal error.",
+            &request_id,
+        );
+    }
+    match result {
         Ok(mut result) => {
             if state.garbled.contains(&action) {
                 result = result.replace("<CreateDate>", "<CreateDate>garbled ");
@@ -307,7 +388,7 @@ fn action_result(
                 status: "Active".into(),
                 created: now,
                 expires: days.map(|d| now + DAY * d as u32),
-                secret: secret_text(&user, state.minted),
+                secret: state.next_secret(&user),
             };
             state.handed_out.push(key.secret.clone());
             state.keys.push(key.clone());
@@ -336,6 +417,13 @@ fn action_result(
                 .filter(|k| all || k.user == user)
                 .filter(|k| service.is_none_or(|s| &k.service == s))
                 .collect();
+            if state.endless_pages {
+                let n = state.calls.len();
+                return Ok(wrap(format!(
+                    "<ServiceSpecificCredentials></ServiceSpecificCredentials>\
+                     <IsTruncated>true</IsTruncated><Marker>fresh-{n}</Marker>"
+                )));
+            }
             let start = match p.get("Marker") {
                 None => 0,
                 Some(m) => m
@@ -392,7 +480,7 @@ fn action_result(
                 }
                 "ResetServiceSpecificCredential" => {
                     state.minted += 1;
-                    let secret = secret_text(&user, state.minted);
+                    let secret = state.next_secret(&user);
                     state.handed_out.push(secret.clone());
                     let key = &mut state.keys[index];
                     key.secret = secret;
@@ -426,7 +514,7 @@ fn credential_xml(key: &Key, element: &str, with_secret: bool) -> String {
         let _ = write!(
             out,
             "<ServiceCredentialSecret>{}</ServiceCredentialSecret>",
-            xml(&key.secret)
+            xml_with_controls(&key.secret)
         );
     }
     let _ = write!(
@@ -471,6 +559,21 @@ pub fn xml(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// Escapes text for an XML element, control characters as character references (which
+/// the SDK's XML reader decodes).
+pub fn xml_with_controls(s: &str) -> String {
+    xml(s)
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("&#x{:x};", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// ISO 8601 in UTC, as IAM writes dates.

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_bedrock_token_generator::{
     check_endpoint_settings, CreateKeyRequest, CreatedKey, Error, ErrorKind, KeyMetadata,
-    LongTermKeys, DEFAULT_LOAD_TIMEOUT, MAX_KEY_AGE_DAYS,
+    KeyStatus, LongTermKeys, DEFAULT_LOAD_TIMEOUT, MAX_KEY_AGE_DAYS,
 };
 use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::provider_config::ProviderConfig;
@@ -23,7 +23,7 @@ use clap::{Subcommand, ValueEnum};
 use tokio::runtime::Runtime;
 
 use crate::clock::{self, human, rfc3339_clamped};
-use crate::output::{self, printable};
+use crate::output::{self, printable, quoted};
 use crate::redact::redact;
 use crate::settings::Settings;
 use crate::{errors, Failure, Status};
@@ -48,10 +48,15 @@ Exit status:
   0   success
   64  usage: bad flag value (--days, user name, key id, policy ARN)
   67  the IAM user or key does not exist
-  69  IAM or the credential source failed or timed out
+  69  IAM or the credential source failed or timed out; IAM's answer was unusable
   73  not created: the user already has two keys, or the user already exists
+  74  create, reset: the key could not be written to stdout (it exists: delete it)
   77  access denied: the credentials may not make the IAM call
-  78  AWS configuration: no credentials, unknown profile, unreadable config file
+  78  AWS configuration: no credentials, unknown profile, unreadable config file,
+      credentials IAM rejects as invalid or expired, an unusable IAM endpoint
+
+A failed create or reset never retries on its own: after a timeout or an IAM server
+error IAM may have made the key anyway, and the message says how to check.
 
 Credentials, region and endpoint (AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL) come from the
 standard AWS chains; IAM is global, so no region is needed (us-east-1 by default).";
@@ -241,27 +246,61 @@ fn credentials_provider(config: &SdkConfig, s: &Settings) -> Option<SharedCreden
     }
 }
 
+/// What a command was about, for the additions to the library's messages.
+#[derive(Clone, Copy, Debug)]
+struct About<'a> {
+    command: &'static str,
+    user: Option<&'a str>,
+    id: Option<&'a str>,
+    create_user: bool,
+}
+
+impl<'a> About<'a> {
+    fn new(command: &'static str, user: Option<&'a str>) -> Self {
+        Self {
+            command,
+            user,
+            id: None,
+            create_user: false,
+        }
+    }
+
+    fn key(command: &'static str, key: &'a KeyRef) -> Self {
+        Self {
+            id: Some(&key.id),
+            ..Self::new(command, Some(&key.user_name))
+        }
+    }
+}
+
 async fn execute(
     keys: &LongTermKeys,
     command: LongTermCommand,
     s: &Settings,
 ) -> Result<Status, Failure> {
-    let explain = |e: Error| explain(&e, s);
     match command {
         LongTermCommand::Create(args) => {
+            let about = About {
+                create_user: args.create_user,
+                ..About::new("create", Some(&args.user_name))
+            };
             let mut request =
                 CreateKeyRequest::new(&args.user_name, args.days).create_user(args.create_user);
             for arn in &args.policy_arns {
                 request = request.policy_arn(arn);
             }
-            let created = keys.create(&request).await.map_err(explain)?;
-            print_created(&created, args.format)?;
+            let created = keys
+                .create(&request)
+                .await
+                .map_err(|e| explain(&e, s, about))?;
+            print_created(&created, args.format, &args.user_name, None)?;
         }
         LongTermCommand::List(args) => {
+            let about = About::new("list", args.user_name.as_deref());
             let listed = keys
                 .list(args.user_name.as_deref())
                 .await
-                .map_err(explain)?;
+                .map_err(|e| explain(&e, s, about))?;
             output::print(&match args.format {
                 ListFormat::Table => table(&listed),
                 ListFormat::Json => {
@@ -273,31 +312,34 @@ async fn execute(
         LongTermCommand::Activate(key) => {
             keys.activate(&key.user_name, &key.id)
                 .await
-                .map_err(explain)?;
+                .map_err(|e| explain(&e, s, About::key("activate", &key)))?;
             confirm("activated", &key);
         }
         LongTermCommand::Deactivate(key) => {
             keys.deactivate(&key.user_name, &key.id)
                 .await
-                .map_err(explain)?;
+                .map_err(|e| explain(&e, s, About::key("deactivate", &key)))?;
             confirm("deactivated", &key);
         }
         LongTermCommand::Reset(args) => {
             let key = &args.key;
-            let created = keys.reset(&key.user_name, &key.id).await.map_err(explain)?;
-            print_created(&created, args.format)?;
+            let created = keys
+                .reset(&key.user_name, &key.id)
+                .await
+                .map_err(|e| explain(&e, s, About::key("reset", key)))?;
+            print_created(&created, args.format, &key.user_name, Some(&key.id))?;
         }
         LongTermCommand::Delete(key) => {
             keys.delete(&key.user_name, &key.id)
                 .await
-                .map_err(explain)?;
+                .map_err(|e| explain(&e, s, About::key("delete", &key)))?;
             confirm("deleted", &key);
         }
     }
     Ok(Status::Ok)
 }
 
-/// `bedrock-token: deactivated long-term key ACCA… of IAM user alice` on stderr.
+/// `bedrock-token: deactivated long-term key ACCA... of IAM user alice` on stderr.
 fn confirm(done: &str, key: &KeyRef) {
     output::note(&format!(
         "{done} long-term key {} of IAM user {}",
@@ -305,26 +347,76 @@ fn confirm(done: &str, key: &KeyRef) {
     ));
 }
 
-/// The one place key text is printed: stdout, alone or in its JSON object.
-fn print_created(created: &CreatedKey, format: KeyFormat) -> Result<(), Failure> {
+/// The one place key text is printed: stdout, alone or in its JSON object. `reset_id`:
+/// the key reset (`None` for one just created).
+///
+/// IAM never shows the key again, so a failed write (a closed pipe included) is an I/O
+/// error that names the key and says how to get rid of it: it exists, and nobody has it.
+fn print_created(
+    created: &CreatedKey,
+    format: KeyFormat,
+    user: &str,
+    reset_id: Option<&str>,
+) -> Result<(), Failure> {
     let key = created.key.as_str();
-    match format {
-        KeyFormat::Token => output::print_line(key),
-        KeyFormat::Json => output::print_line(&key_json(&created.metadata, Some(key)).to_string()),
+    let written = match format {
+        KeyFormat::Token => output::print_line_strict(key),
+        KeyFormat::Json => {
+            output::print_line_strict(&key_json(&created.metadata, Some(key)).to_string())
+        }
+    };
+    let Err(e) = written else {
+        return Ok(());
+    };
+    let id = reset_id.or(created.metadata.id.as_deref());
+    let (named, key_ref) = match id {
+        Some(id) => (format!(" {id}"), id),
+        None => (String::new(), "ID"),
+    };
+    let delete = format!(
+        "deactivate or delete it (`bedrock-token long-term delete --user-name {user} --id \
+         {key_ref}`)"
+    );
+    let mut message = match reset_id {
+        None => format!(
+            "the long-term key{named} of IAM user {user} was created, but writing it to stdout \
+             failed ({e}): nobody has seen it, and IAM will not show it again; {delete}, then \
+             create another"
+        ),
+        Some(_) => format!(
+            "the long-term key{named} of IAM user {user} was reset, but writing its new text to \
+             stdout failed ({e}): its old text no longer works and nobody has seen the new one; \
+             reset it again (`bedrock-token long-term reset --user-name {user} --id {key_ref}`), \
+             or {delete}"
+        ),
+    };
+    if id.is_none() {
+        message.push_str(&format!(
+            " (IAM's answer had no key id: find it with `bedrock-token long-term list \
+             --user-name {user}`)"
+        ));
     }
+    Err(Failure::new(Status::Io, message))
 }
 
 /// A key's JSON object, in the documented key order; `key` only for `create` and `reset`.
+/// A field IAM's answer did not have is `null`.
 fn key_json(m: &KeyMetadata, key: Option<&str>) -> serde_json::Value {
     let mut object = serde_json::Map::new();
     if let Some(key) = key {
         object.insert("key".into(), key.into());
     }
-    object.insert("id".into(), m.id.as_str().into());
-    object.insert("user_name".into(), m.user_name.as_str().into());
+    object.insert("id".into(), m.id.as_deref().into());
+    object.insert("user_name".into(), m.user_name.as_deref().into());
     object.insert("alias".into(), m.alias.as_deref().into());
-    object.insert("status".into(), m.status.as_str().into());
-    object.insert("created_at".into(), rfc3339_clamped(m.created_at).into());
+    object.insert(
+        "status".into(),
+        m.status.as_ref().map(KeyStatus::as_str).into(),
+    );
+    object.insert(
+        "created_at".into(),
+        m.created_at.map(rfc3339_clamped).into(),
+    );
     object.insert(
         "expires_at".into(),
         m.expires_at.map(rfc3339_clamped).into(),
@@ -333,7 +425,8 @@ fn key_json(m: &KeyMetadata, key: Option<&str>) -> serde_json::Value {
 }
 
 /// The keys as aligned columns under a header (the header alone if there are none).
-/// Every cell is printable ASCII, with no key text.
+/// Every cell is printable ASCII, with no key text; a field IAM's answer did not have is
+/// `-`.
 fn table(keys: &[KeyMetadata]) -> String {
     let header = [
         "ID",
@@ -344,14 +437,17 @@ fn table(keys: &[KeyMetadata]) -> String {
         "EXPIRES AT",
     ]
     .map(String::from);
+    let missing = || "-".to_owned();
     let rows: Vec<[String; 6]> = std::iter::once(header)
         .chain(keys.iter().map(|m| {
             [
-                cell(&m.id),
-                cell(&m.user_name),
-                m.alias.as_deref().map_or_else(|| "-".into(), cell),
-                cell(m.status.as_str()),
-                rfc3339_clamped(m.created_at),
+                m.id.as_deref().map_or_else(missing, cell),
+                m.user_name.as_deref().map_or_else(missing, cell),
+                m.alias.as_deref().map_or_else(missing, cell),
+                m.status
+                    .as_ref()
+                    .map_or_else(missing, |status| cell(status.as_str())),
+                m.created_at.map_or_else(missing, rfc3339_clamped),
                 m.expires_at.map_or_else(|| "never".into(), rfc3339_clamped),
             ]
         }))
@@ -381,30 +477,91 @@ fn cell(s: &str) -> String {
     printable(&redact(s))
 }
 
-/// An IAM failure in the command's terms, with its exit status.
-fn explain(e: &Error, s: &Settings) -> Failure {
+/// An IAM failure in the command's terms, with its exit status: the library's message,
+/// and what the command line adds, chosen by the error's kind and fields and by what the
+/// command was about (never by reading the message).
+fn explain(e: &Error, s: &Settings, about: About<'_>) -> Failure {
+    let mut message = e.to_string();
+    let mut add = |more: &str| {
+        message.push_str("; ");
+        message.push_str(more);
+    };
+    let list = about
+        .user
+        .map(|user| format!("`bedrock-token long-term list --user-name {user}`"));
     let status = match e.kind() {
         ErrorKind::InvalidKeyAge | ErrorKind::InvalidArgument => Status::Usage,
-        ErrorKind::NotFound => Status::NotFound,
-        ErrorKind::AlreadyExists | ErrorKind::LimitExceeded => Status::CannotCreate,
+        ErrorKind::NotFound => {
+            if about.command == "create" && !about.create_user {
+                add("pass --create-user to create the user along with the key");
+            } else if let (Some(_), Some(list)) = (about.id, &list) {
+                add(&format!("see {list}"));
+            }
+            Status::NotFound
+        }
+        ErrorKind::AlreadyExists => {
+            add("leave out --create-user to add a key to the existing user");
+            Status::CannotCreate
+        }
+        ErrorKind::LimitExceeded => {
+            if let (Some(user), Some(list)) = (about.user, &list) {
+                add(&format!(
+                    "see {list}, then `bedrock-token long-term delete --user-name {user} --id ID` \
+                     (or `reset` instead of `delete`)"
+                ));
+            }
+            Status::CannotCreate
+        }
         ErrorKind::AccessDenied => Status::NoPermission,
+        ErrorKind::InvalidCredentials | ErrorKind::CredentialsExpired => {
+            add(&format!(
+                "the credentials came from {}",
+                credential_source(s)
+            ));
+            if e.kind() == ErrorKind::CredentialsExpired {
+                add("for SSO run `aws sso login`, for a role get new temporary credentials");
+            }
+            Status::Config
+        }
+        ErrorKind::InvalidEndpoint => Status::Config,
+        ErrorKind::IamTimeout => {
+            add(&format!(
+                "each IAM call may take {}: check the network and the IAM endpoint, or raise \
+                 --timeout",
+                human(s.timeout.unwrap_or(IAM_CALL_TIMEOUT))
+            ));
+            Status::Unavailable
+        }
         ErrorKind::Iam => Status::Unavailable,
         _ => Status::Internal,
     };
-    // The library names both its method and the flag; here only the flag means anything.
-    // Its ellipsis would be escaped on stderr (only printable ASCII goes there).
-    let mut message = e
-        .to_string()
-        .replace("create_user(true) (--create-user)", "--create-user")
-        .replace('\u{2026}', "...");
-    if e.kind() == ErrorKind::Iam && message.contains("timed out") {
-        message.push_str(&format!(
-            "; each IAM call may take {}: check the network and the IAM endpoint, or raise \
-             --timeout",
-            human(s.timeout.unwrap_or(IAM_CALL_TIMEOUT))
-        ));
+    if e.may_have_issued_key() {
+        match (about.command, about.user, about.id) {
+            ("reset", Some(user), Some(id)) => add(&format!(
+                "to get key text you can use, run `bedrock-token long-term reset --user-name \
+                 {user} --id {id}` again"
+            )),
+            _ => {
+                if let Some(list) = &list {
+                    add(&format!("check with {list} before creating another"));
+                }
+            }
+        }
     }
     Failure::new(status, message)
+}
+
+/// Where the credentials in use came from, for messages about rejected ones.
+fn credential_source(s: &Settings) -> String {
+    match (s.selected_profile(), &s.env.access_key_id) {
+        (Some((name, "--profile")), _) => format!("profile {} (--profile)", quoted(name)),
+        (_, Some(_)) => "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".to_owned(),
+        (Some((name, source)), None) => format!("profile {} ({source})", quoted(name)),
+        (None, None) => format!(
+            "the default credential chain (profile \"default\" in {})",
+            s.files()
+        ),
+    }
 }
 
 #[cfg(test)]

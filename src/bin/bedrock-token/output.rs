@@ -2,7 +2,8 @@
 //!
 //! - stdout: a closed pipe (the reader went away, as in `bedrock-token | head -c0`) ends
 //!   the output quietly and does not change the exit status; any other write error is an
-//!   I/O error (status 74).
+//!   I/O error (status 74). Output that must not be lost (a long-term key, which IAM shows
+//!   once) goes through [`print_line_strict`], for which a closed pipe is an error too.
 //! - stderr: each message is one line, key-like text redacted and anything unprintable
 //!   escaped; a failure to write it is ignored (there is nowhere left to report it).
 
@@ -14,6 +15,15 @@ use crate::{Failure, Status};
 /// Writes `text` and a newline to stdout.
 pub(crate) fn print_line(text: &str) -> Result<(), Failure> {
     print(&format!("{text}\n"))
+}
+
+/// Writes `text` and a newline to stdout and flushes, for output that must not be lost:
+/// every failure, a closed pipe included, is returned for the caller to report.
+pub(crate) fn print_line_strict(text: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.write_all(b"\n")?;
+    stdout.flush()
 }
 
 /// Writes `text` to stdout as it is.
