@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use aws_bedrock_token_generator::{
-    Error, ErrorKind, ModelPolicy, Region, SessionPolicy, TokenInfo, TokenProvider,
+    Error, ErrorKind, Input, ModelPolicy, Region, SessionPolicy, TokenInfo, TokenProvider,
     TokenProviderBuilder,
 };
 use aws_smithy_async::test_util::ManualTimeSource;
@@ -275,11 +275,12 @@ async fn a_session_longer_than_the_role_allows_says_so() {
     let provider = builder(&clock).expiry(2 * HOUR).build().unwrap();
     let e = provider.token().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+    assert_eq!(e.input(), Some(Input::RoleSessionDuration));
     let text = text(&e);
     for hint in [
         "7200 seconds",
         "maximum session duration",
-        "role_session_duration()",
+        "the role session duration",
         "STS ValidationError: The requested DurationSeconds exceeds the MaxSessionDuration",
     ] {
         assert!(text.contains(hint), "{hint}: {text}");
@@ -456,19 +457,16 @@ fn build_checks_the_role_settings() {
             base()
                 .assume_role(ROLE_ARN)
                 .session_policy(ModelPolicy::new(["anthropic.*"])),
-            "allow_wildcards(true)",
+            "name each model",
         ),
         (
             base().session_policy(ModelPolicy::new([HAIKU])),
-            "session_policy() applies to a role session, but no role is assumed",
+            "a session policy applies to a role session, but no role is assumed",
         ),
-        (
-            base().role_session_name("x-1"),
-            "add assume_role(<role ARN>)",
-        ),
+        (base().role_session_name("x-1"), "give the role's ARN"),
         (
             base().role_session_duration(HOUR),
-            "role_session_duration() applies",
+            "a role session duration applies",
         ),
     ];
     for (builder, why) in cases {
