@@ -68,6 +68,24 @@ struct Cli {
 /// The flags of the default command, which prints a token.
 #[derive(clap::Args, Debug)]
 pub(crate) struct MintArgs {
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Token)]
+    pub(crate) format: Format,
+    /// Reuse the token an earlier run minted with the same settings
+    ///
+    /// Reused while at least half its lifetime and at least 5 minutes are left; otherwise a
+    /// new token is minted and stored, in $XDG_CACHE_HOME/bedrock-token (default
+    /// ~/.cache/bedrock-token), private to the user.
+    #[arg(long)]
+    pub(crate) cache: bool,
+}
+
+/// What a key is minted from, and how: the flags shared by every command that mints
+/// (the default command, `proxy`, `exec`).
+#[derive(clap::Args, Debug)]
+pub(crate) struct SourceArgs {
     /// AWS region for the token [default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region]
     #[arg(long, value_name = "REGION")]
     pub(crate) region: Option<String>,
@@ -98,16 +116,6 @@ pub(crate) struct MintArgs {
     /// Give up loading credentials after this long, 1s to 1h (same syntax as --expiry) [default: 5s]
     #[arg(long, value_name = "DURATION", value_parser = clock::parse_timeout)]
     pub(crate) timeout: Option<Duration>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Token)]
-    pub(crate) format: Format,
-    /// Reuse the token an earlier run minted with the same settings
-    ///
-    /// Reused while at least half its lifetime and at least 5 minutes are left; otherwise a
-    /// new token is minted and stored, in $XDG_CACHE_HOME/bedrock-token (default
-    /// ~/.cache/bedrock-token), private to the user.
-    #[arg(long)]
-    pub(crate) cache: bool,
 }
 
 /// How the token is printed.

@@ -10,7 +10,7 @@ use crate::{clock, errors, output, Failure, Format, MintArgs, Status};
 
 /// Runs the default command.
 pub(crate) fn run(args: &MintArgs, now: SystemTime) -> Result<Status, Failure> {
-    let settings = Settings::new(args)?;
+    let settings = Settings::new(&args.source)?;
     let cache = if args.cache {
         Cache::locate(&settings)
             .map_err(|why| output::warning(&why))
@@ -34,6 +34,30 @@ pub(crate) fn run(args: &MintArgs, now: SystemTime) -> Result<Status, Failure> {
 }
 
 fn mint(settings: &Settings) -> Result<Entry, Failure> {
+    let provider = provider(settings)?;
+    let runtime = crate::runtime()?;
+    let token = runtime
+        .block_on(provider.token())
+        .map_err(|e| errors::explain(&e, settings))?;
+    let info = TokenInfo::parse(token.as_str())
+        .map_err(|e| Failure::new(Status::Internal, format!("minted a malformed token: {e}")))?;
+    if settings.role.is_some() && settings.expiry_given && token.expires_at() < info.expires_at() {
+        output::warning(&format!(
+            "the role session ends at {}, before the requested --expiry: the key expires \
+             with it (expires_at)",
+            clock::rfc3339_clamped(token.expires_at())
+        ));
+    }
+    let region = info.region().to_owned();
+    Ok(Entry {
+        token: token.as_str().to_owned(),
+        expires_at: token.expires_at(),
+        region,
+    })
+}
+
+/// The token provider for `settings` (built, not yet loaded).
+pub(crate) fn provider(settings: &Settings) -> Result<TokenProvider, Failure> {
     let mut builder = TokenProvider::builder();
     // With a role and no --expiry, STS picks the session length (1 h by default) and the
     // token ends with the session; an explicit --expiry also asks STS for that length.
@@ -60,26 +84,7 @@ fn mint(settings: &Settings) -> Result<Entry, Failure> {
     if let Some(timeout) = settings.timeout {
         builder = builder.load_timeout(timeout);
     }
-    let provider = builder.build().map_err(|e| errors::explain(&e, settings))?;
-    let runtime = crate::runtime()?;
-    let token = runtime
-        .block_on(provider.token())
-        .map_err(|e| errors::explain(&e, settings))?;
-    let info = TokenInfo::parse(token.as_str())
-        .map_err(|e| Failure::new(Status::Internal, format!("minted a malformed token: {e}")))?;
-    if settings.role.is_some() && settings.expiry_given && token.expires_at() < info.expires_at() {
-        output::warning(&format!(
-            "the role session ends at {}, before the requested --expiry: the key expires \
-             with it (expires_at)",
-            clock::rfc3339_clamped(token.expires_at())
-        ));
-    }
-    let region = info.region().to_owned();
-    Ok(Entry {
-        token: token.as_str().to_owned(),
-        expires_at: token.expires_at(),
-        region,
-    })
+    builder.build().map_err(|e| errors::explain(&e, settings))
 }
 
 /// The line to print for `entry`.

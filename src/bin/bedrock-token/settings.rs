@@ -13,7 +13,7 @@ use aws_bedrock_token_generator::DEFAULT_EXPIRY;
 use sha2::{Digest as _, Sha256};
 
 use crate::output::quoted;
-use crate::{Failure, MintArgs, Status};
+use crate::{Failure, SourceArgs, Status};
 
 /// The largest `--session-policy` file read.
 const MAX_POLICY_FILE: u64 = 64 * 1024;
@@ -189,7 +189,7 @@ pub(crate) fn may_change_the_token(name: &str) -> bool {
 
 impl Settings {
     /// The settings of this run; `Err` if the `--session-policy` file cannot be read.
-    pub(crate) fn new(args: &MintArgs) -> Result<Self, Failure> {
+    pub(crate) fn new(args: &SourceArgs) -> Result<Self, Failure> {
         let role = match &args.role_arn {
             None => None,
             Some(arn) => Some(Role {
