@@ -4,6 +4,8 @@
 //! session token and the expiry against its own injected clock, and answers like Bedrock:
 //!
 //! - Converse (`POST /model/{id}/converse`): `200` JSON, or `403` `AccessDeniedException`;
+//! - InvokeModel (`POST /model/{id}/invoke`, as the Anthropic SDK's Bedrock client calls
+//!   it): `200` with an Anthropic Messages response, or `403` like Converse;
 //! - OpenAI-compatible Chat Completions (`POST /openai/v1/chat/completions`, as on
 //!   bedrock-runtime, or `POST /v1/chat/completions`, as on bedrock-mantle): `200` with a
 //!   `chat.completion` object, `400` for a body without `model` and `messages`, or `401`
@@ -98,6 +100,7 @@ impl Bedrock {
 enum Api {
     Converse,
     ChatCompletions,
+    Invoke,
 }
 
 fn api(req: &Request) -> Option<Api> {
@@ -106,6 +109,8 @@ fn api(req: &Request) -> Option<Api> {
         None
     } else if path.starts_with("/model/") && path.ends_with("/converse") {
         Some(Api::Converse)
+    } else if path.starts_with("/model/") && path.ends_with("/invoke") {
+        Some(Api::Invoke)
     } else if path == "/openai/v1/chat/completions" || path == "/v1/chat/completions" {
         Some(Api::ChatCompletions)
     } else {
@@ -140,7 +145,12 @@ fn handle(keys: &Keys, now: SystemTime, seen: &Mutex<Seen>, req: Request) -> Res
             seen.distinct_tokens.insert(token);
             respond(200, "application/json", CONVERSE_OK)
         }
-        (Api::Converse, Err(reason)) => {
+        (Api::Invoke, Ok(token)) => {
+            seen.accepted += 1;
+            seen.distinct_tokens.insert(token);
+            respond(200, "application/json", INVOKE_OK)
+        }
+        (Api::Converse | Api::Invoke, Err(reason)) => {
             seen.rejected += 1;
             let mut response = respond(
                 403,
@@ -193,6 +203,9 @@ fn handle(keys: &Keys, now: SystemTime, seen: &Mutex<Seen>, req: Request) -> Res
 }
 
 /// An error the way OpenAI-compatible APIs send one.
+/// An Anthropic Messages response, as InvokeModel returns one for Claude models.
+const INVOKE_OK: &str = r#"{"id":"msg_stand_in","type":"message","role":"assistant","model":"claude-3-haiku-20240307","content":[{"type":"text","text":"Hello from the stand-in"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":4}}"#;
+
 fn openai_error(status: u16, kind: &str, message: &str) -> Response {
     respond(
         status,

@@ -9,6 +9,7 @@
 mod cache;
 mod clock;
 mod errors;
+mod gateway;
 mod inspect;
 mod long_term;
 mod mint;
@@ -141,7 +142,42 @@ enum Command {
     /// Create, list, activate, deactivate, reset and delete long-term keys (IAM).
     #[command(after_help = long_term::AFTER_HELP, arg_required_else_help = false)]
     LongTerm(long_term::LongTermArgs),
+    /// Serve a local gateway that forwards requests with a key it keeps fresh.
+    /// Prints the URL it serves; stops on SIGTERM or SIGINT.
+    #[command(after_help = PROXY_HELP)]
+    Proxy(gateway::ProxyArgs),
+    /// Run a command with a fresh key in its environment, or (--proxy) with a gateway of
+    /// its own; exits with the command's status.
+    #[command(after_help = EXEC_HELP)]
+    Exec(gateway::ExecArgs),
 }
+
+const PROXY_HELP: &str = "\
+Examples:
+  bedrock-token proxy --listen 127.0.0.1:8787 --client-key-file ~/.config/bedrock-token/client-key
+  bedrock-token proxy --client-key-file key --tls --tls-cert-out gateway.pem --role-arn ARN
+
+Clients send the client key (Authorization: Bearer KEY, or x-api-key: KEY); the gateway
+replaces it with a real key before forwarding. It listens on loopback only, refuses
+requests with a foreign Host or an Origin, and never logs keys. GET
+/.bedrock-token/health tells whether it holds a valid key (no client key needed).
+Logging: RUST_LOG (default info), on stderr.";
+
+const EXEC_HELP: &str = "\
+Examples:
+  bedrock-token exec -- python agent.py             AWS_BEARER_TOKEN_BEDROCK set
+  bedrock-token exec --proxy -- claude              a gateway; the command holds no real key
+
+With --proxy the command's environment has AWS_ENDPOINT_URL_BEDROCK_RUNTIME,
+ANTHROPIC_BEDROCK_BASE_URL and BEDROCK_TOKEN_PROXY_URL set to the gateway (HTTPS on
+loopback), AWS_BEARER_TOKEN_BEDROCK set to a client key valid for this run only, and
+AWS_CA_BUNDLE, SSL_CERT_FILE, REQUESTS_CA_BUNDLE (and NODE_EXTRA_CA_CERTS) set so that
+clients trust the gateway's certificate. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+AWS_SESSION_TOKEN are removed unless --keep-credentials (the command, running as you,
+can still read ~/.aws).
+
+Exit status: the command's; 128+N if signal N ended it; 126 cannot run it; 127 not
+found; otherwise bedrock-token's own statuses.";
 
 /// The exit statuses, as documented in `--help` and the README.
 /// The async runtime for one command's network calls: one thread is plenty for one call
@@ -161,28 +197,50 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Status {
     /// Success; `inspect`: the key is valid.
-    Ok = 0,
+    Ok,
     /// `inspect`: the token has expired or is not yet valid.
-    NotValidNow = 1,
+    NotValidNow,
     /// `inspect`: not a valid Bedrock API key.
-    InvalidKey = 2,
+    InvalidKey,
     /// Bad command line (sysexits `EX_USAGE`).
-    Usage = 64,
+    Usage,
     /// `long-term`: the IAM user or key does not exist (`EX_NOUSER`).
-    NotFound = 67,
-    /// The credential source failed, timed out or gave expired credentials (`EX_UNAVAILABLE`).
-    Unavailable = 69,
+    NotFound,
+    /// The credential source failed or timed out (`EX_UNAVAILABLE`).
+    Unavailable,
     /// A bug or an unexpected failure (`EX_SOFTWARE`).
-    Internal = 70,
+    Internal,
     /// `long-term`: IAM would not create it: two keys already, or the user exists
     /// (`EX_CANTCREAT`).
-    CannotCreate = 73,
+    CannotCreate,
     /// Reading stdin or writing stdout failed (`EX_IOERR`).
-    Io = 74,
+    Io,
     /// `long-term`: IAM denied the call (`EX_NOPERM`).
-    NoPermission = 77,
+    NoPermission,
     /// Missing or invalid AWS configuration (`EX_CONFIG`).
-    Config = 78,
+    Config,
+    /// `exec`: the command's own status (or 128 + the signal that ended it).
+    Exited(u8),
+}
+
+impl Status {
+    /// The process exit status.
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            Status::Ok => 0,
+            Status::NotValidNow => 1,
+            Status::InvalidKey => 2,
+            Status::Usage => 64,
+            Status::NotFound => 67,
+            Status::Unavailable => 69,
+            Status::Internal => 70,
+            Status::CannotCreate => 73,
+            Status::Io => 74,
+            Status::NoPermission => 77,
+            Status::Config => 78,
+            Status::Exited(code) => code,
+        }
+    }
 }
 
 /// A failed run: its exit status and the one-line message for stderr.
@@ -217,7 +275,7 @@ fn main() -> ExitCode {
         output::error(&failure.message);
         failure.status
     });
-    ExitCode::from(status as u8)
+    ExitCode::from(status.code())
 }
 
 fn run(args: Vec<OsString>) -> Result<Status, Failure> {
@@ -237,6 +295,8 @@ fn run(args: Vec<OsString>) -> Result<Status, Failure> {
     match cli.command {
         Some(Command::Inspect { token }) => inspect::run(token, now),
         Some(Command::LongTerm(args)) => long_term::run(args, now),
+        Some(Command::Proxy(args)) => gateway::proxy(args),
+        Some(Command::Exec(args)) => gateway::exec(args),
         None => mint::run(&cli.mint, now),
     }
 }

@@ -1,0 +1,243 @@
+//! `bedrock-token exec [--proxy] … -- CMD [ARGS…]`: runs a command with a key, or with a
+//! gateway of its own, and exits with the command's status.
+//!
+//! - Without `--proxy`: the command gets a fresh key in `AWS_BEARER_TOKEN_BEDROCK`.
+//! - With `--proxy`: a gateway serves HTTPS on an ephemeral loopback port, with a
+//!   certificate made for this run and a random client key; the command's environment
+//!   points the common clients at it (see [`GATEWAY_URL_VARS`]) and trusts the certificate
+//!   through a CA bundle (the system roots plus it) in a private temporary directory,
+//!   removed when the run ends. The command never receives a real key.
+//!
+//! Either way the AWS credentials the key came from (`AWS_ACCESS_KEY_ID`,
+//! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) are removed from the command's
+//! environment unless `--keep-credentials`. Signals sent to `bedrock-token` (SIGINT,
+//! SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2) are passed on to the command.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use aws_bedrock_token_generator::gateway::{ClientKey, Gateway, TlsIdentity};
+
+use super::{explain, fresh_provider, runtime, upstream, ExecArgs};
+use crate::settings::Settings;
+use crate::{errors, mint, Failure, Status};
+
+/// The credential variables removed from the command's environment.
+const CREDENTIAL_VARS: [&str; 3] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+];
+
+/// Set to the gateway's URL with `--proxy`: what the AWS SDKs (boto3 included) and the
+/// Anthropic SDK's Bedrock client (and Claude Code) read, and one for everything else.
+const GATEWAY_URL_VARS: [&str; 3] = [
+    "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+    "ANTHROPIC_BEDROCK_BASE_URL",
+    "BEDROCK_TOKEN_PROXY_URL",
+];
+
+/// Set to the CA bundle (system roots and the run's certificate) with `--proxy`.
+const CA_BUNDLE_VARS: [&str; 3] = ["AWS_CA_BUNDLE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"];
+
+/// The key variable: what Bedrock clients read.
+const KEY_VAR: &str = "AWS_BEARER_TOKEN_BEDROCK";
+
+/// Runs `exec`.
+pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
+    let settings = Settings::new(&args.source)?;
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let mut env: Vec<(&str, OsString)> = Vec::new();
+        let mut removed: Vec<&str> = Vec::new();
+        if !args.keep_credentials {
+            removed.extend(CREDENTIAL_VARS);
+        }
+        if !args.proxy {
+            let provider = mint::provider(&settings)?;
+            let token = provider
+                .token()
+                .await
+                .map_err(|e| errors::explain(&e, &settings))?;
+            env.push((KEY_VAR, token.as_str().into()));
+            return spawn_and_wait(&args.command, &env, &removed).await;
+        }
+        let (provider, _keep_fresh, info) = fresh_provider(&settings).await?;
+        let client_key = ClientKey::generate();
+        let identity = TlsIdentity::generate_localhost().map_err(|e| explain(&e, "--proxy"))?;
+        let files = PrivateDir::create()?;
+        let bundle = files.write("ca-bundle.pem", &identity.ca_bundle_pem().map_err(|e| explain(&e, "--proxy"))?)?;
+        let cert = files.write("gateway-cert.pem", identity.cert_pem())?;
+        env.push((KEY_VAR, client_key.as_str().into()));
+        let gateway = Gateway::builder(provider, client_key)
+            .upstream(&upstream(args.upstream.as_deref(), &info))
+            .tls(identity)
+            .bind(([127, 0, 0, 1], 0).into())
+            .await
+            .map_err(|e| explain(&e, "--proxy"))?;
+        let url = gateway.url();
+        env.extend(GATEWAY_URL_VARS.map(|var| (var, OsString::from(&url))));
+        env.extend(CA_BUNDLE_VARS.map(|var| (var, bundle.clone().into_os_string())));
+        env.push(("NODE_EXTRA_CA_CERTS", cert.into_os_string()));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(gateway.serve(async {
+            let _ = stopped.await;
+        }));
+        let status = spawn_and_wait(&args.command, &env, &removed).await;
+        let _ = stop.send(());
+        let _ = serving.await;
+        drop(files);
+        status
+    })
+}
+
+/// Runs `command` with `env` set and `removed` unset, passing signals on; its exit
+/// status, or 128 + the signal that ended it; 127 if it cannot be found, 126 if it
+/// cannot be run.
+async fn spawn_and_wait(
+    command: &[OsString],
+    env: &[(&str, OsString)],
+    removed: &[&str],
+) -> Result<Status, Failure> {
+    let (program, rest) = command
+        .split_first()
+        .ok_or_else(|| Failure::new(Status::Usage, "exec: no command given after `--`"))?;
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(rest);
+    for var in removed {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    let shown = crate::output::quoted(&program.to_string_lossy());
+    let mut child = cmd.spawn().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Failure::new(
+            Status::Exited(127),
+            format!("exec: command {shown} not found"),
+        ),
+        _ => Failure::new(
+            Status::Exited(126),
+            format!("exec: cannot run {shown}: {}", e.kind()),
+        ),
+    })?;
+    let status = signals::forward_until_exit(&mut child).await.map_err(|e| {
+        Failure::new(
+            Status::Internal,
+            format!("exec: waiting for the command failed: {}", e.kind()),
+        )
+    })?;
+    Ok(Status::Exited(exit_code(status)))
+}
+
+/// The status a shell would report for `status`.
+fn exit_code(status: std::process::ExitStatus) -> u8 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt as _;
+        if let Some(signal) = status.signal() {
+            return 128u8.saturating_add(u8::try_from(signal).unwrap_or(127));
+        }
+    }
+    status
+        .code()
+        .map_or(1, |code| u8::try_from(code & 0xff).unwrap_or(1))
+}
+
+#[cfg(unix)]
+mod signals {
+    use rustix::process::{kill_process, Pid, Signal};
+    use tokio::signal::unix::{signal, SignalKind};
+
+    /// Waits for `child`, sending it every forwarded signal this process receives.
+    pub(super) async fn forward_until_exit(
+        child: &mut tokio::process::Child,
+    ) -> std::io::Result<std::process::ExitStatus> {
+        let kinds = [
+            (SignalKind::interrupt(), Signal::INT),
+            (SignalKind::terminate(), Signal::TERM),
+            (SignalKind::hangup(), Signal::HUP),
+            (SignalKind::quit(), Signal::QUIT),
+            (SignalKind::user_defined1(), Signal::USR1),
+            (SignalKind::user_defined2(), Signal::USR2),
+        ];
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut listeners = Vec::new();
+        for (kind, sig) in kinds {
+            let mut stream = signal(kind)?;
+            let tx = tx.clone();
+            listeners.push(tokio::spawn(async move {
+                while stream.recv().await.is_some() {
+                    if tx.send(sig).is_err() {
+                        return;
+                    }
+                }
+            }));
+        }
+        let pid = child.id().and_then(|id| Pid::from_raw(id as i32));
+        let status = loop {
+            tokio::select! {
+                status = child.wait() => break status,
+                Some(sig) = rx.recv() => {
+                    if let Some(pid) = pid {
+                        let _ = kill_process(pid, sig);
+                    }
+                }
+            }
+        };
+        for listener in listeners {
+            listener.abort();
+        }
+        status
+    }
+}
+
+#[cfg(not(unix))]
+mod signals {
+    pub(super) async fn forward_until_exit(
+        child: &mut tokio::process::Child,
+    ) -> std::io::Result<std::process::ExitStatus> {
+        child.wait().await
+    }
+}
+
+/// A directory only this user can enter, removed (with its files) when dropped.
+struct PrivateDir(PathBuf);
+
+impl PrivateDir {
+    fn create() -> Result<Self, Failure> {
+        let dir = std::env::temp_dir().join(format!(
+            "bedrock-token-{}-{:016x}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt as _;
+            builder.mode(0o700);
+        }
+        builder
+            .create(&dir)
+            .map_err(|e| io_failure(&dir, &e))?;
+        Ok(Self(dir))
+    }
+
+    /// Writes `name` in the directory; its path.
+    fn write(&self, name: &str, contents: &str) -> Result<PathBuf, Failure> {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).map_err(|e| io_failure(&path, &e))?;
+        Ok(path)
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn io_failure(path: &Path, e: &std::io::Error) -> Failure {
+    Failure::new(
+        Status::Io,
+        format!("exec --proxy: cannot write {}: {e}", path.display()),
+    )
+}

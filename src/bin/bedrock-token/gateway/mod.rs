@@ -1,0 +1,133 @@
+//! `bedrock-token proxy` and `bedrock-token exec`: keys that never expire under tools
+//! that read a key once, through the library's refreshing gateway (`gateway` feature).
+//!
+//! | file | what it holds |
+//! |---|---|
+//! | `mod.rs` | the flags of both commands, and what they share: the provider kept fresh, the upstream, logging |
+//! | `proxy.rs` | `proxy`: serve until SIGTERM/SIGINT |
+//! | `exec.rs` | `exec`: run a command with a key, or with a gateway of its own |
+
+mod exec;
+mod proxy;
+
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use aws_bedrock_token_generator::{KeepFresh, TokenInfo, TokenProvider};
+
+use crate::settings::Settings;
+use crate::{errors, mint, Failure, SourceArgs, Status};
+
+pub(crate) use exec::run as exec;
+pub(crate) use proxy::run as proxy;
+
+/// `bedrock-token proxy`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct ProxyArgs {
+    /// Where to listen: a loopback address and port (port 0: any free port)
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Where to forward [default: https://bedrock-runtime.REGION.amazonaws.com]; http://
+    /// only for a loopback host
+    #[arg(long, value_name = "URL")]
+    upstream: Option<String>,
+    /// The client key local programs must present (Authorization: Bearer, or x-api-key);
+    /// created with a random key if missing; must be private to the user (0600)
+    #[arg(long, value_name = "FILE")]
+    client_key_file: PathBuf,
+    /// Serve HTTPS with a certificate made for this run (localhost, 127.0.0.1, ::1)
+    #[arg(long)]
+    tls: bool,
+    /// With --tls: write the certificate (PEM, no private key) to FILE, for clients to trust
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    tls_cert_out: Option<PathBuf>,
+    #[command(flatten)]
+    source: SourceArgs,
+}
+
+/// `bedrock-token exec`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct ExecArgs {
+    /// Give the command a gateway of its own (HTTPS on loopback, a client key for this run)
+    /// instead of a key: the command never holds a real key
+    #[arg(long)]
+    proxy: bool,
+    /// With --proxy: where the gateway forwards [default: the region's Bedrock Runtime]
+    #[arg(long, value_name = "URL", requires = "proxy")]
+    upstream: Option<String>,
+    /// Leave AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN in the
+    /// command's environment [default: removed]
+    #[arg(long)]
+    keep_credentials: bool,
+    #[command(flatten)]
+    source: SourceArgs,
+    /// The command to run and its arguments, after `--`
+    #[arg(last = true, required = true, value_name = "CMD")]
+    command: Vec<OsString>,
+}
+
+/// A provider for `source`, with its first key loaded (so that broken credentials fail
+/// the command at once, with the usual message and status) and kept fresh in the
+/// background on the current runtime.
+async fn fresh_provider(
+    settings: &Settings,
+) -> Result<(TokenProvider, KeepFresh, TokenInfo), Failure> {
+    let provider = mint::provider(settings)?;
+    let token = provider
+        .token()
+        .await
+        .map_err(|e| errors::explain(&e, settings))?;
+    let info = TokenInfo::parse(token.as_str())
+        .map_err(|e| Failure::new(Status::Internal, format!("minted a malformed token: {e}")))?;
+    let keep = provider
+        .keep_fresh()
+        .map_err(|e| errors::explain(&e, settings))?;
+    Ok((provider, keep, info))
+}
+
+/// The upstream: `--upstream`, else the token's region's Bedrock Runtime endpoint.
+fn upstream(given: Option<&str>, info: &TokenInfo) -> String {
+    given.map_or_else(
+        || format!("https://bedrock-runtime.{}.amazonaws.com", info.region()),
+        str::to_owned,
+    )
+}
+
+/// The multi-threaded runtime a gateway serves on (two workers: this is a local proxy).
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Failure::new(
+                Status::Internal,
+                format!("cannot start the async runtime: {e}"),
+            )
+        })
+}
+
+/// Request lines and provider events to stderr, filtered by `RUST_LOG` (default
+/// `info`), without colours. Neither ever holds a key.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .try_init();
+}
+
+/// A gateway error (bind, serve, TLS, client key file) in the command's terms.
+fn explain(e: &aws_bedrock_token_generator::Error, what: &str) -> Failure {
+    use aws_bedrock_token_generator::ErrorKind;
+    let status = match e.kind() {
+        ErrorKind::InvalidConfig | ErrorKind::InvalidEndpoint => Status::Usage,
+        ErrorKind::Internal => Status::Internal,
+        _ => Status::Io,
+    };
+    Failure::new(status, format!("{what}: {e}"))
+}

@@ -1,0 +1,67 @@
+//! `bedrock-token proxy`: a refreshing gateway on loopback until SIGTERM or SIGINT.
+
+use aws_bedrock_token_generator::gateway::{ClientKey, Gateway, TlsIdentity};
+
+use super::{explain, fresh_provider, init_logging, runtime, upstream, ProxyArgs};
+use crate::settings::Settings;
+use crate::{output, Failure, Status};
+
+/// Runs `proxy`: prints the URL it serves once it accepts connections, then serves until
+/// a signal asks it to stop (in-flight requests finish within the grace period).
+pub(crate) fn run(args: ProxyArgs) -> Result<Status, Failure> {
+    let settings = Settings::new(&args.source)?;
+    init_logging();
+    let client_key = ClientKey::load_or_create(&args.client_key_file)
+        .map_err(|e| explain(&e, "--client-key-file"))?;
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let (provider, _keep_fresh, info) = fresh_provider(&settings).await?;
+        let mut builder =
+            Gateway::builder(provider, client_key).upstream(&upstream(args.upstream.as_deref(), &info));
+        if args.tls {
+            let identity = TlsIdentity::generate_localhost()
+                .map_err(|e| explain(&e, "--tls"))?;
+            if let Some(path) = &args.tls_cert_out {
+                std::fs::write(path, identity.cert_pem()).map_err(|e| {
+                    Failure::new(
+                        Status::Io,
+                        format!("cannot write --tls-cert-out {}: {e}", path.display()),
+                    )
+                })?;
+            }
+            builder = builder.tls(identity);
+        }
+        let gateway = builder
+            .bind(args.listen)
+            .await
+            .map_err(|e| explain(&e, "--listen"))?;
+        output::print_line(&gateway.url())?;
+        gateway
+            .serve(shutdown_signal())
+            .await
+            .map_err(|e| explain(&e, "serving"))?;
+        Ok(Status::Ok)
+    })
+}
+
+/// Resolves on the first SIGTERM or SIGINT (Ctrl-C).
+pub(super) async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
