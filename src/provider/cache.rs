@@ -104,6 +104,11 @@ impl Failures {
         let elapsed = now.duration_since(*failed_at).ok()?;
         (elapsed < backoff(self.count)).then_some(error)
     }
+
+    /// Failed loads since the last successful one.
+    pub fn count(&self) -> u32 {
+        self.count
+    }
 }
 
 /// 1 s after the first failure, doubling up to 60 s.
@@ -189,7 +194,9 @@ mod tests {
         f.record(Error::new(ErrorKind::NoCredentials, "x"), at(101));
         assert!(f.backing_off(at(102)).is_some());
         assert!(f.backing_off(at(103)).is_none());
+        assert_eq!(f.count(), 2);
         f.clear();
         assert!(f.backing_off(at(101)).is_none());
+        assert_eq!(f.count(), 0);
     }
 }

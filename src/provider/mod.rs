@@ -5,11 +5,13 @@
 //! - `sources.rs`: region and credentials from the builder or the standard chains;
 //! - `cache.rs`: the cache's rules as pure functions of time;
 //! - `refresh.rs`: the refresh state machine (one load at a time, backoff);
-//! - `background.rs`: the optional task that keeps the token fresh with no caller.
+//! - `background.rs`: the optional task that keeps the token fresh with no caller;
+//! - `events.rs`: the `tracing` events (no secret in any field).
 
 mod background;
 mod builder;
 mod cache;
+mod events;
 mod refresh;
 mod sources;
 
@@ -76,6 +78,9 @@ pub async fn provide_token() -> Result<BedrockToken, Error> {
 /// - **Clocks.** All times come from the time source (default: the system clock). A clock
 ///   that goes back past a failure ends its backoff; a token minted more than 5 minutes in
 ///   the "future" is replaced; no token is returned already expired.
+/// - **Observability.** Loads, failures, a cached token served through a failure, backoff
+///   and invalidations are `tracing` events (target `aws_bedrock_token_generator::provider`;
+///   no token, credentials or access key id in any field).
 ///
 /// Off Tokio (with a [`Builder::sleep_impl`] of another executor) there is nothing to spawn
 /// a load on: the callers that wait for a load drive it, and a stale token is refreshed in
@@ -154,14 +159,16 @@ impl TokenProvider {
     /// already running: a load that began before the call is not cached, and callers that
     /// arrive afterwards wait for a load that began after it.
     pub fn invalidate(&self) {
-        self.invalidate_if(|_| true);
+        self.invalidate_if("invalidate", |_| true);
     }
 
     /// Drops the cached token only if it is `rejected` (the token text a request was sent
     /// with), and says whether it did. A late rejection of an older token, after a new one
     /// was cached, costs nothing.
     pub fn invalidate_token(&self, rejected: &str) -> bool {
-        self.invalidate_if(|cached| cached.is_some_and(|t| t.as_str() == rejected))
+        self.invalidate_if("invalidate_token", |cached| {
+            cached.is_some_and(|t| t.as_str() == rejected)
+        })
     }
 
     fn now(&self) -> SystemTime {
