@@ -19,26 +19,29 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_smithy_async::future::timeout::Timeout;
 use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep, TokioSleep};
 use futures_util::future::{FutureExt as _, Shared};
 
 use super::cache::{self, Entry, Failures, Freshness};
-use super::{events, TokenProvider};
+use super::{events, ProviderStatus, TokenProvider};
 use crate::{BedrockToken, Error, ErrorKind, Input};
 
 type Outcome = Result<BedrockToken, Error>;
 
 /// Mutable state behind the provider's (synchronous, never held across `.await`) lock.
-/// Events are emitted after the lock is released (a subscriber may call into the provider).
+/// Events are emitted after the lock is released (a subscriber may call `status()`).
 #[derive(Default)]
 pub(super) struct State {
     inflight: Option<Load>,
     /// Bumped by each invalidation: a load that began before it is not cached.
     epoch: u64,
+    /// The one failure count and backoff, shared by callers and `keep_fresh`.
     failures: Failures,
+    /// When the last successful load finished (the provider's clock).
+    last_success: Option<SystemTime>,
 }
 
 #[derive(Clone)]
@@ -177,6 +180,30 @@ impl TokenProvider {
         hit
     }
 
+    /// How long the backoff after the last failed load still lasts, if it does.
+    pub(super) fn backoff_left(&self) -> Option<Duration> {
+        self.lock().failures.backoff_left(self.now())
+    }
+
+    /// See [`TokenProvider::status`].
+    pub(super) fn snapshot(&self) -> ProviderStatus {
+        let mut state = self.lock();
+        // Under the lock, which `finish` also holds to cache a token: a consistent view.
+        let expires_at = self
+            .inner
+            .current
+            .load()
+            .as_deref()
+            .map(|e| e.token.expires_at());
+        ProviderStatus {
+            expires_at,
+            last_success: state.last_success,
+            last_error: state.failures.last_error().map(Error::kind),
+            consecutive_failures: state.failures.count(),
+            loading: state.running().is_some(),
+        }
+    }
+
     /// How long until the cached token is due for a refresh: `None` with no token cached,
     /// zero once it is stale or unusable.
     pub(super) fn next_refresh_in(&self) -> Option<Duration> {
@@ -247,6 +274,7 @@ impl TokenProvider {
         match &outcome {
             Ok(token) => {
                 state.failures.clear();
+                state.last_success = Some(now);
                 let cached = state.epoch == epoch;
                 if cached {
                     let entry = Entry::new(token.clone(), now, &self.inner.config.policy);
