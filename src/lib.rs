@@ -6,7 +6,7 @@
 //! |---|---|
 //! | [`generate_token`] (`mint`) | the pure minting function and its validation |
 //! | [`BedrockToken`] (`token`) | the minted token: redacted `Debug`, zeroized text |
-//! | [`TokenProvider`], [`KeepFresh`] (`provider/`: `builder`, `sources`, `cache`, `refresh`, `background`) | credential/region resolution, caching and refresh |
+//! | [`TokenProvider`], [`KeepFresh`], [`ProviderStatus`] (`provider/`: `builder`, `sources`, `cache`, `refresh`, `background`, `events`) | credential/region resolution, caching and refresh |
 //! | [`prefer_bearer_auth`], `ProvideToken` for [`TokenProvider`] (`sdk`) | AWS SDK integration |
 //! | [`TokenInfo`], [`LongTermKeyInfo`], [`KeyInfo`] (`inspect`) | parsing a key back into its facts |
 //! | [`SessionPolicy`], [`ModelPolicy`] (`policy`, feature `default-chain`) | session policies for the assume-role step |
@@ -69,8 +69,8 @@ pub use policy::{
 #[cfg(feature = "default-chain")]
 pub use provider::provide_token;
 pub use provider::{
-    Builder as TokenProviderBuilder, KeepFresh, TokenProvider, DEFAULT_LOAD_TIMEOUT,
-    DEFAULT_MIN_VALIDITY, DEFAULT_REFRESH_JITTER, DEFAULT_REFRESH_WINDOW,
+    Builder as TokenProviderBuilder, KeepFresh, ProviderStatus, TokenProvider,
+    DEFAULT_LOAD_TIMEOUT, DEFAULT_MIN_VALIDITY, DEFAULT_REFRESH_JITTER, DEFAULT_REFRESH_WINDOW,
 };
 #[cfg(feature = "default-chain")]
 #[cfg_attr(docsrs, doc(cfg(feature = "default-chain")))]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use aws_smithy_async::rt::sleep::AsyncSleep;
 
+use super::cache::MIN_RETRY_BACKOFF;
 use super::TokenProvider;
 use crate::Error;
 
@@ -76,22 +77,18 @@ impl TokenProvider {
         let sleep = self.timer(true)?;
         let provider = self.clone();
         let task = runtime.spawn(async move {
-            let mut failures = 0;
             loop {
                 let nap = match provider.next_refresh_in() {
-                    Some(wait) if !wait.is_zero() => wait.min(MAX_NAP),
+                    Some(wait) if !wait.is_zero() => wait,
                     _ => match provider.load_now().await {
-                        Ok(_) => {
-                            failures = 0;
-                            continue;
-                        }
-                        Err(_) => {
-                            failures += 1;
-                            super::cache::backoff(failures)
-                        }
+                        Ok(_) => continue,
+                        // The provider's own backoff (one count for this task and the
+                        // `token()` callers). Over already (the clock jumped, or another
+                        // load succeeded meanwhile): look again after the shortest one.
+                        Err(_) => provider.backoff_left().unwrap_or(MIN_RETRY_BACKOFF),
                     },
                 };
-                sleep.sleep(nap).await;
+                sleep.sleep(nap.min(MAX_NAP)).await;
             }
         });
         Ok(KeepFresh { task })

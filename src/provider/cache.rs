@@ -100,9 +100,28 @@ impl Failures {
     /// A clock that went back past the failure ends the backoff (it must not last for as
     /// long as the clock was wrong).
     pub fn backing_off(&self, now: SystemTime) -> Option<&Error> {
-        let (error, failed_at) = self.last.as_ref()?;
+        self.backoff_left(now)?;
+        self.last.as_ref().map(|(error, _)| error)
+    }
+
+    /// How much of the backoff is left at `now` (never zero): `None` once it is over, or
+    /// if the clock went back past the failure.
+    pub fn backoff_left(&self, now: SystemTime) -> Option<Duration> {
+        let (_, failed_at) = self.last.as_ref()?;
         let elapsed = now.duration_since(*failed_at).ok()?;
-        (elapsed < backoff(self.count)).then_some(error)
+        backoff(self.count)
+            .checked_sub(elapsed)
+            .filter(|left| !left.is_zero())
+    }
+
+    /// The last failed load's error, if no load succeeded since.
+    pub fn last_error(&self) -> Option<&Error> {
+        self.last.as_ref().map(|(error, _)| error)
+    }
+
+    /// Failed loads since the last successful one.
+    pub fn count(&self) -> u32 {
+        self.count
     }
 }
 
@@ -189,7 +208,16 @@ mod tests {
         f.record(Error::new(ErrorKind::NoCredentials, "x"), at(101));
         assert!(f.backing_off(at(102)).is_some());
         assert!(f.backing_off(at(103)).is_none());
+        assert_eq!(f.count(), 2);
+        assert_eq!(f.backoff_left(at(102)), Some(Duration::from_secs(1)));
+        assert_eq!(f.backoff_left(at(103)), None);
+        assert_eq!(
+            f.last_error().map(Error::kind),
+            Some(ErrorKind::NoCredentials)
+        );
         f.clear();
         assert!(f.backing_off(at(101)).is_none());
+        assert_eq!(f.count(), 0);
+        assert!(f.last_error().is_none());
     }
 }

@@ -5,11 +5,13 @@
 //! - `sources.rs`: region and credentials from the builder or the standard chains;
 //! - `cache.rs`: the cache's rules as pure functions of time;
 //! - `refresh.rs`: the refresh state machine (one load at a time, backoff);
-//! - `background.rs`: the optional task that keeps the token fresh with no caller.
+//! - `background.rs`: the optional task that keeps the token fresh with no caller;
+//! - `events.rs`: the `tracing` events (no secret in any field).
 
 mod background;
 mod builder;
 mod cache;
+mod events;
 mod refresh;
 mod sources;
 
@@ -25,7 +27,7 @@ pub use builder::{
     DEFAULT_REFRESH_WINDOW,
 };
 
-use crate::{BedrockToken, Error};
+use crate::{BedrockToken, Error, ErrorKind};
 
 /// Mints a Bedrock API key from the default credential chain and the default region
 /// chain, valid for 12 hours (or until the credentials expire, if sooner).
@@ -76,6 +78,10 @@ pub async fn provide_token() -> Result<BedrockToken, Error> {
 /// - **Clocks.** All times come from the time source (default: the system clock). A clock
 ///   that goes back past a failure ends its backoff; a token minted more than 5 minutes in
 ///   the "future" is replaced; no token is returned already expired.
+/// - **Observability.** Loads, failures, a cached token served through a failure, backoff
+///   and invalidations are `tracing` events (target `aws_bedrock_token_generator::provider`;
+///   no token, credentials or access key id in any field); [`TokenProvider::status`] is a
+///   snapshot of the cache and the failure count, for health checks and alerts.
 ///
 /// Off Tokio (with a [`Builder::sleep_impl`] of another executor) there is nothing to spawn
 /// a load on: the callers that wait for a load drive it, and a stale token is refreshed in
@@ -154,14 +160,42 @@ impl TokenProvider {
     /// already running: a load that began before the call is not cached, and callers that
     /// arrive afterwards wait for a load that began after it.
     pub fn invalidate(&self) {
-        self.invalidate_if(|_| true);
+        self.invalidate_if("invalidate", |_| true);
     }
 
     /// Drops the cached token only if it is `rejected` (the token text a request was sent
     /// with), and says whether it did. A late rejection of an older token, after a new one
     /// was cached, costs nothing.
     pub fn invalidate_token(&self, rejected: &str) -> bool {
-        self.invalidate_if(|cached| cached.is_some_and(|t| t.as_str() == rejected))
+        self.invalidate_if("invalidate_token", |cached| {
+            cached.is_some_and(|t| t.as_str() == rejected)
+        })
+    }
+
+    /// A snapshot of the cache and of the loads, for health checks and metrics: the
+    /// cached key's expiry, the last successful load, the last failure and whether a load
+    /// is running. Synchronous and cheap (a short lock, no I/O), so a health endpoint or a
+    /// metrics scrape can call it as often as it likes.
+    ///
+    /// To alert before the key runs out, compare [`ProviderStatus::expires_at`] with the
+    /// current time, or alert on [`ProviderStatus::consecutive_failures`] above zero:
+    ///
+    /// ```no_run
+    /// # fn f(provider: &aws_bedrock_token_generator::TokenProvider) {
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// let status = provider.status();
+    /// let left = status
+    ///     .expires_at
+    ///     .and_then(|t| t.duration_since(SystemTime::now()).ok())
+    ///     .unwrap_or_default();
+    /// if left < Duration::from_secs(15 * 60) || status.consecutive_failures > 0 {
+    ///     eprintln!("Bedrock API key: {left:?} left, last error {:?}", status.last_error);
+    /// }
+    /// # }
+    /// ```
+    pub fn status(&self) -> ProviderStatus {
+        self.snapshot()
     }
 
     fn now(&self) -> SystemTime {
@@ -177,6 +211,24 @@ impl TokenProvider {
     pub(crate) fn current_time(&self) -> SystemTime {
         self.now()
     }
+}
+
+/// What [`TokenProvider::status`] reports. More fields may be added in minor releases.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderStatus {
+    /// When the cached key expires; `None` with no key cached (none loaded yet, or
+    /// invalidated). A key past its expiry may still be reported until it is replaced.
+    pub expires_at: Option<SystemTime>,
+    /// When the last successful load finished, on the provider's time source; `None`
+    /// before the first.
+    pub last_success: Option<SystemTime>,
+    /// The kind of error of the last failed load; cleared by a successful one.
+    pub last_error: Option<ErrorKind>,
+    /// Failed loads since the last successful one (the count the backoff doubles with).
+    pub consecutive_failures: u32,
+    /// Whether a load is running now.
+    pub loading: bool,
 }
 
 impl fmt::Debug for TokenProvider {

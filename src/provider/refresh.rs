@@ -19,25 +19,29 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_smithy_async::future::timeout::Timeout;
 use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep, TokioSleep};
 use futures_util::future::{FutureExt as _, Shared};
 
-use super::cache::{Entry, Failures, Freshness};
-use super::TokenProvider;
+use super::cache::{self, Entry, Failures, Freshness};
+use super::{events, ProviderStatus, TokenProvider};
 use crate::{BedrockToken, Error, ErrorKind, Input};
 
 type Outcome = Result<BedrockToken, Error>;
 
 /// Mutable state behind the provider's (synchronous, never held across `.await`) lock.
+/// Events are emitted after the lock is released (a subscriber may call `status()`).
 #[derive(Default)]
 pub(super) struct State {
     inflight: Option<Load>,
     /// Bumped by each invalidation: a load that began before it is not cached.
     epoch: u64,
+    /// The one failure count and backoff, shared by callers and `keep_fresh`.
     failures: Failures,
+    /// When the last successful load finished (the provider's clock).
+    last_success: Option<SystemTime>,
 }
 
 #[derive(Clone)]
@@ -153,18 +157,51 @@ impl TokenProvider {
     }
 
     /// Drops the cached token if `matches` says so (it is given the cached token, if any);
-    /// then a load already running is not cached either.
+    /// then a load already running is not cached either. `call` names the public method,
+    /// for the event.
     pub(super) fn invalidate_if(
         &self,
+        call: &'static str,
         matches: impl FnOnce(Option<&BedrockToken>) -> bool,
     ) -> bool {
-        let mut state = self.lock();
-        let hit = matches(self.inner.current.load().as_deref().map(|e| &e.token));
-        if hit {
-            state.epoch += 1;
-            self.inner.current.store(None);
-        }
+        let (hit, dropped) = {
+            let mut state = self.lock();
+            let cached = self.inner.current.load();
+            let cached = cached.as_deref().map(|e| &e.token);
+            let hit = matches(cached);
+            let dropped = cached.filter(|_| hit).map(BedrockToken::expires_at);
+            if hit {
+                state.epoch += 1;
+                self.inner.current.store(None);
+            }
+            (hit, dropped)
+        };
+        events::invalidated(call, dropped);
         hit
+    }
+
+    /// How long the backoff after the last failed load still lasts, if it does.
+    pub(super) fn backoff_left(&self) -> Option<Duration> {
+        self.lock().failures.backoff_left(self.now())
+    }
+
+    /// See [`TokenProvider::status`].
+    pub(super) fn snapshot(&self) -> ProviderStatus {
+        let mut state = self.lock();
+        // Under the lock, which `finish` also holds to cache a token: a consistent view.
+        let expires_at = self
+            .inner
+            .current
+            .load()
+            .as_deref()
+            .map(|e| e.token.expires_at());
+        ProviderStatus {
+            expires_at,
+            last_success: state.last_success,
+            last_error: state.failures.last_error().map(Error::kind),
+            consecutive_failures: state.failures.count(),
+            loading: state.running().is_some(),
+        }
     }
 
     /// How long until the cached token is due for a refresh: `None` with no token cached,
@@ -198,6 +235,7 @@ impl TokenProvider {
         let epoch = state.epoch;
         let provider = self.clone();
         let future = async move {
+            events::load_started();
             let load = AssertUnwindSafe(provider.load())
                 .catch_unwind()
                 .map(|r| r.unwrap_or_else(|_| Err(panicked_error())));
@@ -236,12 +274,28 @@ impl TokenProvider {
         match &outcome {
             Ok(token) => {
                 state.failures.clear();
-                if state.epoch == epoch {
+                state.last_success = Some(now);
+                let cached = state.epoch == epoch;
+                if cached {
                     let entry = Entry::new(token.clone(), now, &self.inner.config.policy);
                     self.inner.current.store(Some(Arc::new(entry)));
                 }
+                drop(state);
+                events::load_succeeded(token.expires_at(), cached);
             }
-            Err(error) => state.failures.record(error.clone(), now),
+            Err(error) => {
+                state.failures.record(error.clone(), now);
+                let count = state.failures.count();
+                drop(state);
+                events::load_failed(error, count);
+                if let Some(cached) = self.usable_token() {
+                    events::serving_cached(cached.expires_at());
+                }
+                let backoff = cache::backoff(count);
+                if let Some(until) = now.checked_add(backoff) {
+                    events::backing_off(until, backoff);
+                }
+            }
         }
         outcome
     }

@@ -142,6 +142,7 @@ pub mod bedrock;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod env;
+pub mod events;
 pub mod http;
 pub mod iam;
 pub mod keys;

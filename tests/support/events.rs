@@ -1,0 +1,126 @@
+//! A `tracing` subscriber that records every event (level, target, every field as text),
+//! installed for the current thread only: use it on a current-thread runtime, where the
+//! provider's spawned loads run on the test's thread too.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::subscriber::{DefaultGuard, Interest};
+use tracing::{Event, Level, Metadata, Subscriber};
+
+/// One recorded event. `fields` includes the message, as `message`.
+#[derive(Clone, Debug)]
+pub struct Captured {
+    pub level: Level,
+    pub target: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl Captured {
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn message(&self) -> &str {
+        self.field("message").unwrap_or_default()
+    }
+}
+
+type Hook = Box<dyn Fn(&Captured) + Send + Sync>;
+
+/// The events recorded so far, and how many [`Events::take`] has returned; clones share
+/// them.
+#[derive(Clone, Default)]
+pub struct Events(Arc<Mutex<Vec<Captured>>>, Arc<Mutex<usize>>);
+
+impl Events {
+    /// Starts recording on this thread until the guard is dropped.
+    pub fn capture() -> (Self, DefaultGuard) {
+        Self::capture_calling(|_| {})
+    }
+
+    /// The same, and calls `hook` with each event as it is emitted (before recording it).
+    pub fn capture_calling(
+        hook: impl Fn(&Captured) + Send + Sync + 'static,
+    ) -> (Self, DefaultGuard) {
+        let events = Events::default();
+        let subscriber = Recorder {
+            events: events.clone(),
+            hook: Box::new(hook),
+            next_span: AtomicU64::new(1),
+        };
+        (events, tracing::subscriber::set_default(subscriber))
+    }
+
+    /// What was recorded since the last call (all of it stays in [`Events::all`]).
+    pub fn take(&self) -> Vec<Captured> {
+        let all = self.0.lock().unwrap();
+        let mut taken = self.1.lock().unwrap();
+        let new = all[*taken..].to_vec();
+        *taken = all.len();
+        new
+    }
+
+    /// Everything recorded so far.
+    pub fn all(&self) -> Vec<Captured> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+struct Recorder {
+    events: Events,
+    hook: Hook,
+    next_span: AtomicU64,
+}
+
+struct Fields<'a>(&'a mut Vec<(String, String)>);
+
+impl Visit for Fields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.push((field.name().to_owned(), value.to_owned()));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0.push((field.name().to_owned(), format!("{value:?}")));
+    }
+}
+
+impl Subscriber for Recorder {
+    fn register_callsite(&self, _: &'static Metadata<'static>) -> Interest {
+        Interest::always()
+    }
+
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(self.next_span.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+
+    fn event(&self, event: &Event<'_>) {
+        let mut fields = Vec::new();
+        event.record(&mut Fields(&mut fields));
+        let captured = Captured {
+            level: *event.metadata().level(),
+            target: event.metadata().target().to_owned(),
+            fields,
+        };
+        (self.hook)(&captured);
+        self.events.0.lock().unwrap().push(captured);
+    }
+
+    fn enter(&self, _: &Id) {}
+
+    fn exit(&self, _: &Id) {}
+}
