@@ -54,9 +54,16 @@ impl Failure {
                     None => Failure::Unreadable,
                     Some(code) => Failure::Service(AwsSaid {
                         service,
-                        code: clean(code),
+                        code: if is_code(code) {
+                            code.to_owned()
+                        } else {
+                            UNRECOGNISED_CODE.to_owned()
+                        },
                         message: meta.message().map(clean),
-                        request_id: meta.extra("aws_request_id").map(clean),
+                        request_id: meta
+                            .extra("aws_request_id")
+                            .filter(|id| is_request_id(id))
+                            .map(str::to_owned),
                         status: Some(s.raw().status().as_u16()),
                     }),
                 }
@@ -138,19 +145,62 @@ impl fmt::Display for AwsSaid {
 
 impl StdError for AwsSaid {}
 
-/// `s` with control characters escaped, cut to [`MAX_SAID`] characters.
+/// What an error code that is not an AWS error code's shape is shown as.
+const UNRECOGNISED_CODE: &str = "(an unrecognised error code)";
+
+/// Runs of credential-like characters at least this long are not shown.
+const LONG_RUN: usize = 32;
+
+/// Whether `s` has the shape of an AWS error code (`NoSuchEntity`, `AccessDenied.Sub`):
+/// letters and `._:-`, no digits, at most 64 characters. Anything else is not shown: a
+/// hostile or echoing endpoint could put any text there, the request's own credentials
+/// included (which, being random, hardly ever lack a digit).
+fn is_code(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphabetic() || b"._:-".contains(&b))
+}
+
+/// Whether `s` has the shape of a request id: a UUID, or letters, digits and hyphens, at
+/// most 64 characters, and not a long run of credential-like characters on its own.
+fn is_request_id(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && s.split('-').all(|part| part.len() < LONG_RUN)
+}
+
+/// `s` with control characters escaped, cut to [`MAX_SAID`] characters, and any run of
+/// [`LONG_RUN`] or more base64, base64url or hex characters (what secret keys, session
+/// tokens, JWTs and SSO tokens are made of, and what AWS messages hardly ever hold)
+/// replaced by `<redacted>`.
 fn clean(s: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i == MAX_SAID {
-            out.push_str("...");
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
+    let is_run_char = |c: char| c.is_ascii_alphanumeric() || "+/=_-".contains(c);
+    let mut shown = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, shown: &mut String| {
+        if run.chars().count() >= LONG_RUN {
+            shown.push_str("<redacted>");
         } else {
-            out.push(c);
+            shown.push_str(run);
         }
+        run.clear();
+    };
+    for c in s.chars() {
+        if is_run_char(c) {
+            run.push(c);
+            continue;
+        }
+        flush(&mut run, &mut shown);
+        if c.is_control() {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
+    flush(&mut run, &mut shown);
+    let mut out: String = shown.chars().take(MAX_SAID).collect();
+    if out.len() < shown.len() {
+        out.push_str("...");
     }
     out
 }
@@ -160,9 +210,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn codes_and_request_ids_have_their_shape() {
+        for ok in [
+            "NoSuchEntity",
+            "AccessDenied.Sub",
+            "InvalidAuthorizationMessageException",
+        ] {
+            assert!(is_code(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "has space",
+            "a=b&WebIdentityToken=x",
+            &"x".repeat(65),
+            "é",
+            "CANARY0wJalrXUtnFEMI",
+        ] {
+            assert!(!is_code(bad), "{bad}");
+        }
+        assert!(is_request_id("11111111-2222-3333-4444-555555555555"));
+        for bad in ["", "a b", "FwoGZXIvYXdzEXAMPLESESSIONTOKENabcdefgh", "x=y"] {
+            assert!(!is_request_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn long_credential_like_runs_are_not_shown() {
+        let token = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN+abc/def==FwoGZXIvYXdz";
+        assert_eq!(
+            clean(&format!("The security token {token} is invalid.")),
+            "The security token <redacted> is invalid."
+        );
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImF1ZCI6InN0cyJ9.c2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXJl";
+        assert!(!clean(jwt).contains("eyJzdWIiOiJhbGljZSIsImF1ZCI6InN0cyJ9"));
+        let arn = "User: arn:aws:iam::123456789012:user/alice is not authorized";
+        assert_eq!(clean(arn), arn);
+    }
+
+    #[test]
     fn said_is_one_clean_bounded_line() {
         assert_eq!(clean("a\u{1b}[2J\nb"), "a\\u{1b}[2J\\nb");
-        let long = clean(&"x".repeat(1000));
+        let long = clean(&"x y".repeat(1000));
         assert_eq!(long.len(), MAX_SAID + 3);
         let said = AwsSaid {
             service: "IAM",

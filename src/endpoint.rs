@@ -17,6 +17,10 @@ use crate::{Error, ErrorKind};
 /// SDK service ids as the `services` section of a profile names them.
 const SERVICES: [&str; 4] = ["iam", "sts", "sso", "sso_oidc"];
 
+/// The most attempts `AWS_MAX_ATTEMPTS` may ask for: the SDK takes any number, and a
+/// huge one keeps a failing call retrying (and the CPU busy) for minutes.
+const MAX_ATTEMPTS: u32 = 100;
+
 /// Checks the endpoint overrides that the AWS SDK would read: `AWS_ENDPOINT_URL`, every
 /// `AWS_ENDPOINT_URL_<SERVICE>`, and in the selected profile (`profile_name`, else
 /// `AWS_PROFILE`, else `default`) its `endpoint_url` and the `endpoint_url` of its
@@ -39,6 +43,7 @@ pub async fn check_endpoint_settings(profile_name: Option<&str>) -> Result<(), E
         .collect();
     vars.sort();
     check_env(&vars)?;
+    check_config_files()?;
     let profiles = aws_config::profile::load(
         &Fs::real(),
         &Env::real(),
@@ -83,16 +88,71 @@ pub async fn check_endpoint_settings(profile_name: Option<&str>) -> Result<(), E
     Ok(())
 }
 
+/// The AWS config files (`AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`, or their
+/// defaults under the home directory) must be regular files or `/dev/null`: aws-config
+/// reads them whole, so a FIFO would block it for ever and `/dev/zero` would never end.
+fn check_config_files() -> Result<(), Error> {
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty());
+    for (var, default) in [
+        ("AWS_CONFIG_FILE", ".aws/config"),
+        ("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials"),
+    ] {
+        let path = match std::env::var_os(var) {
+            Some(path) => std::path::PathBuf::from(path),
+            None => match &home {
+                Some(home) => std::path::Path::new(home).join(default),
+                None => continue,
+            },
+        };
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue; // missing or unreadable: aws-config skips it, as the AWS CLI does
+        };
+        if !meta.is_file() && !is_null_device(&meta) {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                format!(
+                    "the AWS config file {} ({var}) is not a regular file (a FIFO, device or \
+                     directory): point {var} at a regular file, or at /dev/null for none",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `meta` is `/dev/null`'s.
+fn is_null_device(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == meta.rdev())
+            && !meta.is_dir()
+            && meta.rdev() != 0
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        false
+    }
+}
+
 /// The environment part of [`check_endpoint_settings`], over `AWS_*` variables.
 fn check_env(vars: &[(String, String)]) -> Result<(), Error> {
     for (name, value) in vars {
         if name == "AWS_ENDPOINT_URL" || name.starts_with("AWS_ENDPOINT_URL_") {
             check_url(value).map_err(|why| invalid_endpoint(name, why))?;
-        } else if name == "AWS_MAX_ATTEMPTS" && !value.parse::<u32>().is_ok_and(|n| n > 0) {
+        } else if name == "AWS_MAX_ATTEMPTS"
+            && !value
+                .parse::<u32>()
+                .is_ok_and(|n| (1..=MAX_ATTEMPTS).contains(&n))
+        {
             return Err(Error::new(
                 ErrorKind::InvalidConfig,
-                "AWS_MAX_ATTEMPTS is not a whole number of at least 1: set it to one (e.g. 3), \
-                 or unset it",
+                format!(
+                    "AWS_MAX_ATTEMPTS is not a whole number from 1 to {MAX_ATTEMPTS}: set it to \
+                     one (e.g. 3), or unset it"
+                ),
             ));
         } else if name == "AWS_RETRY_MODE"
             && !["standard", "adaptive"]
@@ -113,7 +173,7 @@ fn invalid_endpoint(place: &str, why: &str) -> Error {
         ErrorKind::InvalidEndpoint,
         format!(
             "the endpoint setting {place} {why}: set it to a URL such as \
-             `https://iam.amazonaws.com`, or remove it"
+             `https://service.us-east-1.amazonaws.com`, or remove it"
         ),
     )
 }
@@ -137,6 +197,11 @@ fn check_url(url: &str) -> Result<(), &'static str> {
     }
     if uri.host().is_none_or(str::is_empty) {
         return Err("has no host");
+    }
+    let port = uri.authority().and_then(|a| a.as_str().rsplit_once(':'));
+    let has_port = port.is_some_and(|(_, p)| !p.ends_with(']'));
+    if has_port && uri.port_u16().is_none_or(|p| p == 0) {
+        return Err("has an invalid port");
     }
     Ok(())
 }
@@ -164,6 +229,8 @@ mod tests {
             ("ftp://x", "is not an http:// or https:// URL"),
             ("http://", "is not a URL"),
             ("http://ünïcode.example", "is not a URL"),
+            ("http://127.0.0.1:99999", "has an invalid port"),
+            ("http://127.0.0.1:0", "has an invalid port"),
         ] {
             assert_eq!(check_url(bad), Err(why), "{bad:?}");
         }
@@ -190,6 +257,7 @@ mod tests {
         for (name, value) in [
             ("AWS_MAX_ATTEMPTS", "0"),
             ("AWS_MAX_ATTEMPTS", "x"),
+            ("AWS_MAX_ATTEMPTS", "1000000000"),
             ("AWS_RETRY_MODE", "fast"),
         ] {
             let e = check_env(&vars(&[(name, value)])).unwrap_err();

@@ -76,9 +76,10 @@ impl AssumeRole {
         if let Some(duration) = self.duration {
             builder = builder.session_length(duration);
         }
-        Ok(SharedCredentialsProvider::new(Checked(
-            builder.build().await,
-        )))
+        Ok(SharedCredentialsProvider::new(Checked {
+            inner: builder.build().await,
+            time_source: sdk_config.time_source().unwrap_or_default(),
+        }))
     }
 
     /// Maps the assume-role provider's error. `source_error` describes a failure of the
@@ -241,7 +242,10 @@ impl AssumeRole {
 /// missing from the answer with empty strings and an expiration of 1970, which would
 /// otherwise be reported as unset variables or expired credentials.
 #[derive(Debug)]
-struct Checked(AssumeRoleProvider);
+struct Checked {
+    inner: AssumeRoleProvider,
+    time_source: SharedTimeSource,
+}
 
 /// What an STS answer lacks.
 #[derive(Debug)]
@@ -261,7 +265,7 @@ impl ProvideCredentials for Checked {
         Self: 'a,
     {
         future::ProvideCredentials::new(async move {
-            let credentials = self.0.provide_credentials().await?;
+            let credentials = self.inner.provide_credentials().await?;
             let lacks = if credentials.access_key_id().is_empty() {
                 Some("an access key id")
             } else if credentials.secret_access_key().is_empty() {
@@ -270,6 +274,11 @@ impl ProvideCredentials for Checked {
                 Some("a session token")
             } else if credentials.expiry().is_none_or(|at| at <= UNIX_EPOCH) {
                 Some("an expiration")
+            } else if credentials
+                .expiry()
+                .is_some_and(|at| at <= self.time_source.now())
+            {
+                Some("an expiration in the future (it says the session has already ended: check the STS endpoint, and this machine's clock)")
             } else {
                 None
             };

@@ -25,9 +25,13 @@ const ENDPOINT_VARS: [&str; 4] = [
     "AWS_ENDPOINT_URL_IAM",
 ];
 
-/// Each source's canary is distinct, so a failure names the source that leaked.
+/// Each source's canary is distinct, so a failure names the source that leaked; as long
+/// and as random-looking as the secrets they stand for (a secret key is 40 characters).
 fn canary(source: &str) -> String {
-    format!("CANARY{}zq81k", source.to_uppercase().replace('-', ""))
+    format!(
+        "CANARY{}0wJalrXUtnFEMIK7MDENGbPxRfiCYzq81k",
+        source.to_uppercase().replace('-', "")
+    )
 }
 
 /// One credential source, with its canary planted.
@@ -39,6 +43,17 @@ fn source(name: &str, hostile: &str) -> CliEnv {
         "environment" => {
             env.set("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
             env.set("AWS_SECRET_ACCESS_KEY", &secret);
+        }
+        // Sent in every signed request (x-amz-security-token), so echoed back by a
+        // hostile endpoint; a successful mint prints it inside the token, so only
+        // failures are checked for it.
+        "session-token" => {
+            env.set("AWS_ACCESS_KEY_ID", "ASIAEXAMPLEEXAMPLE01");
+            env.set(
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            );
+            env.set("AWS_SESSION_TOKEN", &secret);
         }
         "shared-file" => env.write_credentials(&format!(
             "[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = {secret}\n"
@@ -115,6 +130,37 @@ async fn hostile() -> Server {
     .await
 }
 
+/// A stand-in that refuses every request with an AWS error whose code, message and
+/// request id are the request itself (what an echoing proxy in the way would send).
+async fn hostile_error() -> Server {
+    Server::start(|req: support::http::Request| async move {
+        let mut echo = String::new();
+        for (name, value) in req.headers() {
+            echo.push_str(&format!("{name}: {} ", value.to_str().unwrap_or("?")));
+        }
+        echo.push_str(&String::from_utf8_lossy(req.body()));
+        let echo = support::iam::xml(&echo);
+        let mut response = respond(
+            400,
+            "text/xml",
+            format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>{echo}</Code>\
+                 <Message>{echo}</Message></Error><RequestId>{echo}</RequestId></ErrorResponse>"
+            ),
+        );
+        let id = echo
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(60)
+            .collect::<String>();
+        response
+            .headers_mut()
+            .insert("x-amzn-requestid", id.parse().unwrap());
+        response
+    })
+    .await
+}
+
 /// A loopback URL nothing listens on.
 fn closed_port() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -167,6 +213,7 @@ fn check(what: &str, env: &CliEnv, out: &Output, secrets: &[String]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_canary_escapes_any_failure() {
     let hostile = hostile().await;
+    let hostile_error = hostile_error().await;
     let closed = closed_port();
     let policy_canary = canary("policy");
     let faults: Vec<(&str, String, bool)> = vec![
@@ -176,8 +223,10 @@ async fn no_canary_escapes_any_failure() {
         ("unparseable", "not a url".into(), true),
         ("unreachable", closed.clone(), false),
         ("hostile", hostile.url(), false),
+        ("hostile error", hostile_error.url(), false),
     ];
     let sources = [
+        "session-token",
         "environment",
         "shared-file",
         "sso",
@@ -218,7 +267,12 @@ async fn no_canary_escapes_any_failure() {
                 for args in runs {
                     let what = format!("{name}, {faulty} {fault}, {args:?}");
                     let out = env.run_beside(args).await;
-                    check(&what, &env, &out, &[canary(name), policy_canary.clone()]);
+                    let mut secrets = vec![policy_canary.clone()];
+                    // A minted token carries its session token: not a leak.
+                    if !(name == "session-token" && out.status.success()) {
+                        secrets.push(canary(name));
+                    }
+                    check(&what, &env, &out, &secrets);
                     if *malformed {
                         let err = failed(&out, 78);
                         assert!(err.contains(faulty), "{what}: names the variable: {err}");
@@ -254,4 +308,28 @@ async fn malformed_profile_endpoints_are_configuration_errors() {
         }
     }
     assert_eq!(hostile.hits(), 0, "nothing was sent");
+}
+
+/// A FIFO (or a directory) as an AWS config file would block aws-config for ever; a
+/// configuration error at once instead. `/dev/null` stays fine.
+#[test]
+fn config_files_that_are_not_regular_files() {
+    let mut env = CliEnv::with_env_credentials();
+    let fifo = env.path("fifo");
+    mkfifo(&fifo);
+    for var in ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"] {
+        for path in [fifo.clone(), env.path("")] {
+            env.set(var, &path);
+            for args in [&[][..], &["long-term", "list"][..]] {
+                let out = env.run_within(args, std::time::Duration::from_secs(20));
+                let err = failed(&out, 78);
+                assert!(
+                    err.contains(var) && err.contains("not a regular file"),
+                    "{err}"
+                );
+            }
+        }
+        env.set(var, "/dev/null");
+        ok(&env.run(&[]));
+    }
 }

@@ -589,7 +589,7 @@ async fn no_key_text_in_any_error() {
     let err = failed(&out, 69);
     assert!(
         err.contains("a key may have been created")
-            && err.contains("check with `bedrock-token long-term list --user-name alice`"),
+            && err.contains("to list them: `bedrock-token long-term list --user-name alice`"),
         "{err}"
     );
     iam.garble("ResetServiceSpecificCredential");
@@ -740,7 +740,7 @@ async fn a_create_that_iam_carried_out_before_failing_is_not_retried() {
     assert_eq!(iam.keys().len(), 1, "one key");
     assert!(
         err.contains("a key may have been created: list the user's keys to check")
-            && err.contains("check with `bedrock-token long-term list --user-name alice`"),
+            && err.contains("to list them: `bedrock-token long-term list --user-name alice`"),
         "{err}"
     );
 
@@ -779,7 +779,7 @@ async fn a_create_answered_after_the_timeout_says_a_key_may_exist() {
     assert!(
         err.contains("IAM CreateServiceSpecificCredential for IAM user `alice` timed out")
             && err.contains("a key may have been created")
-            && err.contains("check with `bedrock-token long-term list --user-name alice`")
+            && err.contains("to list them: `bedrock-token long-term list --user-name alice`")
             && err.contains("raise --timeout"),
         "{err}"
     );
@@ -897,5 +897,55 @@ async fn messages_name_flags_not_methods_and_no_empty_user() {
     assert!(
         !err.contains("\\u{2026}") && !err.contains('\u{2026}'),
         "{err}"
+    );
+}
+
+/// `create >&-` or `> /dev/null`: the Rust runtime gives a closed stdout `/dev/null`, so
+/// the key would be written nowhere with success. Refused before any IAM call.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_discarded_stdout_is_refused_before_asking_iam() {
+    let (iam, env) = setup().await;
+    iam.add_user("alice");
+    let bin = support::cli::BIN;
+    for (how, args) in [
+        (
+            "closed",
+            vec!["create", "--user-name", "alice", "--days", "1"],
+        ),
+        (
+            "/dev/null",
+            vec!["create", "--user-name", "alice", "--days", "1"],
+        ),
+        (
+            "closed",
+            vec![
+                "reset",
+                "--user-name",
+                "alice",
+                "--id",
+                "ACCAEXAMPLEEXAMPLE01",
+            ],
+        ),
+    ] {
+        let mut all = vec!["-c", r#"exec "$0" long-term "$@" >&-"#, bin];
+        if how == "/dev/null" {
+            all[1] = r#"exec "$0" long-term "$@" > /dev/null"#;
+        }
+        all.extend_from_slice(&args);
+        let mut command = env.program("sh", &all);
+        let out = tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(74), "{how} {args:?}: {err}");
+        assert!(err.contains("stdout is closed or /dev/null"), "{err}");
+    }
+    assert!(iam.keys().is_empty(), "no key was made");
+    assert!(
+        !iam.actions()
+            .iter()
+            .any(|a| a.contains("ServiceSpecificCredential")),
+        "{:?}",
+        iam.actions()
     );
 }

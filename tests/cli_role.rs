@@ -257,3 +257,19 @@ async fn policy_errors_name_the_flags() {
     assert!(!err.contains("wildcard"), "{err}");
     assert!(!err.contains("\\u{2026}"), "{err}");
 }
+
+/// A session that STS says has already ended is STS's (or the clock's) fault, not expired
+/// source credentials.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_already_ended_is_told_as_an_unusable_answer() {
+    use aws_smithy_async::test_util::ManualTimeSource;
+    let past = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    let sts = Sts::start(ManualTimeSource::new(past)).await;
+    let mut env = CliEnv::with_env_credentials();
+    env.set("AWS_ENDPOINT_URL_STS", sts.url());
+    let err = failed(&env.run_beside(&["--role-arn", ROLE_ARN]).await, 69);
+    assert!(
+        err.contains("STS's answer") && err.contains("lacks an expiration in the future"),
+        "{err}"
+    );
+}

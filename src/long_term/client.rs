@@ -101,9 +101,13 @@ impl LongTermKeys {
         let user = request.user_name();
         let mut done = Done::default();
         if request.creates_user() {
+            // Sent once: a retry after IAM created the user would answer
+            // EntityAlreadyExists and hide that this run created it.
             self.client
                 .create_user()
                 .user_name(user)
+                .customize()
+                .config_override(once())
                 .send()
                 .await
                 .map_err(|e| Call::new("CreateUser", Some(user)).error(e))?;
@@ -307,8 +311,9 @@ impl LongTermKeys {
     }
 }
 
-/// The per-call configuration of calls that make key text: sent once, never retried (a
-/// retried CreateServiceSpecificCredential after IAM created the key makes a second key).
+/// The per-call configuration of calls that create something: sent once, never retried (a
+/// retried CreateServiceSpecificCredential after IAM created the key makes a second key;
+/// a retried CreateUser answers that the user already exists).
 fn once() -> aws_sdk_iam::config::Builder {
     aws_sdk_iam::config::Builder::default().retry_config(RetryConfig::disabled())
 }

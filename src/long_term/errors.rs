@@ -115,7 +115,10 @@ impl<'a> Call<'a> {
                      it again to get key text you can use",
                 )
                 .key_may_be_issued(),
-            "CreateUser" => err.append("; the user may have been created"),
+            "CreateUser" => err.append(
+                "; the user may have been created (without its policies): check whether it \
+                 exists before creating it again",
+            ),
             _ => err,
         }
     }

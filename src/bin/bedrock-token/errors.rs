@@ -216,6 +216,7 @@ fn file_problem(s: &Settings) -> Option<Failure> {
 fn unreadable(path: &Path) -> Option<String> {
     // Not opened unless a regular file: opening a FIFO would wait for a writer.
     match std::fs::metadata(path) {
+        Ok(meta) if crate::output::is_null_device(&meta) => return None,
         Ok(meta) if !meta.is_file() => return Some("not a regular file".into()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => return Some(e.to_string()),

@@ -177,6 +177,18 @@ pub(crate) fn run(args: LongTermArgs, now: SystemTime) -> Result<Status, Failure
     if let Some(failure) = errors::empty_profile(&settings) {
         return Err(failure);
     }
+    // Key text exists once: refuse before asking IAM for a key nobody would see.
+    let makes_key = matches!(
+        args.command,
+        LongTermCommand::Create(_) | LongTermCommand::Reset(_)
+    );
+    if makes_key && output::stdout_is_discarded() {
+        return Err(Failure::new(
+            Status::Io,
+            "stdout is closed or /dev/null, so the new key would be lost (IAM shows it only \
+             once): send stdout to a file or to the program that stores the key",
+        ));
+    }
     let runtime = crate::runtime()?;
     let keys = connect(&runtime, &settings, now)?;
     runtime.block_on(execute(&keys, args.command, &settings))
@@ -368,7 +380,10 @@ fn print_created(
     let Err(e) = written else {
         return Ok(());
     };
-    let id = reset_id.or(created.metadata.id.as_deref());
+    // IAM's id goes into a command to copy: only if it has a key id's shape.
+    let id = reset_id.or(created.metadata.id.as_deref()).filter(|id| {
+        (16..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())
+    });
     let (named, key_ref) = match id {
         Some(id) => (format!(" {id}"), id),
         None => (String::new(), "ID"),
@@ -392,7 +407,7 @@ fn print_created(
     };
     if id.is_none() {
         message.push_str(&format!(
-            " (IAM's answer had no key id: find it with `bedrock-token long-term list \
+            " (IAM's answer had no usable key id: find it with `bedrock-token long-term list \
              --user-name {user}`)"
         ));
     }
@@ -543,7 +558,7 @@ fn explain(e: &Error, s: &Settings, about: About<'_>) -> Failure {
             )),
             _ => {
                 if let Some(list) = &list {
-                    add(&format!("check with {list} before creating another"));
+                    add(&format!("to list them: {list}"));
                 }
             }
         }

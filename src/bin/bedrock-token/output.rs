@@ -42,6 +42,42 @@ pub(crate) fn print(text: &str) -> Result<(), Failure> {
     }
 }
 
+/// Whether `meta` is `/dev/null`'s (a character device with its device number).
+pub(crate) fn is_null_device(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
+        meta.file_type().is_char_device()
+            && std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == meta.rdev())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        false
+    }
+}
+
+/// Whether what is written to stdout is certainly lost: stdout is `/dev/null`, or was
+/// closed when the command started (the Rust runtime then opens `/dev/null` in its place).
+/// For the commands whose output exists only once (a long-term key).
+pub(crate) fn stdout_is_discarded() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let Ok(stat) = rustix::fs::fstat(std::io::stdout()) else {
+            return true;
+        };
+        let is_char_device = rustix::fs::FileType::from_raw_mode(stat.st_mode)
+            == rustix::fs::FileType::CharacterDevice;
+        is_char_device
+            && std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == stat.st_rdev)
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
 /// `bedrock-token: error: …` on stderr.
 pub(crate) fn error(message: &str) {
     to_stderr("error: ", message);
