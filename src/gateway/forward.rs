@@ -213,20 +213,12 @@ async fn route(
 ) -> Result<Response<Body>, Refusal> {
     let http1 = req.version() < Version::HTTP_2;
     // HTTP/1 requests have a verdict on their framing (HTTP/2 frames its own bodies).
-    let chunked =
-        match (http1, framing) {
-            (false, _) => false,
-            (true, Some(Framing::Ok { chunked })) => chunked,
-            (true, Some(Framing::Refused(why))) => {
-                return Err(Refusal::bad_request(format!(
-                    "the request's framing is ambiguous ({why}): send one Content-Length, or \
-                 Transfer-Encoding: chunked alone"
-                )))
-            }
-            (true, None) => return Err(Refusal::bad_request(
-                "the gateway could not check this request's framing: send it on a new connection",
-            )),
-        };
+    let chunked = match (http1, framing) {
+        (false, _) => false,
+        (true, Some(Framing::Ok { chunked })) => chunked,
+        (true, Some(Framing::Refused(why))) => return Err(ambiguous(why)),
+        (true, None) => return Err(Refusal::bad_request(UNCHECKED)),
+    };
     if req.method() == Method::CONNECT {
         return Err(Refusal::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -275,6 +267,16 @@ async fn route(
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     Ok(response)
+}
+
+const UNCHECKED: &str =
+    "the gateway could not check this request's framing: send it on a new connection";
+
+fn ambiguous(why: &str) -> Refusal {
+    Refusal::bad_request(format!(
+        "the request's framing is ambiguous ({why}): send one Content-Length, or \
+         Transfer-Encoding: chunked alone"
+    ))
 }
 
 /// Only origin-form targets (a path): no absolute-form, authority-form or `*`.
