@@ -742,6 +742,30 @@ async fn a_smuggled_request_after_a_refused_one_is_never_read() {
 }
 
 #[tokio::test]
+async fn pipelined_requests_are_each_checked() {
+    // Two requests in one write: the framing verdicts stay in step with hyper's requests.
+    let f = Fixture::start().await;
+    let (host, bearer) = (f.gw.host(), f.bearer());
+    let good =
+        format!("POST /one HTTP/1.1\r\nHost: {host}\r\n{bearer}Content-Length: 3\r\n\r\nabc");
+    let bad = format!(
+        "POST /two HTTP/1.1\r\nHost: {host}\r\n{bearer}Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc"
+    );
+    let response = f.send(&format!("{good}{good}{bad}{good}")).await;
+    let statuses: Vec<u16> = response
+        .match_indices("HTTP/1.1 ")
+        .map(|(at, _)| status(&response[at..]))
+        .collect();
+    assert_eq!(statuses, [200, 200, 400], "{response}");
+    assert_eq!(f.upstream.hits(), 2);
+    assert!(f
+        .upstream
+        .seen()
+        .iter()
+        .all(|s| s.target == "/one" && s.body == "abc"));
+}
+
+#[tokio::test]
 async fn slow_request_heads_are_cut_off() {
     let f = Fixture::start_with(|b| b.header_read_timeout(Duration::from_millis(300))).await;
     let started = Instant::now();

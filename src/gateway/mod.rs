@@ -49,16 +49,18 @@
 //! 4. **Browsers**: a request with an `Origin` header is refused with `403`; the gateway
 //!    never sends CORS headers, so a page can neither read its answers nor preflight.
 //! 5. **Health**: `GET /.bedrock-token/health` needs no client key and answers `200`
-//!    `{"status":"ok","expires_at":"<RFC 3339>"}` while a key is available, else `503`
-//!    `{"status":"unavailable","error":"<ErrorKind>"}`; never the key. Other paths under
-//!    `/.bedrock-token/` are `404`, never forwarded.
+//!    `{"status":"ok","expires_at":"<RFC 3339>"}` while a key is cached and usable, else
+//!    `503` `{"status":"unavailable","error":"<ErrorKind>"}` with the kind of the last
+//!    failed load (before any load failed, the health check waits for one, as requests
+//!    do); never the key. Other paths under `/.bedrock-token/` are `404`, never
+//!    forwarded. It is for probes on the same host: the `Host` rule applies to it too.
 //! 6. **Client key**: the request must carry the client key as `Authorization: Bearer
 //!    <key>` or `x-api-key: <key>` (compared in constant time); every such header present
 //!    must hold it. Otherwise `401` with `type` `unauthorized`.
 //! 7. **Key**: the provider's cached key ([`TokenProvider::cached`]) or, if it has none
 //!    usable, the one [`TokenProvider::token`] loads within the token wait (default
 //!    10 s). Without one: `503` with `type` `key_unavailable`, the failure's
-//!    [`ErrorKind`](crate::ErrorKind) as `kind`, and the library's message (which never
+//!    [`ErrorKind`] as `kind`, and the library's message (which never
 //!    holds a secret).
 //! 8. **Forwarding**: to the upstream only, at its path prefix followed by the request's
 //!    path and query. `Host` becomes the upstream's authority; the client key is
@@ -80,10 +82,15 @@
 //!
 //! Defaults: header read timeout 10 s (HTTP/1 heads, including the wait for the next
 //! request on a kept-alive connection, and TLS handshakes), request head 64 KiB
-//! (HTTP/1: start line and headers; HTTP/2: the header list), 1024 concurrent
-//! connections (more wait in the listen backlog until one closes: they are not refused),
-//! upstream connect 10 s, upstream answer head 5 min (bodies may stream for longer),
-//! grace period 10 s at shutdown.
+//! (HTTP/1: start line and headers, at most 100 headers; HTTP/2: the header list), 1024
+//! concurrent connections (more wait in the listen backlog until one closes: they are not
+//! refused), upstream TCP connect 10 s, upstream answer head 5 min (counted from sending,
+//! so it includes the upstream TLS handshake; bodies may stream for longer), grace period
+//! 10 s at shutdown. Upstream connections are pooled (idle ones closed after 90 s).
+//!
+//! HTTP/2 is served over TLS only (by ALPN); plain HTTP is HTTP/1.1. HTTP/2 connections
+//! have no header read timeout (hyper has none for them); the connection limit bounds
+//! them.
 //!
 //! # Logging
 //!
@@ -253,7 +260,8 @@ impl Builder {
         self
     }
 
-    /// How long connecting to the upstream (TCP and TLS) may take. Default 10 s.
+    /// How long the TCP connection to the upstream may take (the TLS handshake counts
+    /// toward the upstream response timeout). Default 10 s.
     pub fn upstream_connect_timeout(mut self, timeout: Duration) -> Self {
         self.limits.upstream_connect_timeout = timeout;
         self
