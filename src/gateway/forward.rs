@@ -202,6 +202,7 @@ pub(super) async fn handle(
         path = %path,
         status = response.status().as_u16(),
         latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "request"
     );
     response
 }

@@ -38,7 +38,6 @@ impl ClientKey {
     /// fails here); a key from a weaker source would be worse than none.
     pub fn generate() -> ClientKey {
         let mut bytes = Zeroizing::new([0u8; 32]);
-        #[allow(clippy::expect_used)]
         getrandom::fill(bytes.as_mut()).expect("the operating system's random number generator");
         let mut text = Zeroizing::new(String::with_capacity(48));
         text.push_str(CLIENT_KEY_PREFIX);
