@@ -69,6 +69,18 @@ pub enum ErrorKind {
     /// or changes something may still have been carried out (see
     /// `Error::may_have_issued_key`).
     IamTimeout,
+    /// An address that must be on loopback is not: the gateway's listen address, or the
+    /// host of a plain-HTTP upstream (feature `gateway`).
+    NotLoopback,
+    /// A gateway client key is unusable: its text is too short or holds characters an
+    /// HTTP header cannot carry, or its file is not a private regular file of the user's
+    /// own (feature `gateway`).
+    InvalidClientKey,
+    /// The operating system refused the gateway something: binding its address (in use,
+    /// not permitted), reading or creating the client key file, the system's root
+    /// certificates, or the TLS setup. [`Error::io_error_kind`] says what the operating
+    /// system reported (feature `gateway`).
+    Gateway,
 }
 
 /// Which of the caller's inputs an [`Error`] is about, so that a program can name it in
@@ -94,6 +106,12 @@ pub enum Input {
     RoleSessionDuration,
     /// The session policy (a document, or the models of a model policy).
     SessionPolicy,
+    /// The gateway's listen address (feature `gateway`).
+    ListenAddress,
+    /// The gateway's upstream URL (feature `gateway`).
+    Upstream,
+    /// The gateway's client key, or its file (feature `gateway`).
+    ClientKey,
 }
 
 /// The error returned by every fallible function in this crate.
@@ -140,7 +158,7 @@ impl Error {
     }
 
     #[cfg_attr(
-        not(any(feature = "default-chain", feature = "long-term")),
+        not(any(feature = "default-chain", feature = "long-term", feature = "gateway")),
         allow(dead_code)
     )]
     pub(crate) fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
@@ -170,6 +188,15 @@ impl Error {
     /// Which of the caller's inputs was wrong, where the error is about one.
     pub fn input(&self) -> Option<Input> {
         self.input
+    }
+
+    /// The kind of I/O error behind this one, where an operating system call failed (for
+    /// example [`std::io::ErrorKind::AddrInUse`] when the gateway cannot bind).
+    pub fn io_error_kind(&self) -> Option<std::io::ErrorKind> {
+        let source = self.source.as_deref()?;
+        source
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind)
     }
 
     /// Whether IAM may nonetheless have created or reset a long-term key, making key text

@@ -12,6 +12,7 @@
 //! | [`SessionPolicy`], [`ModelPolicy`] (`policy`, feature `default-chain`) | session policies for the assume-role step |
 //! | `role` (feature `default-chain`) | the assume-role step of [`TokenProviderBuilder::assume_role`] |
 //! | [`Error`], [`ErrorKind`] (`error`) | the one error type |
+//! | [`gateway`] (`gateway/`: `key`, `tls`, `framing`, `forward`, `server`; feature `gateway`) | the local gateway that forwards requests with a fresh key |
 //! | [`LongTermKeys`], [`LongTermKey`], [`KeyMetadata`] (`long_term`, feature `long-term`) | long-term keys: IAM service-specific credentials |
 //! | `src/bin/bedrock-token/` (feature `cli`, not part of the library) | the `bedrock-token` command, a file per subcommand family |
 #![forbid(unsafe_code)]
@@ -27,6 +28,9 @@ mod aws_error;
 #[cfg(feature = "default-chain")]
 mod endpoint;
 mod error;
+#[cfg(feature = "gateway")]
+#[cfg_attr(docsrs, doc(cfg(feature = "gateway")))]
+pub mod gateway;
 mod inspect;
 #[cfg(feature = "long-term")]
 mod long_term;

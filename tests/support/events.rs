@@ -37,7 +37,12 @@ type Hook = Box<dyn Fn(&Captured) + Send + Sync>;
 /// The events recorded so far, and how many [`Events::take`] has returned; clones share
 /// them.
 #[derive(Clone, Default)]
-pub struct Events(Arc<Mutex<Vec<Captured>>>, Arc<Mutex<usize>>);
+pub struct Events(
+    Arc<Mutex<Vec<Captured>>>,
+    Arc<Mutex<usize>>,
+    /// The fields of every span created or recorded to (kept apart from the events).
+    Arc<Mutex<Vec<Captured>>>,
+);
 
 impl Events {
     /// Starts recording on this thread until the guard is dropped.
@@ -71,6 +76,11 @@ impl Events {
     pub fn all(&self) -> Vec<Captured> {
         self.0.lock().unwrap().clone()
     }
+
+    /// The fields given to spans so far (at creation or recorded later).
+    pub fn spans(&self) -> Vec<Captured> {
+        self.2.lock().unwrap().clone()
+    }
 }
 
 struct Recorder {
@@ -100,11 +110,26 @@ impl Subscriber for Recorder {
         true
     }
 
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
+    fn new_span(&self, attributes: &Attributes<'_>) -> Id {
+        let mut fields = Vec::new();
+        attributes.record(&mut Fields(&mut fields));
+        self.events.2.lock().unwrap().push(Captured {
+            level: *attributes.metadata().level(),
+            target: attributes.metadata().target().to_owned(),
+            fields,
+        });
         Id::from_u64(self.next_span.fetch_add(1, Ordering::Relaxed))
     }
 
-    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record(&self, _: &Id, values: &Record<'_>) {
+        let mut fields = Vec::new();
+        values.record(&mut Fields(&mut fields));
+        self.events.2.lock().unwrap().push(Captured {
+            level: Level::TRACE,
+            target: String::new(),
+            fields,
+        });
+    }
 
     fn record_follows_from(&self, _: &Id, _: &Id) {}
 

@@ -148,3 +148,5 @@ pub mod iam;
 pub mod keys;
 pub mod sigv4;
 pub mod sts;
+#[cfg(feature = "gateway")]
+pub mod upstream;

@@ -1,0 +1,727 @@
+//! One request: vetting, the gateway's own answers, header rewriting and the upstream
+//! call.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{Method, Request, Response, StatusCode, Uri, Version};
+use http_body_util::{Either, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use subtle::ConstantTimeEq as _;
+use zeroize::Zeroizing;
+
+use super::framing::Framing;
+use super::{io_error, is_loopback_host, ClientKey, Limits, HEALTH_PATH, LOG_TARGET};
+use crate::{BedrockToken, Error, ErrorKind, Input, TokenProvider};
+
+/// What the gateway answers with: its own small JSON bodies, or the upstream's, streamed.
+pub(super) type Body = Either<Full<Bytes>, Incoming>;
+type UpstreamClient = Client<HttpsConnector<HttpConnector>, Incoming>;
+
+/// The gateway's own paths: never forwarded.
+const OWN_PREFIX: &str = "/.bedrock-token/";
+/// Hop-by-hop headers (RFC 9110 7.6.1, plus the legacy `Keep-Alive` and
+/// `Proxy-Connection`), dropped both ways; `Expect` too, as the gateway answers it itself.
+const HOP_BY_HOP: [HeaderName; 10] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    HeaderName::from_static("proxy-connection"),
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    header::EXPECT,
+];
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+/// The most characters of a path put in a log event.
+const MAX_LOGGED_PATH: usize = 200;
+
+/// Everything the requests of one gateway share.
+pub(super) struct Shared {
+    pub provider: TokenProvider,
+    pub client_key: ClientKey,
+    pub upstream: Upstream,
+    pub client: UpstreamClient,
+    pub port: u16,
+    pub tls: bool,
+    pub limits: Limits,
+}
+
+/// The upstream: where every request goes.
+pub(super) struct Upstream {
+    scheme: Scheme,
+    authority: Authority,
+    /// The path prefix without a trailing `/` (empty for none).
+    prefix: String,
+    host: HeaderValue,
+}
+
+impl fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}{}", self.scheme, self.authority, self.prefix)
+    }
+}
+
+impl Upstream {
+    /// Parses and checks an upstream URL (see `Builder::upstream`). Messages never quote
+    /// the URL: it could hold a secret in its user info.
+    pub(super) fn parse(url: &str) -> Result<Upstream, Error> {
+        let bad = |problem: &str| {
+            Error::new(
+                ErrorKind::InvalidConfig,
+                format!("the gateway's upstream URL {problem}"),
+            )
+            .about(Input::Upstream)
+        };
+        if url.contains(['?', '#']) {
+            return Err(bad("has a query or fragment: give the base URL only"));
+        }
+        let uri = Uri::from_str(url).map_err(|_| {
+            bad("is not a URL (for example https://bedrock-runtime.us-east-1.amazonaws.com)")
+        })?;
+        let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
+            return Err(bad(
+                "is not an absolute URL (for example https://bedrock-runtime.us-east-1.amazonaws.com)",
+            ));
+        };
+        if authority.as_str().contains('@') {
+            return Err(bad("has user info: the gateway sends its own key"));
+        }
+        if authority.host().is_empty() {
+            return Err(bad("has no host"));
+        }
+        if *scheme == Scheme::HTTP {
+            if !is_loopback_host(authority.host()) {
+                return Err(Error::new(
+                    ErrorKind::NotLoopback,
+                    "the gateway's upstream URL is plain http:// to a host that is not \
+                     loopback: use https:// (plain HTTP is only for local stand-ins on \
+                     127.0.0.1, ::1 or localhost)",
+                )
+                .about(Input::Upstream));
+            }
+        } else if *scheme != Scheme::HTTPS {
+            return Err(bad("is neither https:// nor http://"));
+        }
+        let prefix = uri.path().trim_end_matches('/').to_owned();
+        let host = HeaderValue::from_str(authority.as_str()).map_err(|_| bad("has no host"))?;
+        Ok(Upstream {
+            scheme: scheme.clone(),
+            authority: authority.clone(),
+            prefix,
+            host,
+        })
+    }
+
+    fn is_https(&self) -> bool {
+        self.scheme == Scheme::HTTPS
+    }
+
+    /// The upstream URI for a request's path and query.
+    fn uri_for(&self, target: Option<&PathAndQuery>) -> Option<Uri> {
+        let target = target.map_or("/", PathAndQuery::as_str);
+        let path_and_query = PathAndQuery::from_str(&format!("{}{target}", self.prefix)).ok()?;
+        Uri::builder()
+            .scheme(self.scheme.clone())
+            .authority(self.authority.clone())
+            .path_and_query(path_and_query)
+            .build()
+            .ok()
+    }
+}
+
+/// The pooled upstream client: HTTPS (system roots, ALPN h2 and http/1.1, rustls on
+/// aws-lc-rs), or plain HTTP for a loopback upstream.
+pub(super) fn upstream_client(
+    upstream: &Upstream,
+    limits: &Limits,
+) -> Result<UpstreamClient, Error> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(limits.upstream_connect_timeout));
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let tls = if upstream.is_https() {
+        HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(provider)
+            .map_err(|e| {
+                io_error(
+                    "could not load the system's root certificates to verify the upstream with",
+                    e,
+                )
+            })?
+    } else {
+        // Never used: plain HTTP only.
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|_| Error::new(ErrorKind::Internal, "no TLS protocol versions"))?
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth();
+        HttpsConnectorBuilder::new().with_tls_config(config)
+    };
+    let connector = tls
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build(connector))
+}
+
+/// Answers one request and logs it.
+pub(super) async fn handle(
+    shared: Arc<Shared>,
+    framing: Option<Framing>,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let started = tokio::time::Instant::now();
+    let method = req.method().clone();
+    let path = logged_path(req.uri().path());
+    let http1 = req.version() < Version::HTTP_2;
+    let response = match route(&shared, framing, req).await {
+        Ok(response) => response,
+        Err(refusal) => refusal.into_response(http1),
+    };
+    tracing::info!(
+        target: LOG_TARGET,
+        method = %method,
+        path = %path,
+        status = response.status().as_u16(),
+        latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "request"
+    );
+    response
+}
+
+async fn route(
+    shared: &Shared,
+    framing: Option<Framing>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Refusal> {
+    let http1 = req.version() < Version::HTTP_2;
+    // HTTP/1 requests have a verdict on their framing (HTTP/2 frames its own bodies).
+    let chunked = match (http1, framing) {
+        (false, _) => false,
+        (true, Some(Framing::Ok { chunked })) => chunked,
+        (true, Some(Framing::Refused(why))) => return Err(ambiguous(why)),
+        (true, None) => return Err(Refusal::bad_request(UNCHECKED)),
+    };
+    if req.method() == Method::CONNECT {
+        return Err(Refusal::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "CONNECT is not supported: this gateway forwards only to its configured upstream",
+        ));
+    }
+    check_target(&req, http1)?;
+    check_host(shared, &req, http1)?;
+    if req.headers().contains_key(header::ORIGIN) {
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "requests from web pages (with an Origin header) are refused",
+        ));
+    }
+    if req.uri().path().starts_with(OWN_PREFIX) {
+        return if req.uri().path() == HEALTH_PATH && req.method() == Method::GET {
+            Ok(health(shared).await)
+        } else {
+            Err(Refusal::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such gateway path (the health check is GET /.bedrock-token/health)",
+            ))
+        };
+    }
+    let forms = check_client_key(&shared.client_key, req.headers())?;
+    let key = current_key(shared).await.map_err(|e| {
+        Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "key_unavailable",
+            format!(
+                "the gateway has no valid Bedrock API key ({e}); fix the gateway's AWS \
+                 credentials or configuration (its log says more): requests succeed again \
+                 as soon as it can make a key"
+            ),
+        )
+        .with_kind(e.kind())
+    })?;
+    let mut response = forward(shared, req, forms, &key).await?;
+    if chunked && http1 {
+        // The framing reader stopped at the chunked body: no request may follow.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    Ok(response)
+}
+
+const UNCHECKED: &str =
+    "the gateway could not check this request's framing: send it on a new connection";
+
+fn ambiguous(why: &str) -> Refusal {
+    Refusal::bad_request(format!(
+        "the request's framing is ambiguous ({why}): send one Content-Length, or \
+         Transfer-Encoding: chunked alone"
+    ))
+}
+
+/// Only origin-form targets (a path): no absolute-form, authority-form or `*`.
+fn check_target(req: &Request<Incoming>, http1: bool) -> Result<(), Refusal> {
+    let uri = req.uri();
+    // HTTP/2 always carries scheme and authority (checked as the host).
+    let absolute = http1 && (uri.scheme().is_some() || uri.authority().is_some());
+    if absolute || !uri.path().starts_with('/') {
+        return Err(Refusal::bad_request(
+            "the request target must be a path such as /model/…: this gateway is not a \
+             proxy for other hosts",
+        ));
+    }
+    Ok(())
+}
+
+/// `Host` (HTTP/2: `:authority`) must be a loopback name or address with our port.
+fn check_host(shared: &Shared, req: &Request<Incoming>, http1: bool) -> Result<(), Refusal> {
+    let hosts: Vec<&HeaderValue> = req.headers().get_all(header::HOST).iter().collect();
+    let value = match (http1, req.uri().authority(), hosts.as_slice()) {
+        (_, _, [_, _, ..]) => return Err(Refusal::bad_request("more than one Host header")),
+        (true, _, [host]) => host.to_str().ok(),
+        (true, _, []) => return Err(Refusal::bad_request("the request has no Host header")),
+        (false, Some(authority), []) => Some(authority.as_str()),
+        (false, Some(authority), [host]) => match host.to_str() {
+            Ok(host) if host == authority.as_str() => Some(host),
+            _ => return Err(Refusal::bad_request("Host and :authority differ")),
+        },
+        (false, None, [host]) => host.to_str().ok(),
+        (false, None, []) => return Err(Refusal::bad_request("the request has no :authority")),
+    };
+    let authority = value
+        .filter(|v| !v.contains('@'))
+        .and_then(|v| Authority::from_str(v).ok())
+        .ok_or_else(|| Refusal::bad_request("the Host header is malformed"))?;
+    let default_port = if shared.tls { 443 } else { 80 };
+    let port_ok = authority.port_u16().unwrap_or(default_port) == shared.port;
+    if !is_loopback_host(authority.host()) || !port_ok {
+        return Err(Refusal::new(
+            StatusCode::MISDIRECTED_REQUEST,
+            "misdirected_request",
+            format!(
+                "this gateway answers only for 127.0.0.1:{port}, [::1]:{port} or \
+                 localhost:{port}",
+                port = shared.port
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Which headers carried the client key (so the real key goes in the same ones).
+#[derive(Debug, Clone, Copy)]
+struct Forms {
+    bearer: bool,
+    api_key: bool,
+}
+
+/// Every `Authorization` / `x-api-key` header present must hold the client key, and at
+/// least one must be present. Compared in constant time.
+fn check_client_key(key: &ClientKey, headers: &HeaderMap) -> Result<Forms, Refusal> {
+    let auth: Vec<&HeaderValue> = headers.get_all(header::AUTHORIZATION).iter().collect();
+    let api: Vec<&HeaderValue> = headers.get_all(X_API_KEY).iter().collect();
+    let unauthorized = |message| {
+        Err(Refusal::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            message,
+        ))
+    };
+    if auth.len() > 1 || api.len() > 1 {
+        return unauthorized("send the client key in one Authorization or x-api-key header");
+    }
+    if auth.is_empty() && api.is_empty() {
+        return unauthorized(
+            "this gateway needs its client key: send Authorization: Bearer <client key> or \
+             x-api-key: <client key>",
+        );
+    }
+    let expected = key.as_str().as_bytes();
+    let mut matches = subtle::Choice::from(1);
+    if let Some(value) = auth.first() {
+        match bearer_credential(value.as_bytes()) {
+            Some(presented) => matches &= expected.ct_eq(presented),
+            None => {
+                return unauthorized(
+                    "the Authorization header must be Bearer <client key> (this gateway \
+                     signs requests itself)",
+                )
+            }
+        }
+    }
+    if let Some(value) = api.first() {
+        matches &= expected.ct_eq(value.as_bytes());
+    }
+    if !bool::from(matches) {
+        return unauthorized("wrong client key");
+    }
+    Ok(Forms {
+        bearer: !auth.is_empty(),
+        api_key: !api.is_empty(),
+    })
+}
+
+/// The credential of `Bearer <credential>` (the scheme in any case).
+fn bearer_credential(value: &[u8]) -> Option<&[u8]> {
+    let (scheme, rest) = value.split_at_checked(6)?;
+    if !scheme.eq_ignore_ascii_case(b"bearer") || !rest.starts_with(b" ") {
+        return None;
+    }
+    Some(rest.trim_ascii())
+}
+
+/// The provider's cached key, or one it loads within the token wait.
+async fn current_key(shared: &Shared) -> Result<BedrockToken, Error> {
+    if let Some(key) = shared.provider.cached() {
+        return Ok(key);
+    }
+    let wait = shared.limits.token_wait;
+    match tokio::time::timeout(wait, shared.provider.token()).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::new(
+            ErrorKind::CredentialsTimeout,
+            format!(
+                "no key could be made within {} s: loading credentials is slow or stuck",
+                wait.as_secs_f64()
+            ),
+        )),
+    }
+}
+
+/// The health answer: the cached key's expiry; with none usable, the last load's error
+/// at once, or (before any load failed) the outcome of a load within the token wait.
+async fn health(shared: &Shared) -> Response<Body> {
+    let outcome = match shared.provider.cached() {
+        Some(key) => Ok(key),
+        None => match shared.provider.status().last_error {
+            Some(kind) => Err(kind),
+            None => current_key(shared).await.map_err(|e| e.kind()),
+        },
+    };
+    let (status, body) = match outcome {
+        Ok(key) => (
+            StatusCode::OK,
+            serde_json::json!({
+                "status": "ok",
+                "expires_at": crate::inspect::rfc3339(key.expires_at()),
+            }),
+        ),
+        Err(kind) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({ "status": "unavailable", "error": format!("{kind:?}") }),
+        ),
+    };
+    json_response(status, &body)
+}
+
+async fn forward(
+    shared: &Shared,
+    req: Request<Incoming>,
+    forms: Forms,
+    key: &BedrockToken,
+) -> Result<Response<Body>, Refusal> {
+    let (parts, body) = req.into_parts();
+    let uri = shared
+        .upstream
+        .uri_for(parts.uri.path_and_query())
+        .ok_or_else(|| Refusal::bad_request("the request path cannot be forwarded"))?;
+    let mut headers = parts.headers;
+    drop_hop_by_hop(&mut headers);
+    drop_forwarding(&mut headers);
+    headers.remove(header::AUTHORIZATION);
+    headers.remove(X_API_KEY);
+    headers.insert(header::HOST, shared.upstream.host.clone());
+    if forms.bearer {
+        let value = Zeroizing::new(format!("Bearer {}", key.as_str()));
+        headers.insert(header::AUTHORIZATION, secret_value(&value)?);
+    }
+    if forms.api_key {
+        headers.insert(X_API_KEY, secret_value(key.as_str())?);
+    }
+    let mut upstream_req = Request::new(body);
+    *upstream_req.method_mut() = parts.method;
+    *upstream_req.uri_mut() = uri;
+    *upstream_req.version_mut() = Version::HTTP_11;
+    *upstream_req.headers_mut() = headers;
+
+    let wait = shared.limits.upstream_response_timeout;
+    let response = match tokio::time::timeout(wait, shared.client.request(upstream_req)).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) => {
+            let message = if e.is_connect() {
+                "could not connect to the upstream"
+            } else {
+                "the connection to the upstream failed before its answer"
+            };
+            return Err(Refusal::new(
+                StatusCode::BAD_GATEWAY,
+                "bad_gateway",
+                message,
+            ));
+        }
+        Err(_) => {
+            return Err(Refusal::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "gateway_timeout",
+                format!(
+                    "the upstream sent no answer within {} s",
+                    wait.as_secs_f64()
+                ),
+            ))
+        }
+    };
+    if matches!(
+        response.status(),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+    ) && shared.provider.invalidate_token(key.as_str())
+    {
+        tracing::info!(
+            target: LOG_TARGET,
+            status = response.status().as_u16(),
+            "the upstream rejected the key: dropped it, the next request gets a new one"
+        );
+    }
+    let (mut parts, body) = response.into_parts();
+    drop_hop_by_hop(&mut parts.headers);
+    parts.version = Version::HTTP_11;
+    Ok(Response::from_parts(parts, Either::Right(body)))
+}
+
+fn secret_value(text: &str) -> Result<HeaderValue, Refusal> {
+    let mut value = HeaderValue::from_str(text).map_err(|_| {
+        Refusal::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the key cannot be sent in a header",
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// Drops hop-by-hop headers, and the ones `Connection` names.
+fn drop_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in named.iter().chain(&HOP_BY_HOP) {
+        headers.remove(name);
+    }
+}
+
+/// Drops `Forwarded` and `X-Forwarded-*`: the gateway tells the upstream nothing about
+/// its clients.
+fn drop_forwarding(headers: &mut HeaderMap) {
+    let names: Vec<HeaderName> = headers
+        .keys()
+        .filter(|n| n.as_str() == "forwarded" || n.as_str().starts_with("x-forwarded-"))
+        .cloned()
+        .collect();
+    for name in names {
+        headers.remove(name);
+    }
+}
+
+fn logged_path(path: &str) -> String {
+    match path.char_indices().nth(MAX_LOGGED_PATH) {
+        Some((cut, _)) => format!("{}…", &path[..cut]),
+        None => path.to_owned(),
+    }
+}
+
+/// A request the gateway answers itself.
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    kind: &'static str,
+    message: Cow<'static, str>,
+    error_kind: Option<ErrorKind>,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, kind: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Refusal {
+            status,
+            kind,
+            message: message.into(),
+            error_kind: None,
+        }
+    }
+
+    fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
+        Refusal::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.error_kind = Some(kind);
+        self
+    }
+
+    fn into_response(self, http1: bool) -> Response<Body> {
+        let mut error = serde_json::json!({ "type": self.kind, "message": self.message });
+        if let Some(kind) = self.error_kind {
+            error["kind"] = format!("{kind:?}").into();
+        }
+        let mut response = json_response(self.status, &serde_json::json!({ "error": error }));
+        if http1 {
+            // The request's body is not read: nothing more on this connection.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
+    let mut response = Response::new(Either::Left(Full::new(Bytes::from(body.to_string()))));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_urls() {
+        let ok = Upstream::parse("https://bedrock-runtime.us-east-1.amazonaws.com").unwrap();
+        assert_eq!(
+            ok.uri_for(Some(&PathAndQuery::from_static("/model/m/converse?x=1")))
+                .unwrap()
+                .to_string(),
+            "https://bedrock-runtime.us-east-1.amazonaws.com/model/m/converse?x=1"
+        );
+        let prefixed = Upstream::parse("http://127.0.0.1:9000/base/").unwrap();
+        assert_eq!(
+            prefixed
+                .uri_for(Some(&PathAndQuery::from_static("/v1/chat")))
+                .unwrap()
+                .to_string(),
+            "http://127.0.0.1:9000/base/v1/chat"
+        );
+        assert_eq!(prefixed.host, "127.0.0.1:9000");
+        assert!(Upstream::parse("http://[::1]:9000").is_ok());
+        assert!(Upstream::parse("http://localhost").is_ok());
+
+        for (bad, kind) in [
+            ("http://example.com", ErrorKind::NotLoopback),
+            ("http://10.0.0.1:80", ErrorKind::NotLoopback),
+            ("https://user:secret@example.com", ErrorKind::InvalidConfig),
+            ("https://example.com/?a=1", ErrorKind::InvalidConfig),
+            ("https://example.com/#f", ErrorKind::InvalidConfig),
+            ("ftp://example.com", ErrorKind::InvalidConfig),
+            ("/just/a/path", ErrorKind::InvalidConfig),
+            ("not a url", ErrorKind::InvalidConfig),
+        ] {
+            let e = Upstream::parse(bad).unwrap_err();
+            assert_eq!(e.kind(), kind, "{bad}");
+            assert_eq!(e.input(), Some(Input::Upstream));
+            assert!(!e.to_string().contains("secret"), "{e}");
+        }
+    }
+
+    #[test]
+    fn bearer_credentials() {
+        assert_eq!(bearer_credential(b"Bearer abc"), Some(&b"abc"[..]));
+        assert_eq!(bearer_credential(b"bearer  abc "), Some(&b"abc"[..]));
+        assert_eq!(bearer_credential(b"Bearerabc"), None);
+        assert_eq!(bearer_credential(b"Basic abc"), None);
+        assert_eq!(bearer_credential(b"Bear"), None);
+    }
+
+    #[test]
+    fn client_key_rules() {
+        let key = ClientKey::new("btgw-0123456789abcdef".into()).unwrap();
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (name, value) in pairs {
+                h.append(*name, HeaderValue::from_static(value));
+            }
+            h
+        };
+        let good = "Bearer btgw-0123456789abcdef";
+        let f = check_client_key(&key, &headers(&[("authorization", good)])).unwrap();
+        assert!(f.bearer && !f.api_key);
+        let f =
+            check_client_key(&key, &headers(&[("x-api-key", "btgw-0123456789abcdef")])).unwrap();
+        assert!(!f.bearer && f.api_key);
+        for bad in [
+            headers(&[]),
+            headers(&[("authorization", "Bearer btgw-0123456789abcdeX")]),
+            headers(&[("authorization", "Bearer btgw-0123456789abcde")]),
+            headers(&[("authorization", "AWS4-HMAC-SHA256 Credential=x")]),
+            headers(&[("authorization", good), ("x-api-key", "other")]),
+            headers(&[("authorization", good), ("authorization", good)]),
+        ] {
+            let r = check_client_key(&key, &bad).unwrap_err();
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        }
+    }
+
+    #[test]
+    fn hop_by_hop_and_forwarding_headers_are_dropped() {
+        let mut h = HeaderMap::new();
+        for (name, value) in [
+            ("connection", "keep-alive, x-private"),
+            ("x-private", "1"),
+            ("keep-alive", "timeout=5"),
+            ("te", "trailers"),
+            ("upgrade", "h2c"),
+            ("proxy-authorization", "Basic x"),
+            ("x-forwarded-for", "10.0.0.1"),
+            ("forwarded", "for=10.0.0.1"),
+            ("content-type", "application/json"),
+        ] {
+            h.append(name, HeaderValue::from_static(value));
+        }
+        drop_hop_by_hop(&mut h);
+        drop_forwarding(&mut h);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert!(h.contains_key("content-type"));
+    }
+
+    #[test]
+    fn long_paths_are_cut_for_logs() {
+        assert_eq!(logged_path("/a"), "/a");
+        let long = format!("/{}", "é".repeat(300));
+        assert_eq!(logged_path(&long).chars().count(), MAX_LOGGED_PATH + 1);
+    }
+}

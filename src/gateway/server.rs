@@ -1,0 +1,165 @@
+//! The accept loop: connection limit, TLS handshake, HTTP/1 or HTTP/2 by ALPN, and
+//! graceful shutdown.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+
+use super::forward::{self, Shared};
+use super::framing::{Scanner, Sniffed, Verdicts};
+use super::{Gateway, Limits, LOG_TARGET};
+use crate::Error;
+
+/// hyper's smallest HTTP/1 read buffer.
+const MIN_BUF_SIZE: usize = 8192;
+/// The pause after an `accept` that failed for want of resources (file descriptors).
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
+pub(super) async fn serve(
+    gateway: Gateway,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let Gateway {
+        listener,
+        shared,
+        tls,
+        limits,
+        ..
+    } = gateway;
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut tasks = JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        while tasks.try_join_next().is_some() {}
+        // At the limit, wait for a connection to close before accepting another.
+        let permit = tokio::select! {
+            () = &mut shutdown => break,
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break, // never closed
+            },
+        };
+        let stream = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(e) => {
+                    if !is_per_connection(&e) {
+                        tracing::warn!(
+                            target: LOG_TARGET,
+                            error = ?e.kind(),
+                            "accepting a connection failed; trying again shortly"
+                        );
+                        tokio::time::sleep(ACCEPT_PAUSE).await;
+                    }
+                    continue;
+                }
+            },
+        };
+        tasks.spawn(connection(
+            stream,
+            shared.clone(),
+            tls.clone(),
+            limits,
+            graceful.watcher(),
+            permit,
+        ));
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.grace_period, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::info!(
+            target: LOG_TARGET,
+            "grace period over: closing the connections still busy"
+        );
+    }
+    tasks.shutdown().await;
+    Ok(())
+}
+
+/// Accept errors that concern only the connection being accepted.
+fn is_per_connection(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::Interrupted
+    )
+}
+
+async fn connection(
+    stream: TcpStream,
+    shared: Arc<Shared>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    limits: Limits,
+    watcher: Watcher,
+    _permit: OwnedSemaphorePermit,
+) {
+    let _ = stream.set_nodelay(true);
+    let Some(acceptor) = tls else {
+        return http1(stream, shared, limits, watcher).await;
+    };
+    let Ok(Ok(stream)) =
+        tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream)).await
+    else {
+        return;
+    };
+    if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+        http2(stream, shared, limits, watcher).await;
+    } else {
+        http1(stream, shared, limits, watcher).await;
+    }
+}
+
+async fn http1<S>(stream: S, shared: Arc<Shared>, limits: Limits, watcher: Watcher)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let verdicts = Verdicts::default();
+    let scanner = Scanner::new(limits.max_header_bytes, verdicts.clone());
+    let io = TokioIo::new(Sniffed::new(stream, scanner));
+    let service = service_fn(move |req| {
+        // hyper calls this once per request head, in order: take that head's verdict.
+        let framing = verdicts.take();
+        let shared = shared.clone();
+        async move { Ok::<_, Infallible>(forward::handle(shared, framing, req).await) }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_header_size(limits.max_header_bytes)
+        .max_buf_size(limits.max_header_bytes.max(MIN_BUF_SIZE));
+    let _ = watcher.watch(builder.serve_connection(io, service)).await;
+}
+
+async fn http2<S>(stream: S, shared: Arc<Shared>, limits: Limits, watcher: Watcher)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| {
+        let shared = shared.clone();
+        async move { Ok::<_, Infallible>(forward::handle(shared, None, req).await) }
+    });
+    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    builder
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+    let _ = watcher
+        .watch(builder.serve_connection(TokioIo::new(stream), service))
+        .await;
+}

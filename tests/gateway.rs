@@ -1,0 +1,1363 @@
+//! The gateway (feature `gateway`): the real aws-sdk-bedrockruntime client through it to
+//! the Bedrock stand-in that verifies every key, header rewriting, streaming both ways,
+//! refresh and outage under a manual clock, 401/403 invalidation, every security rule as
+//! a hostile request on raw TCP (with the upstream proven untouched), limits, shutdown,
+//! logs without keys, TLS, bind checks and the client key file. Loopback only.
+#![cfg(feature = "gateway")]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use aws_bedrock_token_generator::gateway::{Builder, ClientKey, Gateway, TlsIdentity};
+use aws_bedrock_token_generator::{
+    prefer_bearer_auth, Error, ErrorKind, Input, Region, TokenProvider,
+};
+use aws_sdk_bedrockruntime::config::BehaviorVersion;
+use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, Message};
+use aws_smithy_async::test_util::ManualTimeSource;
+use hyper::body::Bytes;
+use support::bedrock::{Bedrock, Keys};
+use support::events::Events;
+use support::upstream::{Answer, Upstream};
+use support::*;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{timeout, Instant};
+
+const HOUR: Duration = Duration::from_secs(3600);
+const MIN: Duration = Duration::from_secs(60);
+const MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+/// The longest any single wait in these tests may take before it counts as a hang.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+fn keys() -> Keys {
+    Keys::default()
+        .with(AKID, SECRET, None)
+        .with(ASIA, SECRET, Some(SESSION))
+}
+
+/// Moves the manual clock forward to `at`.
+fn set_clock(clock: &ManualTimeSource, at: std::time::SystemTime) {
+    let now = aws_smithy_async::time::TimeSource::now(clock);
+    clock.advance(at.duration_since(now).unwrap());
+}
+
+fn provider(creds: &ScriptedCredentials, clock: &ManualTimeSource) -> TokenProvider {
+    TokenProvider::builder()
+        .region(Region::new("us-west-2"))
+        .credentials_provider(creds.clone())
+        .time_source(clock.clone())
+        .expiry(HOUR)
+        .refresh_jitter(Duration::ZERO)
+        .build()
+        .unwrap()
+}
+
+/// A gateway serving on 127.0.0.1 until stopped.
+struct Running {
+    addr: SocketAddr,
+    url: String,
+    stop: Option<oneshot::Sender<()>>,
+    served: tokio::task::JoinHandle<Result<(), Error>>,
+}
+
+impl Running {
+    async fn start(builder: Builder) -> Running {
+        let gateway = builder.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let (addr, url) = (gateway.local_addr(), gateway.url());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let served = tokio::spawn(gateway.serve(async move {
+            let _ = stopped.await;
+        }));
+        Running {
+            addr,
+            url,
+            stop: Some(stop),
+            served,
+        }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.addr.port())
+    }
+
+    /// Starts the shutdown; `finished` waits for `serve` to return.
+    fn shut_down(&mut self) {
+        let _ = self.stop.take().unwrap().send(());
+    }
+
+    async fn finished(self) -> Result<(), Error> {
+        timeout(PATIENCE, self.served).await.unwrap().unwrap()
+    }
+}
+
+/// A test fixture: manual clock, scripted credentials, provider, recording upstream and
+/// a gateway in front of it.
+struct Fixture {
+    clock: ManualTimeSource,
+    creds: ScriptedCredentials,
+    provider: TokenProvider,
+    key: ClientKey,
+    upstream: Upstream,
+    gw: Running,
+}
+
+impl Fixture {
+    async fn start() -> Fixture {
+        Self::start_with(|b| b).await
+    }
+
+    async fn start_with(configure: impl FnOnce(Builder) -> Builder) -> Fixture {
+        let clock = ManualTimeSource::new(start());
+        let creds = ScriptedCredentials::new(Next::Ok(session_creds(None)));
+        let provider = provider(&creds, &clock);
+        let key = ClientKey::generate();
+        let upstream = Upstream::start().await;
+        let builder = Gateway::builder(provider.clone(), key.clone()).upstream(&upstream.url());
+        let gw = Running::start(configure(builder)).await;
+        Fixture {
+            clock,
+            creds,
+            provider,
+            key,
+            upstream,
+            gw,
+        }
+    }
+
+    fn bearer(&self) -> String {
+        format!("Authorization: Bearer {}\r\n", self.key.as_str())
+    }
+
+    /// A request with the client key, `Connection: close` and an empty body.
+    fn request(&self, method: &str, target: &str, extra: &str) -> String {
+        format!(
+            "{method} {target} HTTP/1.1\r\nHost: {}\r\n{}{extra}Content-Length: 0\r\nConnection: close\r\n\r\n",
+            self.gw.host(),
+            self.bearer()
+        )
+    }
+
+    async fn send(&self, request: &str) -> String {
+        raw(self.gw.addr, request.as_bytes()).await
+    }
+
+    fn real_key(&self) -> String {
+        self.provider.cached().unwrap().as_str().to_owned()
+    }
+}
+
+/// Sends `bytes` on a new connection and reads until the gateway closes it.
+async fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    read_to_close(&mut stream).await
+}
+
+async fn read_to_close(stream: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match timeout(PATIENCE, stream.read(&mut buf))
+            .await
+            .expect("the gateway answers and closes the connection")
+        {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Reads until `needle` has arrived; what was read.
+async fn read_until(stream: &mut TcpStream, needle: &str) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    while !String::from_utf8_lossy(&out).contains(needle) {
+        let n = timeout(PATIENCE, stream.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{needle:?} did not arrive; got {:?}",
+                    String::from_utf8_lossy(&out)
+                )
+            })
+            .unwrap();
+        assert!(n > 0, "closed before {needle:?}");
+        out.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn status(response: &str) -> u16 {
+    response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+fn body(response: &str) -> serde_json::Value {
+    let text = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    serde_json::from_str(text).unwrap_or_else(|_| panic!("not JSON: {text:?}"))
+}
+
+fn header<'a>(response: &'a str, name: &str) -> Option<&'a str> {
+    let head = response.split_once("\r\n\r\n").map_or(response, |(h, _)| h);
+    head.lines().skip(1).find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// The real SDK and the verifying stand-in.
+
+fn sdk_client(url: &str, client_key: &ClientKey) -> aws_sdk_bedrockruntime::Client {
+    let config = aws_sdk_bedrockruntime::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_sdk_bedrockruntime::config::Region::new("us-west-2"))
+        .endpoint_url(url)
+        // What AWS_BEARER_TOKEN_BEDROCK gives the SDK: here, the client key.
+        .bearer_token(aws_credential_types::Token::new(client_key.as_str(), None))
+        .auth_scheme_preference(prefer_bearer_auth())
+        .build();
+    aws_sdk_bedrockruntime::Client::from_conf(config)
+}
+
+async fn converse(client: &aws_sdk_bedrockruntime::Client) -> Result<String, String> {
+    let message = Message::builder()
+        .role(ConversationRole::User)
+        .content(ContentBlock::Text("Hello".into()))
+        .build()
+        .unwrap();
+    match client
+        .converse()
+        .model_id(MODEL)
+        .messages(message)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out
+            .output()
+            .and_then(|o| o.as_message().ok())
+            .and_then(|m| m.content().first())
+            .and_then(|c| c.as_text().ok())
+            .cloned()
+            .unwrap_or_default()),
+        Err(e) => Err(format!("{:?}", e.into_service_error())),
+    }
+}
+
+#[tokio::test]
+async fn the_sdk_reaches_bedrock_through_the_gateway_with_a_real_verified_key() {
+    let clock = ManualTimeSource::new(start());
+    let bedrock = Bedrock::start(keys(), clock.clone()).await;
+    let creds = ScriptedCredentials::new(Next::Ok(session_creds(None)));
+    let provider = provider(&creds, &clock);
+    let client_key = ClientKey::generate();
+    let gw = Running::start(
+        Gateway::builder(provider.clone(), client_key.clone()).upstream(&bedrock.url()),
+    )
+    .await;
+    let client = sdk_client(&gw.url, &client_key);
+
+    for _ in 0..3 {
+        assert_eq!(converse(&client).await.unwrap(), "Hello from the stand-in");
+    }
+    assert_eq!((bedrock.accepted(), bedrock.rejected()), (3, 0));
+    // The stand-in saw the provider's key, only it, and never the client key.
+    let real = provider.cached().unwrap();
+    assert_eq!(bedrock.presented_tokens(), vec![real.as_str().to_owned()]);
+    assert_eq!(creds.calls(), 1);
+
+    // Without the client key the SDK gets the gateway's 401 and Bedrock sees nothing.
+    let stranger = sdk_client(&gw.url, &ClientKey::generate());
+    let err = converse(&stranger).await.unwrap_err();
+    assert!(
+        err.contains("unauthorized") || err.contains("Unhandled"),
+        "{err}"
+    );
+    assert_eq!(bedrock.accepted() + bedrock.rejected(), 3);
+}
+
+#[tokio::test]
+async fn an_upstream_path_prefix_is_put_before_the_request_path() {
+    // OpenAI-compatible clients are given $URL/v1; the gateway's upstream is .../openai.
+    let clock = ManualTimeSource::new(start());
+    let bedrock = Bedrock::start(keys(), clock.clone()).await;
+    let creds = ScriptedCredentials::new(Next::Ok(static_creds()));
+    let key = ClientKey::generate();
+    let gw = Running::start(
+        Gateway::builder(provider(&creds, &clock), key.clone())
+            .upstream(&format!("{}/openai/", bedrock.url())),
+    )
+    .await;
+    let body = r#"{"model":"openai.gpt-oss-20b-1:0","messages":[{"role":"user","content":"hi"}]}"#;
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        gw.host(),
+        key.as_str(),
+        body.len()
+    );
+    let response = raw(gw.addr, request.as_bytes()).await;
+    assert_eq!(status(&response), 200, "{response}");
+    assert_eq!(body_of(&response)["object"], "chat.completion");
+    assert_eq!(bedrock.accepted(), 1);
+}
+
+fn body_of(response: &str) -> serde_json::Value {
+    body(response)
+}
+
+// ---------------------------------------------------------------------------------------
+// What is forwarded.
+
+#[tokio::test]
+async fn headers_are_rewritten_for_the_upstream() {
+    let f = Fixture::start().await;
+    let response = f
+        .send(&f.request(
+            "POST",
+            "/model/m/converse?trace=1&x=%2F",
+            "Connection: x-private, keep-alive\r\nX-Private: 1\r\nKeep-Alive: timeout=5\r\n\
+             TE: trailers\r\nUpgrade: h2c\r\nProxy-Authorization: Basic Zm9vOmJhcg==\r\n\
+             Proxy-Connection: keep-alive\r\nX-Forwarded-For: 10.0.0.9\r\nForwarded: for=10.0.0.9\r\n\
+             X-Custom: kept\r\nContent-Type: application/json\r\n",
+        ))
+        .await;
+    assert_eq!(status(&response), 200, "{response}");
+    let seen = f.upstream.seen();
+    let [seen] = seen.as_slice() else {
+        panic!("{seen:?}")
+    };
+    assert_eq!(seen.method, "POST");
+    assert_eq!(seen.target, "/model/m/converse?trace=1&x=%2F");
+    assert_eq!(
+        seen.header("host"),
+        Some(f.upstream.addr.to_string().as_str())
+    );
+    // Bearer stays bearer, with the real key.
+    let real = f.real_key();
+    assert!(real.starts_with("bedrock-api-key-"));
+    assert_eq!(
+        seen.header("authorization"),
+        Some(format!("Bearer {real}").as_str())
+    );
+    assert!(seen.header("x-api-key").is_none());
+    for dropped in [
+        "x-private",
+        "keep-alive",
+        "te",
+        "upgrade",
+        "proxy-authorization",
+        "proxy-connection",
+        "x-forwarded-for",
+        "forwarded",
+        "transfer-encoding",
+    ] {
+        assert!(seen.header(dropped).is_none(), "{dropped} was forwarded");
+    }
+    // `Connection` is hyper's own between the gateway and the upstream, never the client's.
+    assert_ne!(seen.header("connection"), Some("x-private, keep-alive"));
+    assert_eq!(seen.header("x-custom"), Some("kept"));
+    assert_eq!(seen.header("content-type"), Some("application/json"));
+    assert!(!format!("{:?}", seen.headers).contains(f.key.as_str()));
+    // Nothing CORS-like comes back.
+    assert!(!response.to_ascii_lowercase().contains("access-control-"));
+}
+
+#[tokio::test]
+async fn x_api_key_stays_x_api_key() {
+    let f = Fixture::start().await;
+    let request = format!(
+        "POST /anthropic/v1/messages HTTP/1.1\r\nHost: {}\r\nx-api-key: {}\r\n\
+         Content-Length: 2\r\nConnection: close\r\n\r\n{{}}",
+        f.gw.host(),
+        f.key.as_str()
+    );
+    let response = f.send(&request).await;
+    assert_eq!(status(&response), 200, "{response}");
+    let seen = &f.upstream.seen()[0];
+    assert_eq!(seen.header("x-api-key"), Some(f.real_key().as_str()));
+    assert!(seen.header("authorization").is_none());
+    assert_eq!(seen.body, Bytes::from_static(b"{}"));
+
+    // Both headers, both holding the client key: both replaced.
+    let request = format!(
+        "GET /x HTTP/1.1\r\nHost: localhost:{}\r\nx-api-key: {k}\r\nAuthorization: bearer {k}\r\n\
+         Connection: close\r\n\r\n",
+        f.gw.addr.port(),
+        k = f.key.as_str()
+    );
+    assert_eq!(status(&f.send(&request).await), 200);
+    let seen = &f.upstream.seen()[1];
+    assert_eq!(seen.header("x-api-key"), Some(f.real_key().as_str()));
+    assert_eq!(
+        seen.header("authorization"),
+        Some(format!("Bearer {}", f.real_key()).as_str())
+    );
+}
+
+#[tokio::test]
+async fn answers_stream_to_the_client_as_the_upstream_sends_them() {
+    let f = Fixture::start().await;
+    let (more, rest) = mpsc::unbounded_channel();
+    f.upstream.then(Answer::Stream {
+        first: Bytes::from_static(b"data: one\n\n"),
+        rest,
+    });
+    let mut stream = TcpStream::connect(f.gw.addr).await.unwrap();
+    stream
+        .write_all(f.request("POST", "/model/m/converse-stream", "").as_bytes())
+        .await
+        .unwrap();
+    // The upstream has not finished (it waits for us): the first chunk is already here.
+    let got = read_until(&mut stream, "data: one").await;
+    assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+    assert!(!got.contains("data: two"));
+    more.send(Bytes::from_static(b"data: two\n\n")).unwrap();
+    read_until(&mut stream, "data: two").await;
+    drop(more);
+    let tail = read_to_close(&mut stream).await;
+    assert!(
+        tail.contains("0\r\n\r\n"),
+        "the chunked body ends: {tail:?}"
+    );
+}
+
+#[tokio::test]
+async fn request_bodies_stream_to_the_upstream_as_the_client_sends_them() {
+    let f = Fixture::start().await;
+    let (first_tx, first_rx) = oneshot::channel();
+    let (go_tx, go_rx) = oneshot::channel();
+    f.upstream.then(Answer::ReadSlowly {
+        first: first_tx,
+        go: go_rx,
+    });
+    let mut stream = TcpStream::connect(f.gw.addr).await.unwrap();
+    let head = format!(
+        "POST /upload HTTP/1.1\r\nHost: {}\r\n{}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+        f.gw.host(),
+        f.bearer()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // The upstream got the first chunk while the client has not sent the rest.
+    let first = timeout(PATIENCE, first_rx).await.unwrap().unwrap();
+    assert_eq!(first, Bytes::from_static(b"hello"));
+    stream.write_all(b"6\r\n world\r\n0\r\n\r\n").await.unwrap();
+    go_tx.send(()).unwrap();
+    let response = read_to_close(&mut stream).await;
+    assert_eq!(status(&response), 200, "{response}");
+    // After a chunked request the gateway closes the connection (it does not read on).
+    assert_eq!(header(&response, "connection"), Some("close"));
+    assert_eq!(
+        f.upstream.seen()[0].body,
+        Bytes::from_static(b"hello world")
+    );
+    assert!(f.upstream.seen()[0].header("transfer-encoding").is_some());
+}
+
+// ---------------------------------------------------------------------------------------
+// Keys: refresh, outage, invalidation.
+
+async fn converse_raw(addr: SocketAddr, key: &str) -> String {
+    let body = r#"{"messages":[]}"#;
+    let request = format!(
+        "POST /model/{MODEL}/converse HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        addr.port(),
+        body.len()
+    );
+    raw(addr, request.as_bytes()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_request_fails_across_a_refresh() {
+    let clock = ManualTimeSource::new(start());
+    let bedrock = Bedrock::start(keys(), clock.clone()).await;
+    // Each load takes a while, so requests pile up behind it.
+    let creds = ScriptedCredentials::new(Next::Ok(session_creds(None)))
+        .with_delay(Duration::from_millis(50));
+    let provider = provider(&creds, &clock);
+    let key = ClientKey::generate();
+    let gw =
+        Running::start(Gateway::builder(provider.clone(), key.clone()).upstream(&bedrock.url()))
+            .await;
+    let first = converse_raw(gw.addr, key.as_str()).await;
+    assert_eq!(status(&first), 200, "{first}");
+
+    // Up to a minute before the key's refresh point, then 5 s at a time across it and
+    // across the point where it is too close to its expiry to hand out, with the requests
+    // of the previous step still in flight at each step.
+    set_clock(&clock, start() + 54 * MIN);
+    let mut in_flight = Vec::new();
+    for _ in 0..(7 * 12) {
+        let batch: Vec<_> = (0..4)
+            .map(|_| {
+                let key = key.as_str().to_owned();
+                tokio::spawn(async move { converse_raw(gw.addr, &key).await })
+            })
+            .collect();
+        for previous in std::mem::replace(&mut in_flight, batch) {
+            let response = previous.await.unwrap();
+            assert_eq!(status(&response), 200, "{response}");
+        }
+        clock.advance(Duration::from_secs(5));
+    }
+    for last in in_flight {
+        assert_eq!(status(&last.await.unwrap()), 200);
+    }
+    assert_eq!(bedrock.rejected(), 0);
+    assert_eq!(bedrock.accepted(), 1 + 7 * 12 * 4);
+    assert_eq!(bedrock.distinct_tokens(), 2, "one refresh");
+    assert_eq!(creds.calls(), 2);
+}
+
+#[tokio::test]
+async fn an_outage_serves_the_cached_key_while_valid_then_503() {
+    let clock = ManualTimeSource::new(start());
+    let bedrock = Bedrock::start(keys(), clock.clone()).await;
+    let creds = ScriptedCredentials::new(Next::Ok(session_creds(None)));
+    let provider = provider(&creds, &clock);
+    let key = ClientKey::generate();
+    let gw =
+        Running::start(Gateway::builder(provider.clone(), key.clone()).upstream(&bedrock.url()))
+            .await;
+    let health = format!(
+        "GET /.bedrock-token/health HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        gw.host()
+    );
+    assert_eq!(status(&converse_raw(gw.addr, key.as_str()).await), 200);
+    let ok = raw(gw.addr, health.as_bytes()).await;
+    assert_eq!(status(&ok), 200, "{ok}");
+    assert_eq!(
+        body(&ok),
+        serde_json::json!({"status": "ok", "expires_at": "2024-06-15T13:00:00Z"})
+    );
+
+    // The credentials fail from now on; a refresh past the refresh point fails.
+    creds.set(Next::Fail);
+    set_clock(&clock, start() + 56 * MIN);
+    assert!(provider.refresh().await.is_err());
+    // The cached key is still valid: requests go on.
+    set_clock(&clock, start() + 59 * MIN);
+    for _ in 0..3 {
+        assert_eq!(status(&converse_raw(gw.addr, key.as_str()).await), 200);
+    }
+    assert_eq!(status(&raw(gw.addr, health.as_bytes()).await), 200);
+    assert_eq!(bedrock.accepted(), 4);
+
+    // Too close to its expiry: 503, saying why and what to do; nothing forwarded.
+    set_clock(&clock, start() + 59 * MIN + 50 * Duration::from_secs(1));
+    let refused = converse_raw(gw.addr, key.as_str()).await;
+    assert_eq!(status(&refused), 503, "{refused}");
+    assert_eq!(header(&refused, "content-type"), Some("application/json"));
+    let error = &body(&refused)["error"];
+    assert_eq!(error["type"], "key_unavailable");
+    assert_eq!(error["kind"], "CredentialsProvider");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("no valid Bedrock API key"), "{message}");
+    assert!(
+        message.contains("fix the gateway's AWS credentials"),
+        "{message}"
+    );
+    assert_eq!(bedrock.accepted() + bedrock.rejected(), 4);
+    let down = raw(gw.addr, health.as_bytes()).await;
+    assert_eq!(status(&down), 503);
+    assert_eq!(
+        body(&down),
+        serde_json::json!({"status": "unavailable", "error": "CredentialsProvider"})
+    );
+
+    // Credentials back, backoff over: served again with a new key.
+    creds.set(Next::Ok(session_creds(None)));
+    clock.advance(Duration::from_secs(120));
+    assert_eq!(status(&converse_raw(gw.addr, key.as_str()).await), 200);
+    assert_eq!(bedrock.distinct_tokens(), 2);
+    assert_eq!(bedrock.rejected(), 0);
+}
+
+#[tokio::test]
+async fn a_request_waits_for_the_first_key_within_the_token_wait() {
+    // No key cached, credentials that never answer: 503 after the token wait (here the
+    // provider's own load timeout, shorter, decides), with the timeout's kind.
+    let clock = ManualTimeSource::new(start());
+    let creds = ScriptedCredentials::new(Next::Hang);
+    let provider = TokenProvider::builder()
+        .region(Region::new("us-west-2"))
+        .credentials_provider(creds.clone())
+        .time_source(clock.clone())
+        .load_timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let upstream = Upstream::start().await;
+    let key = ClientKey::generate();
+    let gw = Running::start(
+        Gateway::builder(provider, key.clone())
+            .upstream(&upstream.url())
+            .token_wait(Duration::from_secs(5)),
+    )
+    .await;
+    let refused = converse_raw(gw.addr, key.as_str()).await;
+    assert_eq!(status(&refused), 503, "{refused}");
+    assert_eq!(body(&refused)["error"]["kind"], "CredentialsTimeout");
+    assert_eq!(upstream.hits(), 0);
+}
+
+#[tokio::test]
+async fn an_upstream_401_or_403_invalidates_exactly_that_key() {
+    for rejection in [401, 403] {
+        let f = Fixture::start().await;
+        f.upstream.then(Answer::Json(
+            rejection,
+            r#"{"message":"Bearer token has expired"}"#.into(),
+        ));
+        let response = f.send(&f.request("POST", "/model/m/converse", "")).await;
+        // Passed on as the upstream said it.
+        assert_eq!(status(&response), rejection, "{response}");
+        assert_eq!(body(&response)["message"], "Bearer token has expired");
+        assert!(f.provider.cached().is_none(), "the rejected key is dropped");
+
+        f.clock.advance(Duration::from_secs(1));
+        assert_eq!(
+            status(&f.send(&f.request("POST", "/model/m/converse", "")).await),
+            200
+        );
+        let seen = f.upstream.seen();
+        assert_eq!(seen.len(), 2, "the rejected request is not replayed");
+        let (first, second) = (
+            seen[0].header("authorization").unwrap(),
+            seen[1].header("authorization").unwrap(),
+        );
+        assert_ne!(first, second, "the next request carries a new key");
+        assert_eq!(second, format!("Bearer {}", f.real_key()));
+        assert_eq!(f.creds.calls(), 2);
+    }
+
+    // Other failures leave the key alone.
+    let f = Fixture::start().await;
+    f.upstream.then(Answer::Json(500, "{}".into()));
+    f.upstream.then(Answer::Json(429, "{}".into()));
+    assert_eq!(status(&f.send(&f.request("GET", "/a", "")).await), 500);
+    let kept = f.real_key();
+    assert_eq!(status(&f.send(&f.request("GET", "/a", "")).await), 429);
+    assert_eq!(f.real_key(), kept);
+    assert_eq!(f.creds.calls(), 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// Hostile requests: each refused by the gateway, the upstream untouched.
+
+#[tokio::test]
+async fn hostile_requests_are_refused_and_never_reach_the_upstream() {
+    let f = Fixture::start().await;
+    let (host, port, bearer) = (f.gw.host(), f.gw.addr.port(), f.bearer());
+    let key = f.key.as_str();
+    let other_key = ClientKey::generate();
+    let other = other_key.as_str();
+    let cases: Vec<(&str, String, u16, &str)> = vec![
+        ("no client key", format!("GET /model/m/converse HTTP/1.1\r\nHost: {host}\r\n\r\n"), 401, "unauthorized"),
+        ("wrong key", format!("GET / HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {other}\r\n\r\n"), 401, "unauthorized"),
+        ("wrong x-api-key", format!("GET / HTTP/1.1\r\nHost: {host}\r\nx-api-key: {other}\r\n\r\n"), 401, "unauthorized"),
+        ("a prefix of the key", format!("GET / HTTP/1.1\r\nHost: {host}\r\nx-api-key: {}\r\n\r\n", &key[..key.len() - 1]), 401, "unauthorized"),
+        ("the key in another scheme", format!("GET / HTTP/1.1\r\nHost: {host}\r\nAuthorization: Basic {key}\r\n\r\n"), 401, "unauthorized"),
+        ("a second, foreign credential", format!("GET / HTTP/1.1\r\nHost: {host}\r\n{bearer}x-api-key: {other}\r\n\r\n"), 401, "unauthorized"),
+        ("foreign Host", format!("GET / HTTP/1.1\r\nHost: evil.example\r\n{bearer}\r\n"), 421, "misdirected_request"),
+        ("rebinding Host with our port", format!("GET / HTTP/1.1\r\nHost: evil.example:{port}\r\n{bearer}\r\n"), 421, "misdirected_request"),
+        ("wrong port in Host", format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{bearer}\r\n", port.wrapping_add(1)), 421, "misdirected_request"),
+        ("no port in Host", format!("GET / HTTP/1.1\r\nHost: localhost\r\n{bearer}\r\n"), 421, "misdirected_request"),
+        ("a LAN address in Host", format!("GET / HTTP/1.1\r\nHost: 192.168.1.10:{port}\r\n{bearer}\r\n"), 421, "misdirected_request"),
+        ("no Host", format!("GET / HTTP/1.1\r\n{bearer}\r\n"), 400, "bad_request"),
+        ("two Hosts", format!("GET / HTTP/1.1\r\nHost: {host}\r\nHost: {host}\r\n{bearer}\r\n"), 400, "bad_request"),
+        ("user info in Host", format!("GET / HTTP/1.1\r\nHost: me@{host}\r\n{bearer}\r\n"), 400, "bad_request"),
+        ("Origin", format!("POST /model/m/converse HTTP/1.1\r\nHost: {host}\r\n{bearer}Origin: https://evil.example\r\nContent-Length: 0\r\n\r\n"), 403, "forbidden"),
+        ("CORS preflight", format!("OPTIONS /model/m/converse HTTP/1.1\r\nHost: {host}\r\nOrigin: http://localhost:3000\r\nAccess-Control-Request-Method: POST\r\n\r\n"), 403, "forbidden"),
+        ("absolute-form", format!("GET http://example.com/model/m/converse HTTP/1.1\r\nHost: {host}\r\n{bearer}\r\n"), 400, "bad_request"),
+        ("absolute-form to itself", format!("GET http://{host}/model/m/converse HTTP/1.1\r\nHost: {host}\r\n{bearer}\r\n"), 400, "bad_request"),
+        ("CONNECT", format!("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n{bearer}\r\n"), 405, "method_not_allowed"),
+        ("asterisk-form", format!("OPTIONS * HTTP/1.1\r\nHost: {host}\r\n{bearer}\r\n"), 400, "bad_request"),
+        ("Content-Length and Transfer-Encoding", format!("POST / HTTP/1.1\r\nHost: {host}\r\n{bearer}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), 400, "bad_request"),
+        ("Transfer-Encoding and Content-Length", format!("POST / HTTP/1.1\r\nHost: {host}\r\n{bearer}Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), 400, "bad_request"),
+        ("two equal Content-Lengths", format!("POST / HTTP/1.1\r\nHost: {host}\r\n{bearer}Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello"), 400, "bad_request"),
+        ("a Content-Length list", format!("POST / HTTP/1.1\r\nHost: {host}\r\n{bearer}Content-Length: 5, 5\r\n\r\nhello"), 400, ""), // hyper's own 400
+        ("two different Content-Lengths", format!("POST / HTTP/1.1\r\nHost: {host}\r\n{bearer}Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"), 400, ""), // hyper's own 400
+        ("Transfer-Encoding gzip, chunked", format!("POST / HTTP/1.1\r\nHost: {host}\r\n{bearer}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"), 400, "bad_request"),
+        ("Transfer-Encoding twice", format!("POST / HTTP/1.1\r\nHost: {host}\r\n{bearer}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), 400, "bad_request"),
+        ("a gateway path that is not the health check", format!("GET /.bedrock-token/keys HTTP/1.1\r\nHost: {host}\r\n{bearer}\r\n"), 404, "not_found"),
+        ("the health check with another method", format!("POST /.bedrock-token/health HTTP/1.1\r\nHost: {host}\r\n{bearer}Content-Length: 0\r\n\r\n"), 404, "not_found"),
+    ];
+    for (what, request, expected, kind) in &cases {
+        let response = f.send(request).await;
+        assert_eq!(status(&response), *expected, "{what}: {response}");
+        assert_eq!(f.upstream.hits(), 0, "{what} reached the upstream");
+        assert!(
+            !response.to_ascii_lowercase().contains("access-control-"),
+            "{what}: {response}"
+        );
+        assert!(!response.contains(key), "{what}: the client key came back");
+        if !kind.is_empty() {
+            assert!(response.ends_with('}'), "{what}: {response}");
+            assert_eq!(body(&response)["error"]["type"], *kind, "{what}");
+            assert_eq!(header(&response, "connection"), Some("close"), "{what}");
+        }
+    }
+    // Then a proper request still works, on the same gateway.
+    assert_eq!(status(&f.send(&f.request("GET", "/ok", "")).await), 200);
+    for host in [
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+        format!("127.0.0.2:{port}"),
+    ] {
+        let request =
+            format!("GET /ok HTTP/1.1\r\nHost: {host}\r\n{bearer}Connection: close\r\n\r\n");
+        assert_eq!(status(&f.send(&request).await), 200, "{host}");
+    }
+    assert_eq!(f.upstream.hits(), 4);
+}
+
+#[tokio::test]
+async fn a_smuggled_request_after_a_refused_one_is_never_read() {
+    // The classic shape: the gateway must not read the "body" as a second request.
+    let f = Fixture::start().await;
+    let smuggled = format!(
+        "GET /smuggled HTTP/1.1\r\nHost: {}\r\n{}\r\n",
+        f.gw.host(),
+        f.bearer()
+    );
+    let request = format!(
+        "POST /ok HTTP/1.1\r\nHost: {}\r\n{}Content-Length: {}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n{smuggled}",
+        f.gw.host(),
+        f.bearer(),
+        5 + smuggled.len()
+    );
+    let response = f.send(&request).await;
+    assert_eq!(status(&response), 400, "{response}");
+    assert_eq!(response.matches("HTTP/1.1").count(), 1, "{response}");
+    assert_eq!(f.upstream.hits(), 0);
+}
+
+#[tokio::test]
+async fn pipelined_requests_are_each_checked() {
+    // Two requests in one write: the framing verdicts stay in step with hyper's requests.
+    let f = Fixture::start().await;
+    let (host, bearer) = (f.gw.host(), f.bearer());
+    let good =
+        format!("POST /one HTTP/1.1\r\nHost: {host}\r\n{bearer}Content-Length: 3\r\n\r\nabc");
+    let bad = format!(
+        "POST /two HTTP/1.1\r\nHost: {host}\r\n{bearer}Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc"
+    );
+    let response = f.send(&format!("{good}{good}{bad}{good}")).await;
+    let statuses: Vec<u16> = response
+        .match_indices("HTTP/1.1 ")
+        .map(|(at, _)| status(&response[at..]))
+        .collect();
+    assert_eq!(statuses, [200, 200, 400], "{response}");
+    assert_eq!(f.upstream.hits(), 2);
+    assert!(f
+        .upstream
+        .seen()
+        .iter()
+        .all(|s| s.target == "/one" && s.body == "abc"));
+}
+
+#[tokio::test]
+async fn slow_request_heads_are_cut_off() {
+    let f = Fixture::start_with(|b| b.header_read_timeout(Duration::from_millis(300))).await;
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(f.gw.addr).await.unwrap();
+    // Half a head, then nothing.
+    stream
+        .write_all(
+            format!(
+                "GET /model/m/converse HTTP/1.1\r\nHost: {}\r\n",
+                f.gw.host()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let answer = read_to_close(&mut stream).await;
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    assert!(answer.is_empty() || status(&answer) == 408, "{answer}");
+    assert_eq!(f.upstream.hits(), 0);
+
+    // An idle kept-alive connection is closed the same way after its request.
+    let mut stream = TcpStream::connect(f.gw.addr).await.unwrap();
+    let keep_alive = format!(
+        "GET /ok HTTP/1.1\r\nHost: {}\r\n{}\r\n",
+        f.gw.host(),
+        f.bearer()
+    );
+    stream.write_all(keep_alive.as_bytes()).await.unwrap();
+    let answer = read_to_close(&mut stream).await;
+    assert_eq!(status(&answer), 200, "{answer}");
+    assert_eq!(f.upstream.hits(), 1);
+}
+
+#[tokio::test]
+async fn oversized_request_heads_get_431() {
+    // Under hyper's smallest read buffer (8 KiB), so that the whole head is read and the
+    // 431 is not lost to a reset.
+    let f = Fixture::start_with(|b| b.max_header_bytes(4 * 1024)).await;
+    let big = f.request(
+        "GET",
+        "/ok",
+        &format!("X-Big: {}\r\n", "a".repeat(5 * 1024)),
+    );
+    let response = f.send(&big).await;
+    assert_eq!(status(&response), 431, "{response}");
+    assert_eq!(f.upstream.hits(), 0);
+    // Under the limit: forwarded.
+    let fits = f.request(
+        "GET",
+        "/ok",
+        &format!("X-Big: {}\r\n", "a".repeat(3 * 1024)),
+    );
+    assert_eq!(status(&f.send(&fits).await), 200);
+    assert_eq!(f.upstream.hits(), 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// Limits and shutdown.
+
+#[tokio::test]
+async fn connections_beyond_the_limit_wait_until_one_closes() {
+    let f = Fixture::start_with(|b| b.max_connections(1)).await;
+    let (more, rest) = mpsc::unbounded_channel();
+    f.upstream.then(Answer::Stream {
+        first: Bytes::from_static(b"data: one\n\n"),
+        rest,
+    });
+    let mut first = TcpStream::connect(f.gw.addr).await.unwrap();
+    first
+        .write_all(f.request("GET", "/stream", "").as_bytes())
+        .await
+        .unwrap();
+    read_until(&mut first, "data: one").await;
+
+    // The second connection is not served while the first holds the only slot.
+    let (addr, request) = (f.gw.addr, f.request("GET", "/ok", ""));
+    let second = tokio::spawn(async move { raw(addr, request.as_bytes()).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!second.is_finished());
+    assert_eq!(f.upstream.hits(), 1);
+
+    drop(more);
+    read_to_close(&mut first).await;
+    let answer = timeout(PATIENCE, second).await.unwrap().unwrap();
+    assert_eq!(status(&answer), 200, "{answer}");
+    assert_eq!(f.upstream.hits(), 2);
+}
+
+#[tokio::test]
+async fn shutdown_lets_requests_in_flight_finish_and_accepts_no_more() {
+    let mut f = Fixture::start().await;
+    let (more, rest) = mpsc::unbounded_channel();
+    f.upstream.then(Answer::Stream {
+        first: Bytes::from_static(b"data: one\n\n"),
+        rest,
+    });
+    let mut stream = TcpStream::connect(f.gw.addr).await.unwrap();
+    stream
+        .write_all(f.request("GET", "/stream", "").as_bytes())
+        .await
+        .unwrap();
+    read_until(&mut stream, "data: one").await;
+
+    f.gw.shut_down();
+    // The listener closes: new connections are refused.
+    let mut refused = false;
+    for _ in 0..100 {
+        if TcpStream::connect(f.gw.addr).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(refused, "still accepting after shutdown");
+    // The request in flight finishes.
+    more.send(Bytes::from_static(b"data: two\n\n")).unwrap();
+    drop(more);
+    let tail = read_to_close(&mut stream).await;
+    assert!(tail.contains("data: two"), "{tail:?}");
+    let Fixture { gw, .. } = f;
+    gw.finished().await.unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_cuts_off_what_outlasts_the_grace_period() {
+    let mut f = Fixture::start_with(|b| b.grace_period(Duration::from_millis(200))).await;
+    let (_more, rest) = mpsc::unbounded_channel();
+    f.upstream.then(Answer::Stream {
+        first: Bytes::from_static(b"data: one\n\n"),
+        rest,
+    });
+    let mut stream = TcpStream::connect(f.gw.addr).await.unwrap();
+    stream
+        .write_all(f.request("GET", "/stream", "").as_bytes())
+        .await
+        .unwrap();
+    read_until(&mut stream, "data: one").await;
+    f.gw.shut_down();
+    let tail = read_to_close(&mut stream).await;
+    assert!(
+        !tail.contains("0\r\n\r\n"),
+        "the body was cut, not ended: {tail:?}"
+    );
+    let Fixture { gw, .. } = f;
+    gw.finished().await.unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// Logs.
+
+#[tokio::test]
+async fn one_log_event_per_request_and_no_key_in_any_event() {
+    let (events, _guard) = Events::capture();
+    let f = Fixture::start().await;
+    let canary = ClientKey::generate();
+    f.upstream.then(Answer::Json(403, "{}".into()));
+    let requests = [
+        f.request("POST", "/model/m/converse?secret-query=1", ""),
+        f.request("POST", "/model/m/converse", ""),
+        format!(
+            "GET /x HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\r\n",
+            f.gw.host(),
+            canary.as_str()
+        ),
+        format!(
+            "GET /.bedrock-token/health HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            f.gw.host()
+        ),
+    ];
+    let mut statuses = Vec::new();
+    for request in &requests {
+        statuses.push(status(&f.send(request).await));
+        // The next key minted differs from the last (its signing time does).
+        f.clock.advance(Duration::from_secs(1));
+    }
+    assert_eq!(statuses, [403, 200, 401, 200]);
+    let real_keys: Vec<String> = f
+        .upstream
+        .seen()
+        .iter()
+        .map(|s| {
+            s.header("authorization")
+                .unwrap()
+                .trim_start_matches("Bearer ")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(real_keys.len(), 2);
+    assert_ne!(real_keys[0], real_keys[1], "the 403 key was replaced");
+
+    let all = events.all();
+    let per_request: Vec<_> = all
+        .iter()
+        .filter(|e| e.target == "bedrock_token::gateway" && e.field("method").is_some())
+        .collect();
+    let logged: Vec<(&str, &str, &str)> = per_request
+        .iter()
+        .map(|e| {
+            assert!(e.field("latency_ms").unwrap().parse::<u64>().is_ok());
+            assert_eq!(e.level, tracing::Level::INFO);
+            (
+                e.field("method").unwrap(),
+                e.field("path").unwrap(),
+                e.field("status").unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            ("POST", "/model/m/converse", "403"),
+            ("POST", "/model/m/converse", "200"),
+            ("GET", "/x", "401"),
+            ("GET", "/.bedrock-token/health", "200"),
+        ]
+    );
+    // Every event and span of every crate (the gateway, the provider, hyper's client).
+    assert!(all
+        .iter()
+        .any(|e| e.target == "aws_bedrock_token_generator::provider"));
+    let secrets = [
+        f.key.as_str(),
+        canary.as_str(),
+        &real_keys[0],
+        &real_keys[1],
+        "secret-query",
+    ];
+    for captured in all.iter().chain(events.spans().iter()) {
+        for (name, value) in &captured.fields {
+            for secret in secrets {
+                assert!(
+                    !value.contains(secret),
+                    "{} field {name} holds a secret: {value}",
+                    captured.target
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// TLS.
+
+fn tls_client(trusted: &[u8]) -> tokio_rustls::TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    if !trusted.is_empty() {
+        roots
+            .add(rustls::pki_types::CertificateDer::from(trusted.to_vec()))
+            .unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+}
+
+#[tokio::test]
+async fn serves_https_that_clients_trusting_only_its_certificate_verify() {
+    let identity = TlsIdentity::generate_localhost().unwrap();
+    let cert = identity.cert_der().to_vec();
+    let pem = identity.cert_pem().to_owned();
+    let f = Fixture::start_with(|b| b.tls(identity)).await;
+    assert_eq!(f.gw.url, format!("https://127.0.0.1:{}", f.gw.addr.port()));
+    let port = f.gw.addr.port();
+
+    for (name, host) in [
+        ("localhost", format!("localhost:{port}")),
+        ("127.0.0.1", format!("127.0.0.1:{port}")),
+    ] {
+        let tcp = TcpStream::connect(f.gw.addr).await.unwrap();
+        let server_name = rustls::pki_types::ServerName::try_from(name.to_owned()).unwrap();
+        let mut tls = tls_client(&cert).connect(server_name, tcp).await.unwrap();
+        let request = format!(
+            "POST /model/m/converse HTTP/1.1\r\nHost: {host}\r\n{}Content-Length: 0\r\nConnection: close\r\n\r\n",
+            f.bearer()
+        );
+        tls.write_all(request.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        let _ = timeout(PATIENCE, tls.read_to_end(&mut out)).await.unwrap();
+        let response = String::from_utf8_lossy(&out);
+        assert_eq!(status(&response), 200, "{name}: {response}");
+    }
+    assert_eq!(f.upstream.hits(), 2);
+
+    // Not trusted without the certificate, nor under another name.
+    let tcp = TcpStream::connect(f.gw.addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    assert!(tls_client(&[]).connect(name, tcp).await.is_err());
+    let tcp = TcpStream::connect(f.gw.addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("example.com").unwrap();
+    assert!(tls_client(&cert).connect(name, tcp).await.is_err());
+
+    // The PEM is the same certificate.
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
+}
+
+#[tokio::test]
+async fn https_serves_http2_by_alpn() {
+    let identity = TlsIdentity::generate_localhost().unwrap();
+    let cert = identity.cert_der().to_vec();
+    let f = Fixture::start_with(|b| b.tls(identity)).await;
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from(cert))
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let tcp = TcpStream::connect(f.gw.addr).await.unwrap();
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(
+            rustls::pki_types::ServerName::try_from("localhost").unwrap(),
+            tcp,
+        )
+        .await
+        .unwrap();
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tls),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let port = f.gw.addr.port();
+    let send = |authority: String, key: Option<&str>| {
+        let mut request = ::http::Request::builder()
+            .method("POST")
+            .uri(format!("https://{authority}/model/m/converse"));
+        if let Some(key) = key {
+            request = request.header("authorization", format!("Bearer {key}"));
+        }
+        request.body(http_body_util::Empty::<Bytes>::new()).unwrap()
+    };
+    let ok = sender
+        .send_request(send(format!("localhost:{port}"), Some(f.key.as_str())))
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(
+        f.upstream.seen()[0].header("authorization"),
+        Some(format!("Bearer {}", f.real_key()).as_str())
+    );
+    // The same rules over HTTP/2: a foreign :authority, no client key.
+    let foreign = sender
+        .send_request(send(format!("evil.example:{port}"), Some(f.key.as_str())))
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 421);
+    let anonymous = sender
+        .send_request(send(format!("localhost:{port}"), None))
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(f.upstream.hits(), 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// Bind and configuration checks (no traffic is sent).
+
+fn builder() -> Builder {
+    let clock = ManualTimeSource::new(start());
+    let creds = ScriptedCredentials::new(Next::Ok(static_creds()));
+    Gateway::builder(provider(&creds, &clock), ClientKey::generate()).upstream("http://127.0.0.1:9")
+}
+
+#[tokio::test]
+async fn bind_refuses_addresses_that_are_not_loopback() {
+    for addr in [
+        "0.0.0.0:0",
+        "192.168.1.10:8080",
+        "10.1.2.3:0",
+        "[::]:0",
+        "[fe80::1]:0",
+    ] {
+        let e = builder().bind(addr.parse().unwrap()).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotLoopback, "{addr}");
+        assert_eq!(e.input(), Some(Input::ListenAddress));
+    }
+    // With TLS: only the addresses the certificate names.
+    let identity = TlsIdentity::generate_localhost().unwrap();
+    let e = builder()
+        .tls(identity.clone())
+        .bind("127.0.0.2:0".parse().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+    assert_eq!(e.input(), Some(Input::ListenAddress));
+    let gw = builder()
+        .tls(identity)
+        .bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    assert!(gw.url().starts_with("https://127.0.0.1:"));
+    // Plain HTTP on another loopback address is fine.
+    let gw = builder()
+        .bind("127.0.0.2:0".parse().unwrap())
+        .await
+        .unwrap();
+    assert!(gw.url().starts_with("http://127.0.0.2:"));
+}
+
+#[tokio::test]
+async fn bind_checks_the_upstream_and_limits_and_reports_a_busy_port() {
+    let clock = ManualTimeSource::new(start());
+    let creds = ScriptedCredentials::new(Next::Ok(static_creds()));
+    let bare = || Gateway::builder(provider(&creds, &clock), ClientKey::generate());
+    let local: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let e = bare().bind(local).await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.input()),
+        (ErrorKind::InvalidConfig, Some(Input::Upstream))
+    );
+    let e = bare()
+        .upstream("http://bedrock.example.com")
+        .bind(local)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind(), e.input()),
+        (ErrorKind::NotLoopback, Some(Input::Upstream))
+    );
+    let e = bare()
+        .upstream("https://user:hunter2@example.com")
+        .bind(local)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+    assert!(!format!("{e:?}").contains("hunter2"), "{e:?}");
+    for limited in [
+        builder().max_connections(0),
+        builder().max_header_bytes(100),
+        builder().header_read_timeout(Duration::ZERO),
+        builder().token_wait(Duration::ZERO),
+    ] {
+        let e = limited.bind(local).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+    }
+
+    let taken = tokio::net::TcpListener::bind(local).await.unwrap();
+    let e = builder()
+        .bind(taken.local_addr().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Gateway);
+    assert_eq!(e.io_error_kind(), Some(std::io::ErrorKind::AddrInUse));
+    assert!(
+        e.to_string().starts_with("could not listen on 127.0.0.1:"),
+        "{e}"
+    );
+}
+
+#[test]
+fn debug_output_never_shows_the_client_key() {
+    let key = ClientKey::generate();
+    let clock = ManualTimeSource::new(start());
+    let creds = ScriptedCredentials::new(Next::Ok(static_creds()));
+    let b = Gateway::builder(provider(&creds, &clock), key.clone()).upstream("https://example.com");
+    let debug = format!("{b:?} {key:?}");
+    assert!(!debug.contains(key.as_str()), "{debug}");
+    assert!(debug.contains("redacted"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The client key file.
+
+#[test]
+fn the_client_key_file_is_created_private_and_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("client-key");
+    let created = ClientKey::load_or_create(&path).unwrap();
+    assert!(created.as_str().starts_with("btgw-"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text, format!("{}\n", created.as_str()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let again = ClientKey::load_or_create(&path).unwrap();
+    assert_eq!(again.as_str(), created.as_str());
+    // No temporary file is left behind.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+    // A key written by hand, with or without a trailing newline.
+    for content in [
+        "my-own-client-key-0123\n",
+        "my-own-client-key-0123",
+        "my-own-client-key-0123\r\n",
+    ] {
+        let own = dir.path().join("own");
+        std::fs::write(&own, content).unwrap();
+        set_mode(&own, 0o600);
+        assert_eq!(
+            ClientKey::load_or_create(&own).unwrap().as_str(),
+            "my-own-client-key-0123"
+        );
+    }
+}
+
+#[test]
+fn two_processes_creating_the_key_file_at_once_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("client-key");
+    let keys: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    ClientKey::load_or_create(&path)
+                        .unwrap()
+                        .as_str()
+                        .to_owned()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(keys.iter().all(|k| k == &keys[0]), "{keys:?}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[cfg(unix)]
+fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &std::path::Path, _: u32) {}
+
+#[cfg(unix)]
+#[test]
+fn unsafe_client_key_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "planted-client-key-0123456789";
+    let good = dir.path().join("good");
+    std::fs::write(&good, secret).unwrap();
+    set_mode(&good, 0o600);
+
+    let mut cases: Vec<(std::path::PathBuf, &str)> = Vec::new();
+    for mode in [0o640, 0o604, 0o660, 0o666] {
+        let path = dir.path().join(format!("mode-{mode:o}"));
+        std::fs::write(&path, secret).unwrap();
+        set_mode(&path, mode);
+        cases.push((path, "chmod 600"));
+    }
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&good, &link).unwrap();
+    cases.push((link, "symbolic link"));
+    let fifo = dir.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    set_mode(&fifo, 0o600);
+    cases.push((fifo, "not a regular file"));
+    let sub = dir.path().join("a-directory");
+    std::fs::create_dir(&sub).unwrap();
+    set_mode(&sub, 0o700);
+    cases.push((sub, "not a regular file"));
+    let short = dir.path().join("short");
+    std::fs::write(&short, "short\n").unwrap();
+    set_mode(&short, 0o600);
+    cases.push((short, "usable key"));
+    if rustix::process::geteuid().is_root() {
+        let theirs = dir.path().join("theirs");
+        std::fs::write(&theirs, secret).unwrap();
+        set_mode(&theirs, 0o600);
+        std::os::unix::fs::chown(&theirs, Some(65534), None).unwrap();
+        cases.push((theirs, "another user"));
+    }
+    for (path, says) in cases {
+        // A FIFO with no writer would block a plain open: this must return at once.
+        let e = ClientKey::load_or_create(&path).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidClientKey, "{path:?}: {e}");
+        assert_eq!(e.input(), Some(Input::ClientKey));
+        assert!(e.to_string().contains(says), "{path:?}: {e}");
+        assert!(!format!("{e:?}").contains(secret));
+    }
+
+    // A missing directory is an I/O failure, told with its kind.
+    let e = ClientKey::load_or_create(&dir.path().join("missing/key")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Gateway);
+    assert_eq!(e.io_error_kind(), Some(std::io::ErrorKind::NotFound));
+}
