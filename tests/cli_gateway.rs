@@ -48,7 +48,7 @@ impl Proxy {
     }
 
     /// SIGTERM, then the exit status and stderr.
-    fn stop(mut self) -> (Option<i32>, String) {
+    fn stop(self) -> (Option<i32>, String) {
         let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
         rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
         let out = self.child.wait_with_output().unwrap();
@@ -113,7 +113,11 @@ async fn proxy_forwards_with_a_fresh_key_and_stops_on_sigterm() {
     {
         use std::os::unix::fs::PermissionsExt as _;
         let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600, "the created client key file is private");
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the created client key file is private"
+        );
     }
     let client_key = std::fs::read_to_string(&key_file).unwrap();
     let client_key = client_key.trim_end();
@@ -136,7 +140,11 @@ async fn proxy_forwards_with_a_fresh_key_and_stops_on_sigterm() {
     let (status, stderr) = proxy.stop();
     assert_eq!(status, Some(0), "{stderr}");
     assert!(stderr.contains("/converse"), "a request line: {stderr}");
-    for secret in presented.iter().map(String::as_str).chain([client_key, SECRET]) {
+    for secret in presented
+        .iter()
+        .map(String::as_str)
+        .chain([client_key, SECRET])
+    {
         assert!(!stderr.contains(secret), "a key in the log: {stderr}");
     }
 }
@@ -156,7 +164,10 @@ fn proxy_listens_on_loopback_only() {
             &key,
         ]);
         let err = failed(&out, 64);
-        assert!(err.contains("--listen") && err.contains("loopback"), "{err}");
+        assert!(
+            err.contains("--listen") && err.contains("loopback"),
+            "{err}"
+        );
     }
 }
 
@@ -250,7 +261,14 @@ print(urllib.request.urlopen(req, context=ctx).status)
     let url = bedrock.url();
     let out = env
         .run_beside(&[
-            "exec", "--proxy", "--upstream", &url, "--", "sh", "-c", &script,
+            "exec",
+            "--proxy",
+            "--upstream",
+            &url,
+            "--",
+            "sh",
+            "-c",
+            &script,
         ])
         .await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -266,7 +284,7 @@ print(urllib.request.urlopen(req, context=ctx).status)
             .to_owned()
     };
     let gateway = var("AWS_ENDPOINT_URL_BEDROCK_RUNTIME");
-    assert!(gateway.starts_with("https://localhost:"), "{gateway}");
+    assert!(gateway.starts_with("https://127.0.0.1:"), "{gateway}");
     assert_eq!(var("ANTHROPIC_BEDROCK_BASE_URL"), gateway);
     assert_eq!(var("BEDROCK_TOKEN_PROXY_URL"), gateway);
     let client_key = var("AWS_BEARER_TOKEN_BEDROCK");

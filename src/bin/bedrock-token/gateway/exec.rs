@@ -66,7 +66,12 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
         let client_key = ClientKey::generate();
         let identity = TlsIdentity::generate_localhost().map_err(|e| explain(&e, "--proxy"))?;
         let files = PrivateDir::create()?;
-        let bundle = files.write("ca-bundle.pem", &identity.ca_bundle_pem().map_err(|e| explain(&e, "--proxy"))?)?;
+        let bundle = files.write(
+            "ca-bundle.pem",
+            &identity
+                .ca_bundle_pem()
+                .map_err(|e| explain(&e, "--proxy"))?,
+        )?;
         let cert = files.write("gateway-cert.pem", identity.cert_pem())?;
         env.push((KEY_VAR, client_key.as_str().into()));
         let gateway = Gateway::builder(provider, client_key)
@@ -215,9 +220,7 @@ impl PrivateDir {
             use std::os::unix::fs::DirBuilderExt as _;
             builder.mode(0o700);
         }
-        builder
-            .create(&dir)
-            .map_err(|e| io_failure(&dir, &e))?;
+        builder.create(&dir).map_err(|e| io_failure(&dir, &e))?;
         Ok(Self(dir))
     }
 

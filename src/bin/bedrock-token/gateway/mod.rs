@@ -125,7 +125,10 @@ fn init_logging() {
 fn explain(e: &aws_bedrock_token_generator::Error, what: &str) -> Failure {
     use aws_bedrock_token_generator::ErrorKind;
     let status = match e.kind() {
-        ErrorKind::InvalidConfig | ErrorKind::InvalidEndpoint => Status::Usage,
+        ErrorKind::InvalidConfig | ErrorKind::InvalidEndpoint | ErrorKind::NotLoopback => {
+            Status::Usage
+        }
+        ErrorKind::InvalidClientKey => Status::Config,
         ErrorKind::Internal => Status::Internal,
         _ => Status::Io,
     };

@@ -16,11 +16,10 @@ pub(crate) fn run(args: ProxyArgs) -> Result<Status, Failure> {
     let runtime = runtime()?;
     runtime.block_on(async {
         let (provider, _keep_fresh, info) = fresh_provider(&settings).await?;
-        let mut builder =
-            Gateway::builder(provider, client_key).upstream(&upstream(args.upstream.as_deref(), &info));
+        let mut builder = Gateway::builder(provider, client_key)
+            .upstream(&upstream(args.upstream.as_deref(), &info));
         if args.tls {
-            let identity = TlsIdentity::generate_localhost()
-                .map_err(|e| explain(&e, "--tls"))?;
+            let identity = TlsIdentity::generate_localhost().map_err(|e| explain(&e, "--tls"))?;
             if let Some(path) = &args.tls_cert_out {
                 std::fs::write(path, identity.cert_pem()).map_err(|e| {
                     Failure::new(
