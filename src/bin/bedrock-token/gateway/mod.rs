@@ -28,9 +28,13 @@ pub(crate) struct ProxyArgs {
     /// Where to listen: a loopback address and port (port 0: any free port)
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:0")]
     listen: SocketAddr,
-    /// Where to forward [default: https://bedrock-runtime.REGION.amazonaws.com]; http://
-    /// only for a loopback host
-    #[arg(long, value_name = "URL")]
+    // The help names URLs, which rustdoc would want as links in a doc comment.
+    #[arg(
+        long,
+        value_name = "URL",
+        help = "Where to forward [default: https://bedrock-runtime.REGION.amazonaws.com]; \
+                http:// only for a loopback host"
+    )]
     upstream: Option<String>,
     /// The client key local programs must present (Authorization: Bearer, or x-api-key);
     /// created with a random key if missing; must be private to the user (0600)
