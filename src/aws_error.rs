@@ -93,6 +93,7 @@ impl Failure {
     /// Whether the request certainly did not change anything: it was never built, or the
     /// service refused it with a client error (4xx). After a timeout, a lost connection,
     /// an unreadable answer or a server error (5xx) it may have been carried out.
+    #[cfg_attr(not(feature = "long-term"), allow(dead_code))]
     pub(crate) fn certainly_not_done(&self) -> bool {
         match self {
             Failure::Construction => true,

@@ -50,6 +50,9 @@ const MAX_LOGGED_PATH: usize = 200;
 /// Everything the requests of one gateway share.
 pub(super) struct Shared {
     pub provider: TokenProvider,
+    /// When a refusal last made the gateway load a new key: at most one such load per
+    /// [`REFUSAL_RELOAD_INTERVAL`], however many requests are refused.
+    pub refused: std::sync::Mutex<Option<tokio::time::Instant>>,
     pub client_key: ClientKey,
     pub upstream: Upstream,
     pub client: UpstreamClient,
@@ -391,6 +394,37 @@ fn bearer_credential(value: &[u8]) -> Option<&[u8]> {
     Some(rest.trim_ascii())
 }
 
+/// How often refusals may make the gateway load a new key.
+pub(super) const REFUSAL_RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The upstream answered 401 or 403: a new key is loaded in the background, at most once
+/// per [`REFUSAL_RELOAD_INTERVAL`]. The refused key is not dropped: if no new one
+/// can be made (a credential outage), it stays in service while it is valid, since a 403
+/// is as often about the request as about the key (a model the principal may not use).
+fn key_refused(shared: &Shared, status: StatusCode) {
+    let now = tokio::time::Instant::now();
+    {
+        let mut last = shared
+            .refused
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_some_and(|at| now.duration_since(at) < REFUSAL_RELOAD_INTERVAL) {
+            return;
+        }
+        *last = Some(now);
+    }
+    tracing::info!(
+        target: LOG_TARGET,
+        status = status.as_u16(),
+        "the upstream refused the key: loading a new one (the refused one stays in service \
+         until then, or while no new one can be made)"
+    );
+    let provider = shared.provider.clone();
+    tokio::spawn(async move {
+        let _ = provider.refresh().await;
+    });
+}
+
 /// The provider's cached key, or one it loads within the token wait.
 async fn current_key(shared: &Shared) -> Result<BedrockToken, Error> {
     if let Some(key) = shared.provider.cached() {
@@ -494,13 +528,8 @@ async fn forward(
     if matches!(
         response.status(),
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
-    ) && shared.provider.invalidate_token(key.as_str())
-    {
-        tracing::info!(
-            target: LOG_TARGET,
-            status = response.status().as_u16(),
-            "the upstream rejected the key: dropped it, the next request gets a new one"
-        );
+    ) {
+        key_refused(shared, response.status());
     }
     let (mut parts, body) = response.into_parts();
     drop_hop_by_hop(&mut parts.headers);

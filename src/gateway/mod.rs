@@ -70,9 +70,12 @@
 //!    `Transfer-Encoding`, `Upgrade`) and `Expect` are dropped both ways, and so are any
 //!    `Forwarded`/`X-Forwarded-*` headers: the gateway adds none. Bodies stream both ways
 //!    as they come (event streams, server-sent events), never buffered whole.
-//! 9. **Rejected key**: an upstream `401` or `403` answer invalidates exactly the key the
-//!    request carried ([`TokenProvider::invalidate_token`]), so the next request gets a
-//!    new one; the answer is passed on and the request is not replayed.
+//! 9. **Rejected key**: an upstream `401` or `403` answer makes the gateway load a new key
+//!    in the background, at most once every 30 s (a burst of refusals costs one load). The
+//!    refused key is not dropped: until the new one is loaded, or if none can be made (a
+//!    credential outage), it stays in service while it is valid, since a `403` is as
+//!    often about the request (a model the principal may not use) as about the key. The
+//!    answer is passed on and the request is not replayed.
 //!
 //! Upstream failures are the gateway's own `502` (could not connect) or `504` (no answer
 //! head within the upstream response timeout) JSON answers, without the underlying error
@@ -353,6 +356,7 @@ impl Builder {
             .map_err(|e| io_error(&format!("could not listen on {addr}"), e))?;
         let shared = Arc::new(forward::Shared {
             provider: self.provider,
+            refused: std::sync::Mutex::new(None),
             client_key: self.client_key,
             upstream,
             client,

@@ -50,6 +50,21 @@ impl Events {
         Self::capture_calling(|_| {})
     }
 
+    /// Starts recording every thread's events for the rest of the process (the global
+    /// default: for one test per binary). Thread-local capture misses events that a test's
+    /// tasks emit while callsites' cached interest is being rebuilt by other threads.
+    pub fn capture_global() -> Self {
+        let events = Events::default();
+        let subscriber = Recorder {
+            events: events.clone(),
+            hook: Box::new(|_| {}),
+            next_span: AtomicU64::new(1),
+        };
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("one global capture per test binary");
+        events
+    }
+
     /// The same, and calls `hook` with each event as it is emitted (before recording it).
     pub fn capture_calling(
         hook: impl Fn(&Captured) + Send + Sync + 'static,
@@ -60,7 +75,11 @@ impl Events {
             hook: Box::new(hook),
             next_span: AtomicU64::new(1),
         };
-        (events, tracing::subscriber::set_default(subscriber))
+        let guard = tracing::subscriber::set_default(subscriber);
+        // Callsites first hit by another test's thread, with no subscriber there, may have
+        // cached "never": have every callsite ask again, this subscriber included.
+        tracing::callsite::rebuild_interest_cache();
+        (events, guard)
     }
 
     /// What was recorded since the last call (all of it stays in [`Events::all`]).
