@@ -577,10 +577,24 @@ fn drop_forwarding(headers: &mut HeaderMap) {
 }
 
 fn logged_path(path: &str) -> String {
-    match path.char_indices().nth(MAX_LOGGED_PATH) {
-        Some((cut, _)) => format!("{}…", &path[..cut]),
-        None => path.to_owned(),
+    // Anything but printable ASCII escaped: a right-to-left override in a path must not
+    // reorder the log line it is written in.
+    let mut shown: String = path
+        .chars()
+        .take(MAX_LOGGED_PATH)
+        .flat_map(|c| {
+            let printable = c.is_ascii_graphic();
+            let escaped = (!printable).then(|| c.escape_unicode().to_string());
+            escaped
+                .unwrap_or_else(|| c.to_string())
+                .chars()
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if path.chars().count() > MAX_LOGGED_PATH {
+        shown.push_str("...");
     }
+    shown
 }
 
 /// A request the gateway answers itself.

@@ -10,8 +10,9 @@
 //!
 //! Either way the AWS credentials the key came from (`AWS_ACCESS_KEY_ID`,
 //! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) are removed from the command's
-//! environment unless `--keep-credentials`. Signals sent to `bedrock-token` (SIGINT,
-//! SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2) are passed on to the command.
+//! environment unless `--keep-credentials`. SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 sent to
+//! `bedrock-token` are passed on to the command; SIGINT and SIGQUIT are not (the terminal
+//! sends them to the command itself), and do not end `bedrock-token` before it.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -46,6 +47,7 @@ const KEY_VAR: &str = "AWS_BEARER_TOKEN_BEDROCK";
 /// Runs `exec`.
 pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
     let settings = Settings::new(&args.source)?;
+    super::not_dumpable();
     let runtime = runtime()?;
     runtime.block_on(async {
         let mut env: Vec<(&str, OsString)> = Vec::new();
@@ -79,7 +81,7 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
             .tls(identity)
             .bind(([127, 0, 0, 1], 0).into())
             .await
-            .map_err(|e| explain(&e, "--proxy"))?;
+            .map_err(|e| explain(&e, super::bind_flag(&e)))?;
         let url = gateway.url();
         env.extend(GATEWAY_URL_VARS.map(|var| (var, OsString::from(&url))));
         env.extend(CA_BUNDLE_VARS.map(|var| (var, bundle.clone().into_os_string())));
@@ -156,13 +158,16 @@ mod signals {
     pub(super) async fn forward_until_exit(
         child: &mut tokio::process::Child,
     ) -> std::io::Result<std::process::ExitStatus> {
+        // SIGINT and SIGQUIT come from the terminal to the whole process group, the
+        // command included: passed on again, one Ctrl-C would reach it twice. Listening
+        // for them keeps them from ending this process before the command.
         let kinds = [
-            (SignalKind::interrupt(), Signal::INT),
-            (SignalKind::terminate(), Signal::TERM),
-            (SignalKind::hangup(), Signal::HUP),
-            (SignalKind::quit(), Signal::QUIT),
-            (SignalKind::user_defined1(), Signal::USR1),
-            (SignalKind::user_defined2(), Signal::USR2),
+            (SignalKind::interrupt(), None),
+            (SignalKind::quit(), None),
+            (SignalKind::terminate(), Some(Signal::TERM)),
+            (SignalKind::hangup(), Some(Signal::HUP)),
+            (SignalKind::user_defined1(), Some(Signal::USR1)),
+            (SignalKind::user_defined2(), Some(Signal::USR2)),
         ];
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let mut listeners = Vec::new();
@@ -182,7 +187,7 @@ mod signals {
             tokio::select! {
                 status = child.wait() => break status,
                 Some(sig) = rx.recv() => {
-                    if let Some(pid) = pid {
+                    if let (Some(pid), Some(sig)) = (pid, sig) {
                         let _ = kill_process(pid, sig);
                     }
                 }

@@ -125,6 +125,23 @@ fn init_logging() {
         .try_init();
 }
 
+/// Keeps other processes of this user (the command `exec` runs, above all) from reading
+/// this one's memory or `/proc/PID/environ`, where the AWS credentials and the real key
+/// are. Best effort: where the system does not allow it, nothing changes.
+fn not_dumpable() {
+    #[cfg(target_os = "linux")]
+    let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
+}
+
+/// The flag a bind error is about: `--upstream` for the upstream URL, else `--listen`.
+fn bind_flag(e: &aws_bedrock_token_generator::Error) -> &'static str {
+    match e.input() {
+        Some(aws_bedrock_token_generator::Input::Upstream) => "--upstream",
+        Some(aws_bedrock_token_generator::Input::ClientKey) => "--client-key-file",
+        _ => "--listen",
+    }
+}
+
 /// A gateway error (bind, serve, TLS, client key file) in the command's terms.
 fn explain(e: &aws_bedrock_token_generator::Error, what: &str) -> Failure {
     use aws_bedrock_token_generator::ErrorKind;

@@ -10,6 +10,7 @@ use crate::{output, Failure, Status};
 /// a signal asks it to stop (in-flight requests finish within the grace period).
 pub(crate) fn run(args: ProxyArgs) -> Result<Status, Failure> {
     let settings = Settings::new(&args.source)?;
+    super::not_dumpable();
     init_logging();
     let client_key = ClientKey::load_or_create(&args.client_key_file)
         .map_err(|e| explain(&e, "--client-key-file"))?;
@@ -33,7 +34,7 @@ pub(crate) fn run(args: ProxyArgs) -> Result<Status, Failure> {
         let gateway = builder
             .bind(args.listen)
             .await
-            .map_err(|e| explain(&e, "--listen"))?;
+            .map_err(|e| explain(&e, super::bind_flag(&e)))?;
         output::print_line(&gateway.url())?;
         gateway
             .serve(shutdown_signal())
