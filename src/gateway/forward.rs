@@ -764,7 +764,10 @@ mod tests {
     #[test]
     fn long_paths_are_cut_for_logs() {
         assert_eq!(logged_path("/a"), "/a");
-        let long = format!("/{}", "é".repeat(300));
-        assert_eq!(logged_path(&long).chars().count(), MAX_LOGGED_PATH + 1);
+        let long = format!("/{}", "a".repeat(300));
+        assert_eq!(logged_path(&long).chars().count(), MAX_LOGGED_PATH + 3);
+        assert!(logged_path(&long).ends_with("..."));
+        // Anything but printable ASCII is escaped: no reordering of the log line.
+        assert_eq!(logged_path("/\u{202e}é"), "/\\u{202e}\\u{e9}");
     }
 }
