@@ -692,7 +692,7 @@ async fn debug_text_is_pinned_and_free_of_secrets() {
     let before = format!("{provider:?}");
     assert_eq!(
         before,
-        "TokenProvider { region: Some(Region(\"us-west-2\")), profile_name: Some(\"dev\"), \
+        "TokenProvider { service: Bedrock, region: Some(Region(\"us-west-2\")), profile_name: Some(\"dev\"), \
          credentials_provider: \"explicit\", expiry: 3600s, refresh_window: 300s, \
          refresh_jitter: 0ns, min_validity: 15s, load_timeout: 5s, cached_expires_at: None, \
          loading: false }"
