@@ -49,7 +49,10 @@ pub fn presign(
 
 /// The URL inside a token (`bedrock.amazonaws.com/?…&Version=1`). Panics on a bad token.
 pub fn decode_url(token: &str) -> String {
-    let b64 = token.strip_prefix("bedrock-api-key-").expect("prefix");
+    let b64 = token
+        .strip_prefix("bedrock-api-key-")
+        .or_else(|| token.strip_prefix("aws-external-anthropic-api-key-"))
+        .expect("prefix");
     String::from_utf8(
         base64::engine::general_purpose::STANDARD
             .decode(b64)
