@@ -194,6 +194,30 @@ fn exec_gives_a_fresh_key_without_the_credentials_and_passes_the_status() {
 }
 
 #[test]
+fn exec_with_service_claude_platform_sets_its_key_variable() {
+    let env = CliEnv::with_env_credentials();
+    let script = "printf '%s|%s' \"$ANTHROPIC_AWS_API_KEY\" \"${AWS_BEARER_TOKEN_BEDROCK-unset}\"";
+    let out = env.run(&[
+        "exec",
+        "--service",
+        "claude-platform",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = stdout(&out);
+    let (key, bedrock) = printed.split_once('|').unwrap();
+    assert_eq!(bedrock, "unset");
+    let info = TokenInfo::parse(key).unwrap();
+    assert_eq!(
+        info.service(),
+        aws_bedrock_token_generator::Service::ClaudePlatform
+    );
+}
+
+#[test]
 fn exec_statuses_for_missing_commands_and_signals() {
     let env = CliEnv::with_env_credentials();
     let out = env.run(&["exec", "--", "/nonexistent/command"]);

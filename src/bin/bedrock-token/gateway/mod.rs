@@ -93,7 +93,13 @@ async fn fresh_provider(
 /// The upstream: `--upstream`, else the token's region's Bedrock Runtime endpoint.
 fn upstream(given: Option<&str>, info: &TokenInfo) -> String {
     given.map_or_else(
-        || format!("https://bedrock-runtime.{}.amazonaws.com", info.region()),
+        || match info.service() {
+            // Claude Platform on AWS User Guide, Authentication: the regional endpoint.
+            aws_bedrock_token_generator::Service::ClaudePlatform => {
+                format!("https://aws-external-anthropic.{}.api.aws", info.region())
+            }
+            _ => format!("https://bedrock-runtime.{}.amazonaws.com", info.region()),
+        },
         str::to_owned,
     )
 }
