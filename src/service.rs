@@ -75,8 +75,9 @@ pub(crate) struct Facts {
     pub cli_aliases: &'static [&'static str],
     pub short_term: Option<ShortTerm>,
     pub iam_service_name: Option<&'static str>,
-    /// The name of the AWS managed policy the console attaches to a key's IAM user.
-    pub managed_policy: Option<&'static str>,
+    /// The ARN (partition `aws`) of the AWS managed policy the console attaches to a
+    /// key's IAM user.
+    pub managed_policy_arn: Option<&'static str>,
     pub long_term_prefix: Option<&'static str>,
     pub key_variable: Option<&'static str>,
 }
@@ -102,7 +103,7 @@ pub(crate) const FACTS: [Facts; 5] = [
         iam_service_name: Some("bedrock.amazonaws.com"),
         // IAM User Guide, API keys for AWS services, "Supported services" table:
         // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_api_keys_for_aws_services.html
-        managed_policy: Some("AmazonBedrockLimitedAccess"),
+        managed_policy_arn: Some("arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess"),
         // The key text of long-term Bedrock keys (`ABSK` + base64(`<alias>:<secret>`)),
         // as issued by IAM (not stated on an AWS page).
         long_term_prefix: Some("ABSK"),
@@ -128,7 +129,7 @@ pub(crate) const FACTS: [Facts; 5] = [
         iam_service_name: Some("aws-external-anthropic.amazonaws.com"),
         // IAM User Guide, API keys for AWS services, and the policy's page:
         // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AnthropicInferenceAccess.html
-        managed_policy: Some("AnthropicInferenceAccess"),
+        managed_policy_arn: Some("arn:aws:iam::aws:policy/AnthropicInferenceAccess"),
         // The key text of long-term Claude Platform keys, as issued by IAM (not stated on
         // an AWS page).
         long_term_prefix: Some("AEAA"),
@@ -147,7 +148,7 @@ pub(crate) const FACTS: [Facts; 5] = [
         iam_service_name: None,
         // "Setting up bearer token authentication for Metrics":
         // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-OTLP-MetricsBearerTokenAuth.html
-        managed_policy: Some("CloudWatchAPIKeyAccess"),
+        managed_policy_arn: Some("arn:aws:iam::aws:policy/CloudWatchAPIKeyAccess"),
         long_term_prefix: None,
         key_variable: None,
     },
@@ -161,7 +162,7 @@ pub(crate) const FACTS: [Facts; 5] = [
         iam_service_name: None,
         // "Setting up bearer token authentication" (CloudWatch Logs):
         // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_HTTP_Endpoints_BearerTokenAuth.html
-        managed_policy: Some("CloudWatchLogsAPIKeyAccess"),
+        managed_policy_arn: Some("arn:aws:iam::aws:policy/CloudWatchLogsAPIKeyAccess"),
         long_term_prefix: None,
         key_variable: None,
     },
@@ -177,7 +178,7 @@ pub(crate) const FACTS: [Facts; 5] = [
         iam_service_name: Some("xray.amazonaws.com"),
         // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSXRayAPIKeyAccess.html
         // ("Grants permissions to call AWS X-Ray using API key authentication").
-        managed_policy: Some("AWSXRayAPIKeyAccess"),
+        managed_policy_arn: Some("arn:aws:iam::aws:policy/AWSXRayAPIKeyAccess"),
         long_term_prefix: None,
         key_variable: None,
     },
@@ -257,13 +258,14 @@ impl Service {
     /// The name of the AWS managed policy the console attaches to the IAM user of a
     /// long-term key (`AmazonBedrockLimitedAccess`), where AWS documents one.
     pub fn managed_policy(self) -> Option<&'static str> {
-        self.facts().managed_policy
+        self.managed_policy_arn()
+            .and_then(|arn| arn.rsplit('/').next())
     }
 
-    /// [`Service::managed_policy`] as an ARN in the `aws` partition.
-    pub fn managed_policy_arn(self) -> Option<String> {
-        self.managed_policy()
-            .map(|name| format!("arn:aws:iam::aws:policy/{name}"))
+    /// [`Service::managed_policy`] as an ARN in the `aws` partition (in other
+    /// partitions, pass the policy's ARN there).
+    pub fn managed_policy_arn(self) -> Option<&'static str> {
+        self.facts().managed_policy_arn
     }
 
     /// The prefix of the service's long-term key text (`ABSK`, `AEAA`), where known.
@@ -412,8 +414,12 @@ mod tests {
         assert!(!Service::XRay.supports(KeyKind::ShortTerm));
         assert!(Service::XRay.supports(KeyKind::LongTerm));
         assert_eq!(
-            Service::ClaudePlatform.managed_policy_arn().as_deref(),
+            Service::ClaudePlatform.managed_policy_arn(),
             Some("arn:aws:iam::aws:policy/AnthropicInferenceAccess")
+        );
+        assert_eq!(
+            Service::CloudWatchLogs.managed_policy(),
+            Some("CloudWatchLogsAPIKeyAccess")
         );
     }
 }

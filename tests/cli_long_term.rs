@@ -17,9 +17,10 @@ use support::iam::{Iam, ACCOUNT, LIMITED_ACCESS, READ_ONLY};
 use support::*;
 
 const CREATE: &str = "CreateServiceSpecificCredential";
-const KEY_FIELDS: [&str; 7] = [
+const KEY_FIELDS: [&str; 8] = [
     "key",
     "id",
+    "service",
     "user_name",
     "alias",
     "status",
@@ -385,6 +386,7 @@ async fn list_as_table_and_json_never_shows_key_text() {
             rows[0],
             [
                 "ID",
+                "SERVICE",
                 "USER NAME",
                 "ALIAS",
                 "STATUS",
@@ -397,6 +399,7 @@ async fn list_as_table_and_json_never_shows_key_text() {
             rows[2],
             [
                 "ACCAEXAMPLEKEY000002",
+                "bedrock",
                 "alice",
                 "alice-at-123456789012",
                 "Inactive",
