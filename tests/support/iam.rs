@@ -22,6 +22,8 @@ use super::http::{respond, Request, Response, Server};
 pub const ACCOUNT: &str = "123456789012";
 pub const LIMITED_ACCESS: &str = "arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess";
 pub const READ_ONLY: &str = "arn:aws:iam::aws:policy/AmazonBedrockReadOnly";
+pub const ANTHROPIC_INFERENCE: &str = "arn:aws:iam::aws:policy/AnthropicInferenceAccess";
+pub const XRAY_API_KEY: &str = "arn:aws:iam::aws:policy/AWSXRayAPIKeyAccess";
 const BEDROCK: &str = "bedrock.amazonaws.com";
 /// The IAM service names the stand-in makes keys for, with their key text's prefix.
 const SERVICES: [(&str, &str); 3] = [
@@ -109,7 +111,9 @@ impl Iam {
     /// A stand-in whose clock reads `now`, knowing the Bedrock managed policies.
     pub async fn start(now: SystemTime) -> Iam {
         let state = State {
-            policies: [LIMITED_ACCESS, READ_ONLY].map(String::from).into(),
+            policies: [LIMITED_ACCESS, READ_ONLY, ANTHROPIC_INFERENCE, XRAY_API_KEY]
+                .map(String::from)
+                .into(),
             page_size: 100,
             now: Some(now),
             ..State::default()
