@@ -1052,7 +1052,7 @@ async fn create_and_list_per_service() {
         ],
     )
     .await;
-    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(64), "a usage error");
     assert!(
         stderr(&out).contains("Amazon CloudWatch Logs has no IAM service name documented by AWS"),
         "{}",

@@ -18,6 +18,26 @@ pub fn presign(
     expiry: Duration,
     time: SystemTime,
 ) -> (Vec<(String, String)>, String) {
+    presign_for(
+        "bedrock.amazonaws.com",
+        "bedrock",
+        creds,
+        region,
+        expiry,
+        time,
+    )
+}
+
+/// [`presign`] for another service's host and SigV4 name (Claude Platform on AWS:
+/// `aws-external-anthropic.amazonaws.com`, `aws-external-anthropic`).
+pub fn presign_for(
+    host: &str,
+    name: &str,
+    creds: &Credentials,
+    region: &str,
+    expiry: Duration,
+    time: SystemTime,
+) -> (Vec<(String, String)>, String) {
     let mut settings = SigningSettings::default();
     settings.signature_location = SignatureLocation::QueryParams;
     settings.expires_in = Some(expiry);
@@ -25,15 +45,16 @@ pub fn presign(
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
-        .name("bedrock")
+        .name(name)
         .time(time)
         .settings(settings)
         .build()
         .unwrap()
         .into();
+    let url = format!("https://{host}/?Action=CallWithBearerToken");
     let request = SignableRequest::new(
         "POST",
-        "https://bedrock.amazonaws.com/?Action=CallWithBearerToken",
+        &url,
         std::iter::empty(),
         SignableBody::Bytes(&[]),
     )

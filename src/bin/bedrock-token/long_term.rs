@@ -522,6 +522,10 @@ fn explain(e: &Error, s: &Settings, about: About<'_>) -> Failure {
         .map(|user| format!("`bedrock-token long-term list --user-name {user}`"));
     let status = match e.kind() {
         ErrorKind::InvalidKeyAge | ErrorKind::InvalidArgument => Status::Usage,
+        ErrorKind::UnsupportedService => {
+            add("pick another --service");
+            Status::Usage
+        }
         ErrorKind::NotFound => {
             if about.command == "create" && !about.create_user {
                 add("pass --create-user to create the user along with the key");
