@@ -81,16 +81,7 @@ impl TokenInfo {
                 )
             }));
         };
-        parse_for(target, token)
-            .map(|(access_key_id, region, rest)| TokenInfo {
-                service,
-                access_key_id,
-                region,
-                signed_at: rest.0,
-                expiry: rest.1,
-                has_session_token: rest.2,
-            })
-            .map_err(|reason| invalid_for(service, reason))
+        parse_for(service, target, token).map_err(|reason| invalid_for(service, reason))
     }
 
     /// The service the key is for, from its prefix: [`Service::Bedrock`] for
@@ -186,10 +177,9 @@ fn invalid_for(service: Service, reason: Invalid) -> Error {
     )
 }
 
-type Parsed = (String, String, (SystemTime, Duration, bool));
-
-/// The checks of [`TokenInfo::parse`] for a token with `target`'s prefix.
-fn parse_for(target: &ShortTerm, token: &str) -> Result<Parsed, Invalid> {
+/// The checks of [`TokenInfo::parse`] for a token with the prefix of `service`, whose
+/// short-term facts are `target`.
+fn parse_for(service: Service, target: &ShortTerm, token: &str) -> Result<TokenInfo, Invalid> {
     let prefix = target.token_prefix;
     let encoded = token
         .strip_prefix(prefix)
@@ -211,7 +201,7 @@ fn parse_for(target: &ShortTerm, token: &str) -> Result<Parsed, Invalid> {
                 target.host
             ))
         })?;
-    Params::parse(query)?.into_info(target.signing_name)
+    Params::parse(query)?.into_info(service, target.signing_name)
 }
 
 /// The query parameters of a token, each at most once.
@@ -267,10 +257,7 @@ impl<'a> Params<'a> {
         Ok(p)
     }
 
-    fn into_info(
-        self,
-        signing_name: &str,
-    ) -> Result<(String, String, (SystemTime, Duration, bool)), Invalid> {
+    fn into_info(self, service: Service, signing_name: &str) -> Result<TokenInfo, Invalid> {
         let required = |name: &str, v: Option<&'a str>| {
             v.ok_or_else(|| invalid(&format!("the parameter `{name}` is missing")))
         };
@@ -316,15 +303,14 @@ impl<'a> Params<'a> {
             required("X-Amz-Credential", self.credential)?,
         )?;
         let (access_key_id, region) = parse_scope(&credential, day, signing_name)?;
-        Ok((
-            access_key_id,
+        Ok(TokenInfo {
+            service,
             region,
-            (
-                signed_at,
-                Duration::from_secs(expiry_secs),
-                self.security_token.is_some(),
-            ),
-        ))
+            access_key_id,
+            signed_at,
+            expiry: Duration::from_secs(expiry_secs),
+            has_session_token: self.security_token.is_some(),
+        })
     }
 }
 

@@ -52,13 +52,8 @@ pub fn presign_for(
         .unwrap()
         .into();
     let url = format!("https://{host}/?Action=CallWithBearerToken");
-    let request = SignableRequest::new(
-        "POST",
-        &url,
-        std::iter::empty(),
-        SignableBody::Bytes(&[]),
-    )
-    .unwrap();
+    let request =
+        SignableRequest::new("POST", &url, std::iter::empty(), SignableBody::Bytes(&[])).unwrap();
     let (instructions, signature) = sign(request, &params).unwrap().into_parts();
     let (_, query) = instructions.into_parts();
     let query = query

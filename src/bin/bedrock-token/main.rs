@@ -30,7 +30,8 @@ Examples:
   bedrock-token --region us-west-2 --expiry 1h    a 1-hour token for us-west-2
   bedrock-token --cache                           reuse the token of an earlier run
   bedrock-token --role-arn ARN --allow-model ID   a key scoped to one model (assumed role)
-  bedrock-token --profile dev --format json       token, expires_at and region as JSON
+  bedrock-token --profile dev --format json       token, expires_at, region and service as JSON
+  bedrock-token --service claude-platform         a key for Claude Platform on AWS
   eval \"$(bedrock-token --format export)\"         set AWS_BEARER_TOKEN_BEDROCK in this shell
   bedrock-token inspect                           check $AWS_BEARER_TOKEN_BEDROCK
   pbpaste | bedrock-token inspect -               check a token read from stdin
