@@ -66,7 +66,8 @@ pub struct LongTermKeyInfo {
 }
 
 impl LongTermKeyInfo {
-    /// Parses an `ABSK…` string (surrounding whitespace is ignored). Never panics;
+    /// Parses an `ABSK…` (Amazon Bedrock) or `AEAA…` (Claude Platform on AWS) string
+    /// (surrounding whitespace is ignored). Never panics;
     /// anything that is not a well-formed long-term key is an [`ErrorKind::InvalidToken`]
     /// error saying what is wrong, without echoing the input.
     ///

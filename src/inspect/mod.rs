@@ -1,6 +1,7 @@
-//! Reading Bedrock API keys back into their facts: short-term tokens
-//! (`bedrock-api-key-…`, [`TokenInfo`] in `short_term`), long-term keys (`ABSK…`,
-//! [`LongTermKeyInfo`] in `long_term`), and [`KeyInfo`] for either.
+//! Reading API keys back into their facts: short-term tokens (`bedrock-api-key-…`,
+//! `aws-external-anthropic-api-key-…`; [`TokenInfo`] in `short_term`), long-term keys
+//! (`ABSK…`, `AEAA…`; [`LongTermKeyInfo`] in `long_term`), and [`KeyInfo`] for either.
+//! Each reports its [`Service`](crate::Service), told by the prefix.
 //!
 //! The guarantee every parser here keeps: no panic on any input, and every text field of a
 //! parsed key is printable ASCII, so callers may print fields as they are.
@@ -51,10 +52,12 @@ pub enum KeyInfo {
 }
 
 impl KeyInfo {
-    /// Parses a Bedrock API key of either kind, by its prefix (surrounding whitespace is
-    /// ignored): `bedrock-api-key-` with [`TokenInfo::parse`], `ABSK` with
+    /// Parses an API key of either kind, by its prefix (surrounding whitespace is
+    /// ignored): a short-term prefix (`bedrock-api-key-`, `aws-external-anthropic-api-key-`)
+    /// with [`TokenInfo::parse`], a long-term one (`ABSK`, `AEAA`) with
     /// [`LongTermKeyInfo::parse`]. Never panics; anything else is an
-    /// [`ErrorKind::InvalidToken`] error saying what is wrong, without echoing the input.
+    /// [`ErrorKind::InvalidToken`] error saying what is wrong (naming what it looks like:
+    /// another service's `…-api-key-` or long-term prefix), without echoing the key.
     pub fn parse(key: &str) -> Result<Self, Error> {
         let key = key.trim();
         if Service::from_long_term_key(key).is_some() {

@@ -47,7 +47,9 @@ pub struct TokenInfo {
 }
 
 impl TokenInfo {
-    /// Parses a `bedrock-api-key-…` string (surrounding whitespace is ignored). Never
+    /// Parses a `bedrock-api-key-…` (Amazon Bedrock) or `aws-external-anthropic-api-key-…`
+    /// (Claude Platform on AWS) string, checking it is signed for that service's host and
+    /// SigV4 name (surrounding whitespace is ignored). Never
     /// panics; anything that is not a well-formed short-term Bedrock API key is an
     /// [`ErrorKind::InvalidToken`] error saying what is wrong (without echoing the input).
     /// A long-term key (`ABSK…`) is such an error too, one that says so: use
