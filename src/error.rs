@@ -81,6 +81,10 @@ pub enum ErrorKind {
     /// certificates, or the TLS setup. [`Error::io_error_kind`] says what the operating
     /// system reported (feature `gateway`).
     Gateway,
+    /// The service has no keys of the kind asked for (for example a short-term key for a
+    /// service that has only long-term ones), AWS does not document the fact needed (such
+    /// as its IAM service name), or a service name is unknown. See [`crate::Service`].
+    UnsupportedService,
 }
 
 /// Which of the caller's inputs an [`Error`] is about, so that a program can name it in
@@ -112,6 +116,8 @@ pub enum Input {
     Upstream,
     /// The gateway's client key, or its file (feature `gateway`).
     ClientKey,
+    /// The service keys are for ([`crate::Service`]).
+    Service,
 }
 
 /// The error returned by every fallible function in this crate.

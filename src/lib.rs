@@ -4,7 +4,8 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`generate_token`] (`mint`) | the pure minting function and its validation |
+//! | [`Service`], [`KeyKind`] (`service`) | the AWS services that take API keys, and each one's facts in one table |
+//! | [`generate_token`], [`generate_service_token`] (`mint`) | the pure minting function and its validation |
 //! | [`BedrockToken`] (`token`) | the minted token: redacted `Debug`, zeroized text |
 //! | [`TokenProvider`], [`KeepFresh`], [`ProviderStatus`] (`provider/`: `builder`, `sources`, `cache`, `refresh`, `background`, `events`) | credential/region resolution, caching and refresh |
 //! | [`prefer_bearer_auth`], `ProvideToken` for [`TokenProvider`] (`sdk`) | AWS SDK integration |
@@ -41,6 +42,7 @@ mod provider;
 #[cfg(feature = "default-chain")]
 mod role;
 mod sdk;
+mod service;
 mod token;
 
 /// Re-exported for [`LongTermKeys::new`], so the client matches this crate's version.
@@ -62,8 +64,8 @@ pub use long_term::{
     MAX_LIST_PAGES, MAX_LIST_TIME,
 };
 pub use mint::{
-    generate_token, DEFAULT_EXPIRY, HOST, MAX_CLOCK_SKEW, MAX_EXPIRY, MIN_EXPIRY, SERVICE,
-    TOKEN_PREFIX,
+    generate_service_token, generate_token, DEFAULT_EXPIRY, HOST, MAX_CLOCK_SKEW, MAX_EXPIRY,
+    MIN_EXPIRY, SERVICE, TOKEN_PREFIX,
 };
 #[cfg(feature = "default-chain")]
 #[cfg_attr(docsrs, doc(cfg(feature = "default-chain")))]
@@ -71,7 +73,7 @@ pub use policy::{
     ModelPolicy, SessionPolicy, INFERENCE_PROFILE_PREFIXES, MAX_SESSION_POLICY_CHARS,
 };
 #[cfg(feature = "default-chain")]
-pub use provider::provide_token;
+pub use provider::{provide_service_token, provide_token};
 pub use provider::{
     Builder as TokenProviderBuilder, KeepFresh, ProviderStatus, TokenProvider,
     DEFAULT_LOAD_TIMEOUT, DEFAULT_MIN_VALIDITY, DEFAULT_REFRESH_JITTER, DEFAULT_REFRESH_WINDOW,
@@ -82,4 +84,5 @@ pub use role::{
     DEFAULT_ROLE_SESSION_NAME_PREFIX, MAX_ROLE_SESSION_DURATION, MIN_ROLE_SESSION_DURATION,
 };
 pub use sdk::prefer_bearer_auth;
+pub use service::{KeyKind, Service};
 pub use token::BedrockToken;

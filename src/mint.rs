@@ -8,14 +8,21 @@ use base64::Engine as _;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
-use crate::{BedrockToken, Error, ErrorKind};
+use crate::service::ShortTerm;
+use crate::{BedrockToken, Error, ErrorKind, Service};
 
-/// The host every Bedrock API key is signed for, in every region and partition.
-pub const HOST: &str = "bedrock.amazonaws.com";
-/// The prefix of every Bedrock API key.
-pub const TOKEN_PREFIX: &str = "bedrock-api-key-";
-/// The SigV4 service name in the credential scope.
-pub const SERVICE: &str = "bedrock";
+const BEDROCK: ShortTerm = match crate::service::FACTS[0].short_term {
+    Some(s) => s,
+    None => panic!("Bedrock has short-term keys"),
+};
+/// The host every Bedrock API key is signed for, in every region and partition
+/// ([`Service::Bedrock`]'s [`Service::signing_host`]).
+pub const HOST: &str = BEDROCK.host;
+/// The prefix of every Bedrock API key ([`Service::Bedrock`]'s [`Service::token_prefix`]).
+pub const TOKEN_PREFIX: &str = BEDROCK.token_prefix;
+/// The SigV4 service name in the credential scope of a Bedrock API key
+/// ([`Service::Bedrock`]'s [`Service::signing_name`]).
+pub const SERVICE: &str = BEDROCK.signing_name;
 /// The longest expiry Bedrock accepts: 12 hours.
 pub const MAX_EXPIRY: Duration = Duration::from_secs(12 * 60 * 60);
 /// The shortest expiry: 1 second.
@@ -83,6 +90,39 @@ pub fn generate_token(
     expiry: Duration,
     now: SystemTime,
 ) -> Result<BedrockToken, Error> {
+    generate_service_token(Service::Bedrock, credentials, region, expiry, now)
+}
+
+/// Mints a short-term API key for `service`, as [`generate_token`] does for Amazon
+/// Bedrock. Pure: no I/O and no clock read; `now` is the signing time.
+///
+/// The key is `<prefix><base64 of the presigned URL>`, signed for the service's host and
+/// SigV4 name ([`Service::token_prefix`], [`Service::signing_host`],
+/// [`Service::signing_name`]); the same checks and bounds apply as for
+/// [`generate_token`]. A service without short-term keys is
+/// [`ErrorKind::UnsupportedService`].
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use aws_credential_types::Credentials;
+/// use aws_bedrock_token_generator::{generate_service_token, Service};
+///
+/// let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None, "example");
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_718_452_800);
+/// let key = generate_service_token(Service::ClaudePlatform, &creds, "us-west-2", Duration::from_secs(900), now)?;
+/// assert!(key.as_str().starts_with("aws-external-anthropic-api-key-"));
+/// # Ok::<(), aws_bedrock_token_generator::Error>(())
+/// ```
+pub fn generate_service_token(
+    service: Service,
+    credentials: &Credentials,
+    region: &str,
+    expiry: Duration,
+    now: SystemTime,
+) -> Result<BedrockToken, Error> {
+    let Some(target) = service.short_term() else {
+        return Err(service.unsupported("short-term API keys; create a long-term key instead"));
+    };
     let expiry = validate_expiry(expiry)?;
     validate_region(region)?;
     validate_credentials(credentials)?;
@@ -99,9 +139,9 @@ pub fn generate_token(
         }
     }
 
-    let url = presigned_url(credentials, region, expiry, signing_time);
-    let mut text = String::with_capacity(TOKEN_PREFIX.len() + url.len().div_ceil(3) * 4);
-    text.push_str(TOKEN_PREFIX);
+    let url = presigned_url(target, credentials, region, expiry, signing_time);
+    let mut text = String::with_capacity(target.token_prefix.len() + url.len().div_ceil(3) * 4);
+    text.push_str(target.token_prefix);
     base64::engine::general_purpose::STANDARD.encode_string(url.as_bytes(), &mut text);
 
     let requested_end = signing_time + expiry;
@@ -127,13 +167,17 @@ pub fn generate_token(
 /// generator sorts all keys; the signature is the same either way, since SigV4 signs the
 /// sorted canonical query.)
 fn presigned_url(
+    target: &ShortTerm,
     credentials: &Credentials,
     region: &str,
     expiry: Duration,
     signing_time: SystemTime,
 ) -> String {
     let amz_date = amz_date(signing_time);
-    let scope = format!("{}/{region}/{SERVICE}/aws4_request", &amz_date[..8]);
+    let ShortTerm {
+        host, signing_name, ..
+    } = *target;
+    let scope = format!("{}/{region}/{signing_name}/aws4_request", &amz_date[..8]);
     let credential = format!("{}/{scope}", credentials.access_key_id());
     let expires = expiry.as_secs().to_string();
 
@@ -152,7 +196,7 @@ fn presigned_url(
     let canonical_query = [common.as_str(), &session, SIGNED_HEADERS].concat();
 
     let canonical_request =
-        format!("POST\n/\n{canonical_query}\nhost:{HOST}\n\nhost\n{EMPTY_BODY_SHA256}");
+        format!("POST\n/\n{canonical_query}\nhost:{host}\n\nhost\n{EMPTY_BODY_SHA256}");
     let string_to_sign = format!(
         "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
         hex::encode(Sha256::digest(canonical_request.as_bytes()))
@@ -161,13 +205,13 @@ fn presigned_url(
         credentials.secret_access_key(),
         signing_time,
         region,
-        SERVICE,
+        signing_name,
     );
     let signature = v4::calculate_signature(key, string_to_sign.as_bytes());
 
     // URL: host, path, then the query in botocore's order.
     let mut url = String::with_capacity(canonical_query.len() + 128);
-    url.push_str(HOST);
+    url.push_str(host);
     url.push_str("/?");
     url.push_str(&common);
     url.push_str(SIGNED_HEADERS);
@@ -204,7 +248,7 @@ pub(crate) fn validate_expiry(expiry: Duration) -> Result<Duration, Error> {
         return Err(Error::new(
             ErrorKind::InvalidExpiry,
             format!(
-                "invalid token expiry {expiry:?}: a Bedrock API key must be valid for \
+                "invalid token expiry {expiry:?}: a short-term API key must be valid for \
                  1 to 43200 seconds (12 hours); pass a Duration in that range"
             ),
         ));

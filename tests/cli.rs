@@ -9,7 +9,7 @@ mod support;
 use std::process::Stdio;
 use std::time::Duration;
 
-use aws_bedrock_token_generator::{generate_token, TokenInfo};
+use aws_bedrock_token_generator::{generate_token, Service, TokenInfo};
 use aws_smithy_async::time::{SystemTimeSource, TimeSource};
 use support::cli::*;
 use support::*;
@@ -115,7 +115,9 @@ fn json_format() {
         )
     );
     assert!(info.expires_at() >= before + Duration::from_secs(3599));
-    assert_eq!(v.as_object().unwrap().len(), 3);
+    // token, expires_at, region and service.
+    assert_eq!(v.as_object().unwrap().len(), 4);
+    assert_eq!(v["service"], "bedrock");
 }
 
 #[test]
@@ -384,4 +386,110 @@ fn help_and_version() {
         ok(&env.run(&["--version"])).trim(),
         format!("bedrock-token {}", env!("CARGO_PKG_VERSION"))
     );
+}
+
+#[test]
+fn json_names_the_service_and_bedrock_stays_the_default() {
+    let out = ok(&CliEnv::with_env_credentials().run(&["--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["service"], "bedrock");
+    let info = TokenInfo::parse(v["token"].as_str().unwrap()).unwrap();
+    assert_eq!(info.service(), Service::Bedrock);
+    let out = ok(&CliEnv::with_env_credentials().run(&["--service", "bedrock"]));
+    assert!(out.starts_with("bedrock-api-key-"), "{out}");
+}
+
+#[test]
+fn service_claude_platform_mints_its_keys_in_every_format() {
+    let env = CliEnv::with_env_credentials();
+    for name in ["claude-platform", "aws-external-anthropic"] {
+        let out = ok(&env.run(&["--service", name, "--format", "json", "--expiry", "1h"]));
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["service"], "claude-platform");
+        assert_eq!(v["region"], "us-west-2");
+        let token = v["token"].as_str().unwrap();
+        assert!(
+            token.starts_with("aws-external-anthropic-api-key-"),
+            "{token}"
+        );
+        let info = TokenInfo::parse(token).unwrap();
+        assert_eq!(info.service(), Service::ClaudePlatform);
+        assert_eq!(info.expiry(), Duration::from_secs(3600));
+    }
+    let out = ok(&env.run(&["--service", "claude-platform", "--format", "export"]));
+    assert!(
+        out.starts_with("export ANTHROPIC_AWS_API_KEY='aws-external-anthropic-api-key-"),
+        "{out}"
+    );
+    // Bedrock's export is unchanged.
+    let out = ok(&env.run(&["--format", "export"]));
+    assert!(
+        out.starts_with("export AWS_BEARER_TOKEN_BEDROCK='bedrock-api-key-"),
+        "{out}"
+    );
+    let token = ok(&env.run(&["--service", "claude-platform"]));
+    assert!(
+        token.starts_with("aws-external-anthropic-api-key-"),
+        "{token}"
+    );
+}
+
+#[test]
+fn service_without_short_term_keys_or_unknown_is_a_usage_error() {
+    let env = CliEnv::with_env_credentials();
+    for (name, says) in [
+        ("cloudwatch", "Amazon CloudWatch has no short-term API keys"),
+        ("xray", "AWS X-Ray has no short-term API keys"),
+        (
+            "anthropic",
+            "unknown service name; use one of: bedrock, claude-platform",
+        ),
+    ] {
+        let err = failed(&env.run(&["--service", name]), 64);
+        assert!(err.contains(says), "{name}: {err}");
+    }
+}
+
+#[test]
+fn inspect_names_the_service() {
+    let env = CliEnv::with_env_credentials();
+    let token = ok(&env.run(&["--service", "claude-platform"]));
+    let report = ok(&env.run(&["inspect", &token]));
+    assert!(
+        report.starts_with("Claude Platform on AWS API key: valid, expires in "),
+        "{report}"
+    );
+    assert!(
+        report.contains("  service:        Claude Platform on AWS\n"),
+        "{report}"
+    );
+    let token = ok(&env.run(&[]));
+    let report = ok(&env.run(&["inspect", &token]));
+    assert!(report.starts_with("Bedrock API key: valid"), "{report}");
+    assert!(
+        report.contains("  service:        Amazon Bedrock\n"),
+        "{report}"
+    );
+
+    let long = format!(
+        "AEAA{}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            "AeaApiKey-abcd-at-123456789012:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"
+        )
+    );
+    let report = ok(&env.run(&["inspect", &long]));
+    assert!(
+        report.starts_with("long-term Claude Platform on AWS API key"),
+        "{report}"
+    );
+    assert!(
+        report.contains("  IAM user:       AeaApiKey-abcd\n"),
+        "{report}"
+    );
+    assert!(
+        report.contains("long-term list --user-name AeaApiKey-abcd --service claude-platform"),
+        "{report}"
+    );
+    assert!(!report.contains("c2VjcmV0"), "{report}");
 }

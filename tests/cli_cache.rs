@@ -54,10 +54,11 @@ fn five_runs_load_credentials_once_and_print_one_token() {
         "{name}"
     );
 
-    // The JSON format of a hit is the same three fields.
+    // The JSON format of a hit is the same four fields.
     let json: serde_json::Value =
         serde_json::from_str(&ok(&env.run(&["--cache", "--format", "json"]))).unwrap();
-    assert_eq!(json.as_object().unwrap().len(), 3);
+    assert_eq!(json.as_object().unwrap().len(), 4);
+    assert_eq!(json["service"], "bedrock");
     assert_eq!(json["token"], first.trim_end());
     assert_eq!(json["region"], "us-west-2");
     assert_eq!(env.credential_loads(), 1);
@@ -341,4 +342,25 @@ fn a_fifo_in_place_of_the_entry_is_a_miss_not_a_hang() {
         "the replacement is used"
     );
     assert_eq!(env.credential_loads(), 2);
+}
+
+#[test]
+fn each_service_gets_its_own_cached_token() {
+    let (env, dir) = counting();
+    let bedrock = ok(&env.run(&["--cache"]));
+    let claude = ok(&env.run(&["--cache", "--service", "claude-platform"]));
+    assert!(bedrock.starts_with("bedrock-api-key-"), "{bedrock}");
+    assert!(
+        claude.starts_with("aws-external-anthropic-api-key-"),
+        "{claude}"
+    );
+    assert_eq!(env.credential_loads(), 2);
+    // Each is reused for its own service only (the alias names the same service).
+    assert_eq!(ok(&env.run(&["--cache"])), bedrock);
+    assert_eq!(
+        ok(&env.run(&["--cache", "--service", "aws-external-anthropic"])),
+        claude
+    );
+    assert_eq!(env.credential_loads(), 2);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
 }

@@ -194,6 +194,30 @@ fn exec_gives_a_fresh_key_without_the_credentials_and_passes_the_status() {
 }
 
 #[test]
+fn exec_with_service_claude_platform_sets_its_key_variable() {
+    let env = CliEnv::with_env_credentials();
+    let script = "printf '%s|%s' \"$ANTHROPIC_AWS_API_KEY\" \"${AWS_BEARER_TOKEN_BEDROCK-unset}\"";
+    let out = env.run(&[
+        "exec",
+        "--service",
+        "claude-platform",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = stdout(&out);
+    let (key, bedrock) = printed.split_once('|').unwrap();
+    assert_eq!(bedrock, "unset");
+    let info = TokenInfo::parse(key).unwrap();
+    assert_eq!(
+        info.service(),
+        aws_bedrock_token_generator::Service::ClaudePlatform
+    );
+}
+
+#[test]
 fn exec_statuses_for_missing_commands_and_signals() {
     let env = CliEnv::with_env_credentials();
     let out = env.run(&["exec", "--", "/nonexistent/command"]);
@@ -232,6 +256,50 @@ fn exec_passes_signals_on_to_the_command() {
     rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(42), "{}", stderr(&out));
+}
+
+/// With `--service claude-platform` the command gets the gateway in
+/// `ANTHROPIC_AWS_BASE_URL` and the client key in `ANTHROPIC_AWS_API_KEY`; a Messages
+/// call through it reaches the service with a real Claude Platform key (the stand-in
+/// checks its signature for service `aws-external-anthropic`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_proxy_for_claude_platform_sets_its_variables() {
+    let platform = stand_in().await;
+    let env = CliEnv::with_env_credentials();
+    let call = r#"
+import json, os, ssl, urllib.request
+ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+assert "AWS_BEARER_TOKEN_BEDROCK" not in os.environ
+req = urllib.request.Request(
+    os.environ["ANTHROPIC_AWS_BASE_URL"] + "/v1/messages",
+    data=json.dumps({"model": "m", "max_tokens": 1, "messages": []}).encode(),
+    headers={"Authorization": "Bearer " + os.environ["ANTHROPIC_AWS_API_KEY"],
+             "anthropic-workspace-id": "wrkspc_EXAMPLE",
+             "Content-Type": "application/json"},
+    method="POST")
+print(urllib.request.urlopen(req, context=ctx).status)
+"#;
+    let script = format!("python3 -c '{}'", call.replace('\'', r"'\''"));
+    let url = platform.url();
+    let out = env
+        .run_beside(&[
+            "exec",
+            "--proxy",
+            "--service",
+            "claude-platform",
+            "--upstream",
+            &url,
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "200");
+    assert_eq!((platform.accepted(), platform.rejected()), (1, 0));
+    assert_eq!(platform.workspaces(), ["wrkspc_EXAMPLE"]);
+    assert!(platform.presented_tokens()[0].starts_with("aws-external-anthropic-api-key-"));
 }
 
 /// The command gets a gateway, a client key for this run and a CA bundle, never a real

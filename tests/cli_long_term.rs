@@ -17,9 +17,10 @@ use support::iam::{Iam, ACCOUNT, LIMITED_ACCESS, READ_ONLY};
 use support::*;
 
 const CREATE: &str = "CreateServiceSpecificCredential";
-const KEY_FIELDS: [&str; 7] = [
+const KEY_FIELDS: [&str; 8] = [
     "key",
     "id",
+    "service",
     "user_name",
     "alias",
     "status",
@@ -385,6 +386,7 @@ async fn list_as_table_and_json_never_shows_key_text() {
             rows[0],
             [
                 "ID",
+                "SERVICE",
                 "USER NAME",
                 "ALIAS",
                 "STATUS",
@@ -397,6 +399,7 @@ async fn list_as_table_and_json_never_shows_key_text() {
             rows[2],
             [
                 "ACCAEXAMPLEKEY000002",
+                "bedrock",
                 "alice",
                 "alice-at-123456789012",
                 "Inactive",
@@ -948,4 +951,117 @@ async fn a_discarded_stdout_is_refused_before_asking_iam() {
         "{:?}",
         iam.actions()
     );
+}
+
+#[tokio::test]
+async fn create_and_list_per_service() {
+    use support::iam::ANTHROPIC_INFERENCE;
+
+    let (iam, env) = setup().await;
+    let out = long_term(
+        &iam,
+        &env,
+        &[
+            "create",
+            "--service",
+            "claude-platform",
+            "--user-name",
+            "claude-user",
+            "--days",
+            "7",
+            "--create-user",
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    let v = json(&out);
+    assert_eq!(v["service"], "claude-platform");
+    assert!(v["key"].as_str().unwrap().starts_with("AEAA"));
+    let calls = iam.calls();
+    assert_eq!(calls[1].param("PolicyArn"), Some(ANTHROPIC_INFERENCE));
+    assert_eq!(
+        calls[2].param("ServiceName"),
+        Some("aws-external-anthropic.amazonaws.com")
+    );
+    // The alias of the SigV4 name is accepted too.
+    long_term(
+        &iam,
+        &env,
+        &[
+            "create",
+            "--service",
+            "aws-external-anthropic",
+            "--user-name",
+            "claude-user",
+            "--days",
+            "7",
+        ],
+    )
+    .await;
+    iam.add_user("alice");
+    long_term(
+        &iam,
+        &env,
+        &["create", "--user-name", "alice", "--days", "7"],
+    )
+    .await;
+
+    let out = long_term(
+        &iam,
+        &env,
+        &["list", "--service", "claude-platform", "--format", "json"],
+    )
+    .await;
+    let listed = json(&out);
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|k| k["service"] == "claude-platform"));
+    assert_eq!(
+        iam.calls().last().unwrap().param("ServiceName"),
+        Some("aws-external-anthropic.amazonaws.com")
+    );
+
+    // Without --service: every service's keys, with the service column.
+    let table = ok(&long_term(&iam, &env, &["list"]).await);
+    let services: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        services,
+        ["bedrock", "claude-platform", "claude-platform"],
+        "{table}"
+    );
+    assert!(table.lines().next().unwrap().contains("SERVICE"), "{table}");
+
+    // A service whose IAM name AWS does not document: refused before any IAM call.
+    let before = iam.calls().len();
+    let out = long_term(
+        &iam,
+        &env,
+        &[
+            "create",
+            "--service",
+            "cloudwatch-logs",
+            "--user-name",
+            "alice",
+            "--days",
+            "7",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(64), "a usage error");
+    assert!(
+        stderr(&out).contains("Amazon CloudWatch Logs has no IAM service name documented by AWS"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(iam.calls().len(), before);
+    let err = failed(
+        &long_term(&iam, &env, &["list", "--service", "lambda"]).await,
+        64,
+    );
+    assert!(err.contains("unknown service name"), "{err}");
 }

@@ -7,13 +7,14 @@ mod support;
 
 use std::time::Duration;
 
-use aws_bedrock_token_generator::generate_token;
+use aws_bedrock_token_generator::{generate_service_token, generate_token, Service};
 use aws_smithy_async::time::{SystemTimeSource, TimeSource};
 use support::cli::*;
 use support::*;
 
-/// A real, valid token and a long-term key look-alike.
-fn keys() -> [String; 2] {
+/// A real, valid token and a long-term key look-alike, of Amazon Bedrock and of Claude
+/// Platform on AWS.
+fn keys() -> [String; 4] {
     let token = generate_token(
         &session_creds(None),
         "us-west-2",
@@ -28,7 +29,27 @@ fn keys() -> [String; 2] {
             "BedrockAPIKey-abcd-at-123456789012:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"
         )
     );
-    [token.as_str().to_owned(), long_term]
+    let claude = generate_service_token(
+        Service::ClaudePlatform,
+        &session_creds(None),
+        "us-west-2",
+        Duration::from_secs(3600),
+        SystemTimeSource::new().now(),
+    )
+    .unwrap();
+    let claude_long_term = format!(
+        "AEAA{}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            "AeaApiKey-abcd-at-123456789012:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"
+        )
+    );
+    [
+        token.as_str().to_owned(),
+        long_term,
+        claude.as_str().to_owned(),
+        claude_long_term,
+    ]
 }
 
 #[test]

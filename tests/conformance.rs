@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_bedrock_token_generator::generate_token;
+use aws_bedrock_token_generator::{generate_service_token, generate_token, Service, TokenInfo};
 use aws_credential_types::Credentials;
 use serde_json::Value;
 use support::sigv4::decode_url;
@@ -18,14 +18,25 @@ struct Vector {
     expiry: Duration,
     now: SystemTime,
     python: String,
-    js: String,
+    /// `None` for Claude Platform on AWS: its JS generator is not in the vectors.
+    js: Option<String>,
 }
 
 fn vectors() -> Vec<Vector> {
+    vectors_of("vectors")
+}
+
+/// The Claude Platform on AWS vectors, from the official
+/// `token-generator-for-aws-external-anthropic` package.
+fn claude_vectors() -> Vec<Vector> {
+    vectors_of("claude_platform_vectors")
+}
+
+fn vectors_of(key: &str) -> Vec<Vector> {
     let doc: Value =
         serde_json::from_str(include_str!("data/vectors.json")).expect("vectors.json parses");
     let s = |v: &Value, k: &str| v[k].as_str().unwrap_or_else(|| panic!("{k}")).to_owned();
-    doc["vectors"]
+    doc[key]
         .as_array()
         .expect("vectors array")
         .iter()
@@ -43,7 +54,7 @@ fn vectors() -> Vec<Vector> {
             now: UNIX_EPOCH
                 + Duration::from_millis(v["signing_time_unix_millis"].as_u64().unwrap()),
             python: s(v, "python_token"),
-            js: s(v, "js_token"),
+            js: v["js_token"].as_str().map(str::to_owned),
         })
         .collect()
 }
@@ -107,7 +118,7 @@ fn same_host_path_params_and_signature_as_js() {
     for v in vectors() {
         let ours = generate_token(&v.credentials, &v.region, v.expiry, v.now).unwrap();
         let ours = parts(&decode_url(ours.as_str()));
-        let js = parts(&decode_url(&v.js));
+        let js = parts(&decode_url(v.js.as_deref().expect("a JS token")));
         assert_eq!(ours, js, "case {:?}", v.name);
         assert_eq!(ours.0, "bedrock.amazonaws.com/");
         assert!(ours.1.contains_key("X-Amz-Signature"));
@@ -156,4 +167,52 @@ fn parameter_order_is_botocores() {
             "Version"
         ]
     );
+}
+
+#[test]
+fn claude_platform_vectors_cover_the_same_cases_as_bedrock() {
+    let names = |vs: Vec<Vector>| vs.into_iter().map(|v| v.name).collect::<Vec<_>>();
+    assert_eq!(names(claude_vectors()), names(vectors()));
+}
+
+#[test]
+fn claude_platform_byte_for_byte_equal_to_python() {
+    for v in claude_vectors() {
+        let ours = generate_service_token(
+            Service::ClaudePlatform,
+            &v.credentials,
+            &v.region,
+            v.expiry,
+            v.now,
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", v.name));
+        assert_eq!(ours.as_str(), v.python, "case {:?}", v.name);
+        assert!(ours.as_str().starts_with("aws-external-anthropic-api-key-"));
+        assert_eq!(
+            decode_url(ours.as_str())
+                .split_once('?')
+                .map(|(base, _)| base.to_owned()),
+            Some("aws-external-anthropic.amazonaws.com/".to_owned())
+        );
+        // And it parses back, as a Claude Platform key.
+        let info = TokenInfo::parse(ours.as_str()).unwrap();
+        assert_eq!(info.service(), Service::ClaudePlatform);
+        assert_eq!(info.region(), v.region);
+        assert_eq!(info.expiry(), v.expiry);
+    }
+}
+
+#[test]
+fn bedrock_through_the_service_function_is_generate_token() {
+    for v in vectors() {
+        let a = generate_token(&v.credentials, &v.region, v.expiry, v.now).unwrap();
+        let b =
+            generate_service_token(Service::Bedrock, &v.credentials, &v.region, v.expiry, v.now)
+                .unwrap();
+        assert_eq!(a.as_str(), b.as_str());
+        assert_eq!(
+            TokenInfo::parse(a.as_str()).unwrap().service(),
+            Service::Bedrock
+        );
+    }
 }

@@ -258,3 +258,40 @@ fn no_region_fails_with_a_clear_message() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("AWS_REGION"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claude_platform_messages_example_talks_to_the_stand_in() {
+    let platform = Bedrock::start(stand_in_keys(), SystemTimeSource::new()).await;
+    let url = platform.url();
+    let out = run_beside(
+        "claude_platform_messages",
+        &["Hello"],
+        &[
+            ("ANTHROPIC_AWS_BASE_URL", &url),
+            ("ANTHROPIC_AWS_WORKSPACE_ID", "wrkspc_EXAMPLE"),
+        ],
+    )
+    .await;
+    assert_eq!(stdout(&out).trim_end(), "Hello from the stand-in");
+    // The stand-in checked the key's signature for service `aws-external-anthropic`.
+    assert_eq!((platform.accepted(), platform.rejected()), (1, 0));
+    assert_eq!(platform.workspaces(), ["wrkspc_EXAMPLE"]);
+    let presented = platform.presented_tokens();
+    assert!(presented[0].starts_with("aws-external-anthropic-api-key-"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.contains(SECRET) && !text.contains(&presented[0][..40]));
+
+    // Without a workspace id the example says what to set.
+    let out = run_beside(
+        "claude_platform_messages",
+        &["Hello"],
+        &[("ANTHROPIC_AWS_BASE_URL", &url)],
+    )
+    .await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ANTHROPIC_AWS_WORKSPACE_ID"));
+}

@@ -393,8 +393,9 @@ fn key_info_parses_either_kind_by_prefix() {
         assert_eq!(err.kind(), ErrorKind::InvalidToken);
         assert_eq!(
             err.to_string(),
-            "not a Bedrock API key: it starts with neither `bedrock-api-key-` (a short-term \
-             key) nor `ABSK` (a long-term key)"
+            "not an AWS API key: it starts with none of `bedrock-api-key-`, \
+             `aws-external-anthropic-api-key-` (short-term keys) and `ABSK`, `AEAA` \
+             (long-term keys)"
         );
     }
 }
@@ -411,7 +412,7 @@ fn debug_and_display_never_show_a_long_term_secret() {
     assert_eq!(key.to_string(), format!("long-term key: {info}"));
     assert_eq!(
         format!("{info:?}"),
-        "LongTermKeyInfo { alias: \"BedrockAPIKey-EXAMPLE-at-123456789012\", \
+        "LongTermKeyInfo { service: Bedrock, alias: \"BedrockAPIKey-EXAMPLE-at-123456789012\", \
          user_name: Some(\"BedrockAPIKey-EXAMPLE\"), account_id: Some(\"123456789012\") }"
     );
     // The key text's tail encodes only secret bytes.
@@ -433,4 +434,129 @@ fn debug_and_display_never_show_a_long_term_secret() {
     assert!(short
         .to_string()
         .starts_with("short-term key: region us-west-2, "));
+}
+
+#[test]
+fn claude_platform_keys_of_both_kinds_parse_and_name_their_service() {
+    use aws_bedrock_token_generator::{generate_service_token, Service};
+    use support::keys::long_term_key_with;
+
+    let creds = aws_credential_types::Credentials::new(
+        "AKIDEXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        None,
+        None,
+        "test",
+    );
+    let now = UNIX_EPOCH + Duration::from_secs(1_718_452_800);
+    let short = generate_service_token(
+        Service::ClaudePlatform,
+        &creds,
+        "us-west-2",
+        Duration::from_secs(900),
+        now,
+    )
+    .unwrap();
+    let info = TokenInfo::parse(short.as_str()).unwrap();
+    assert_eq!(info.service(), Service::ClaudePlatform);
+    assert_eq!(info.region(), "us-west-2");
+    assert_eq!(info.signed_at(), now);
+    assert_eq!(
+        KeyInfo::parse(short.as_str()).unwrap().service(),
+        Service::ClaudePlatform
+    );
+
+    let alias = "AeaApiKey-EXAMPLE-at-123456789012";
+    let long = long_term_key_with("AEAA", alias.as_bytes(), FAKE_LONG_TERM_SECRET.as_bytes());
+    let info = LongTermKeyInfo::parse(&long).unwrap();
+    assert_eq!(info.service(), Service::ClaudePlatform);
+    assert_eq!(info.alias(), alias);
+    assert_eq!(info.user_name(), Some("AeaApiKey-EXAMPLE"));
+    assert_eq!(info.account_id(), Some("123456789012"));
+    let key = KeyInfo::parse(&long).unwrap();
+    assert_eq!(key.service(), Service::ClaudePlatform);
+    assert!(!format!("{info:?} {info} {key:?} {key}").contains(FAKE_LONG_TERM_SECRET));
+    // Bedrock's long-term keys say Bedrock.
+    assert_eq!(
+        LongTermKeyInfo::parse(&long_term(FAKE_ALIAS))
+            .unwrap()
+            .service(),
+        Service::Bedrock
+    );
+
+    // The short-term parser points a long-term Claude Platform key elsewhere.
+    assert_eq!(
+        TokenInfo::parse(&long).unwrap_err().to_string(),
+        "this is a long-term Claude Platform on AWS API key (AEAA...), not a short-term \
+         one; use KeyInfo::parse / LongTermKeyInfo::parse"
+    );
+    // A malformed Claude Platform key is named as one.
+    let e = TokenInfo::parse("aws-external-anthropic-api-key-@@").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "not a valid Claude Platform on AWS short-term API key: the text after \
+         `aws-external-anthropic-api-key-` is not valid standard, padded base64"
+    );
+    let e = LongTermKeyInfo::parse("AEAA@@").unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("not a valid long-term Claude Platform on AWS API key: "),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_bedrock_url_behind_the_claude_prefix_is_refused() {
+    // Host and SigV4 name belong to the service of the prefix.
+    let url = decode_url(&encode_token(valid_url().as_bytes()));
+    let token = format!(
+        "aws-external-anthropic-api-key-{}",
+        base64::engine::general_purpose::STANDARD.encode(url)
+    );
+    let e = TokenInfo::parse(&token).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidToken);
+    assert!(
+        e.to_string()
+            .contains("not a presigned URL for host aws-external-anthropic.amazonaws.com"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_prefixes_are_named_for_what_they_look_like() {
+    use support::keys::long_term_key_with;
+
+    for parse in [
+        |k: &str| KeyInfo::parse(k).map(|_| ()),
+        |k: &str| TokenInfo::parse(k).map(|_| ()),
+    ] {
+        let e = parse("bedrock-mantle-api-key-QUJD").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidToken);
+        assert_eq!(
+            e.to_string(),
+            "this looks like a short-term API key of another service \
+             (`bedrock-mantle-api-key-...`), which this crate does not know; known: \
+             `bedrock-api-key-`, `aws-external-anthropic-api-key-`"
+        );
+    }
+    let unknown = long_term_key_with(
+        "ACWL",
+        FAKE_ALIAS.as_bytes(),
+        FAKE_LONG_TERM_SECRET.as_bytes(),
+    );
+    for e in [
+        KeyInfo::parse(&unknown).unwrap_err(),
+        LongTermKeyInfo::parse(&unknown).unwrap_err(),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::InvalidToken);
+        assert_eq!(
+            e.to_string(),
+            "this looks like a long-term API key of another service (`ACWL...`), which \
+             this crate does not know; known: `ABSK`, `AEAA`"
+        );
+        assert!(!format!("{e:?}").contains(FAKE_LONG_TERM_SECRET));
+    }
+    // A prefix that is not a plain name is not echoed.
+    let e = KeyInfo::parse("EVIL\u{202e}-api-key-x").unwrap_err();
+    assert!(e.to_string().starts_with("not an AWS API key"), "{e}");
 }

@@ -13,17 +13,50 @@ mod support;
 use std::time::{Duration, UNIX_EPOCH};
 
 use aws_bedrock_token_generator::{
-    generate_token, ErrorKind, KeyInfo, LongTermKeyInfo, TokenInfo, MAX_EXPIRY,
+    generate_service_token, generate_token, ErrorKind, KeyInfo, LongTermKeyInfo, Service,
+    TokenInfo, MAX_EXPIRY,
 };
 use aws_credential_types::Credentials;
 use proptest::prelude::*;
 use support::keys::{
-    long_term_key, printable_ascii, splice, Mutation, TokenUrl, FAKE_ALIAS, FAKE_LONG_TERM_SECRET,
+    long_term_key, long_term_key_with, printable_ascii, splice, Mutation, TokenUrl, FAKE_ALIAS,
+    FAKE_LONG_TERM_SECRET,
 };
 use support::sigv4::{decode_url, encode_token, region_strategy};
 use support::*;
 
 const LAST_SECOND: u64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+
+/// The services with short-term keys.
+fn short_term_service() -> impl Strategy<Value = Service> {
+    prop_oneof![Just(Service::Bedrock), Just(Service::ClaudePlatform)]
+}
+
+/// The short-term prefixes of every service that has them.
+const SHORT_TERM_PREFIXES: [&str; 2] = ["bedrock-api-key-", "aws-external-anthropic-api-key-"];
+/// The long-term prefixes of every service whose prefix is known.
+const LONG_TERM_PREFIXES: [&str; 2] = ["ABSK", "AEAA"];
+
+/// A token of either service minted from arbitrary but valid inputs, with its service.
+fn valid_service_token() -> impl Strategy<Value = (Service, String)> {
+    (
+        short_term_service(),
+        "[A-Z0-9]{16,20}|[A-Za-z0-9]{1,40}",
+        "[!-~]{1,40}",
+        proptest::option::of("[A-Za-z0-9+/=]{1,200}|[!-~]{1,40}"),
+        region_strategy(),
+        1u64..=MAX_EXPIRY.as_secs(),
+        0u64..=LAST_SECOND,
+    )
+        .prop_map(|(service, akid, secret, session, region, expiry, secs)| {
+            let creds = Credentials::new(akid, secret, session, None, "prop");
+            let now = UNIX_EPOCH + Duration::from_secs(secs);
+            let token =
+                generate_service_token(service, &creds, &region, Duration::from_secs(expiry), now)
+                    .expect("valid inputs");
+            (service, token.as_str().to_owned())
+        })
+}
 
 /// A token minted from arbitrary but valid inputs.
 fn valid_token() -> impl Strategy<Value = String> {
@@ -127,7 +160,10 @@ fn check_short_term(token: &str) -> Result<Option<TokenInfo>, TestCaseError> {
         Err(e) => {
             prop_assert_eq!(e.kind(), ErrorKind::InvalidToken);
             prop_assert!(!e.to_string().chars().any(char::is_control), "{}", e);
-            if token.trim().starts_with("bedrock-api-key-") {
+            if SHORT_TERM_PREFIXES
+                .iter()
+                .any(|p| token.trim().starts_with(p))
+            {
                 prop_assert!(either.is_err());
             }
         }
@@ -154,11 +190,18 @@ fn check_long_term(key: &str, secret: &str) -> Result<Option<LongTermKeyInfo>, T
             let either = either.as_ref().ok();
             prop_assert_eq!(either, Some(&KeyInfo::LongTerm(info.clone())));
             let either = either.unwrap();
+            let want = if key.trim().starts_with("AEAA") {
+                Service::ClaudePlatform
+            } else {
+                Service::Bedrock
+            };
+            prop_assert_eq!(info.service(), want);
+            prop_assert_eq!(either.service(), want);
             format!("{info} {info:?} {either} {either:?}")
         }
         Err(e) => {
             prop_assert_eq!(e.kind(), ErrorKind::InvalidToken);
-            if key.trim().starts_with("ABSK") {
+            if LONG_TERM_PREFIXES.iter().any(|p| key.trim().starts_with(p)) {
                 prop_assert!(either.is_err());
             }
             format!("{e} {e:?}")
@@ -167,7 +210,7 @@ fn check_long_term(key: &str, secret: &str) -> Result<Option<LongTermKeyInfo>, T
     prop_assert!(printable_ascii(&shown), "not printable: {:?}", shown);
     prop_assert!(!shown.contains(secret), "shows the secret: {:?}", shown);
     // The short-term parser recognises it and points at the right one.
-    if key.trim().starts_with("ABSK") {
+    if LONG_TERM_PREFIXES.iter().any(|p| key.trim().starts_with(p)) {
         let e = TokenInfo::parse(key).unwrap_err();
         prop_assert!(e.to_string().contains("long-term"), "{}", e);
     }
@@ -203,6 +246,47 @@ proptest! {
             url.mutate(m);
         }
         check_short_term(&url.to_token())?;
+    }
+
+    /// A valid token of either service with one to four structural changes, re-encoded
+    /// behind its own prefix: parses cleanly, and when it parses, as its own service.
+    #[test]
+    fn mutated_tokens_of_every_service_parse_cleanly(
+        (service, token) in valid_service_token(),
+        mutations in proptest::collection::vec(mutation(), 0..5),
+    ) {
+        let prefix = service.token_prefix().unwrap();
+        let mut url = TokenUrl::split(&decode_url(&token));
+        for m in &mutations {
+            url.mutate(m);
+        }
+        let mutated = url.to_token_with(prefix);
+        if let Some(info) = check_short_term(&mutated)? {
+            prop_assert_eq!(info.service(), service);
+        }
+        if mutations.is_empty() {
+            prop_assert_eq!(TokenInfo::parse(&token).unwrap().service(), service);
+        }
+        // The same URL behind the other service's prefix never parses: host and
+        // SigV4 name belong to one service.
+        let other = SHORT_TERM_PREFIXES.into_iter().find(|p| *p != prefix).unwrap();
+        prop_assert!(TokenInfo::parse(&url.to_token_with(other)).is_err());
+    }
+
+    /// A valid long-term key of every known prefix with its alias replaced.
+    #[test]
+    fn mutated_long_term_keys_of_every_prefix_parse_cleanly(
+        alias in alias(),
+        prefix in proptest::sample::select(LONG_TERM_PREFIXES.to_vec()),
+    ) {
+        let key = long_term_key_with(prefix, &alias, FAKE_LONG_TERM_SECRET.as_bytes());
+        let info = check_long_term(&key, FAKE_LONG_TERM_SECRET)?;
+        if alias.iter().all(|&b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b))
+            && (1..=128).contains(&alias.len())
+        {
+            let info = info.expect("a valid alias parses");
+            prop_assert_eq!(info.alias().as_bytes(), &alias[..]);
+        }
     }
 
     /// A valid long-term key with its alias replaced.

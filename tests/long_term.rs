@@ -816,3 +816,121 @@ async fn an_unusable_endpoint_is_told_without_the_sdk_chain() {
         }
     }
 }
+
+#[tokio::test]
+async fn create_for_claude_platform_sends_its_service_name_and_attaches_its_policy() {
+    use aws_bedrock_token_generator::{LongTermKeyInfo, Service};
+    use support::iam::ANTHROPIC_INFERENCE;
+
+    let (iam, keys) = stand_in().await;
+    let request = CreateKeyRequest::new("claude-user", 30)
+        .service(Service::ClaudePlatform)
+        .create_user(true);
+    assert_eq!(request.effective_policy_arns(), [ANTHROPIC_INFERENCE]);
+    let created = keys.create(&request).await.unwrap();
+    assert_eq!(iam.actions(), ["CreateUser", "AttachUserPolicy", CREATE]);
+    let calls = iam.calls();
+    assert_eq!(calls[1].param("PolicyArn"), Some(ANTHROPIC_INFERENCE));
+    assert_eq!(
+        calls[2].param("ServiceName"),
+        Some("aws-external-anthropic.amazonaws.com")
+    );
+    assert_eq!(iam.policies_of("claude-user"), [ANTHROPIC_INFERENCE]);
+    assert!(created.key.as_str().starts_with("AEAA"));
+    assert_eq!(created.metadata.service, Some(Service::ClaudePlatform));
+    let info = LongTermKeyInfo::parse(created.key.as_str()).unwrap();
+    assert_eq!(info.service(), Service::ClaudePlatform);
+    assert_eq!(info.user_name(), Some("claude-user"));
+
+    // Bedrock stays the default, with its own policy.
+    let bedrock = CreateKeyRequest::new("b", 1).create_user(true);
+    assert_eq!(bedrock.key_service(), Service::Bedrock);
+    assert_eq!(
+        bedrock.effective_policy_arns(),
+        [BEDROCK_LIMITED_ACCESS_POLICY_ARN]
+    );
+}
+
+#[tokio::test]
+async fn a_service_without_a_documented_iam_name_is_refused_before_any_call() {
+    use aws_bedrock_token_generator::{Input, Service};
+
+    let (iam, keys) = stand_in().await;
+    iam.add_user("alice");
+    for service in [Service::CloudWatch, Service::CloudWatchLogs] {
+        let e = keys
+            .create(&CreateKeyRequest::new("alice", 30).service(service))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnsupportedService);
+        assert_eq!(e.input(), Some(Input::Service));
+        assert!(
+            e.to_string().starts_with(&format!(
+                "{} has no IAM service name documented by AWS",
+                service.display_name()
+            )),
+            "{e}"
+        );
+        let e = keys
+            .list_service(Some(service), Some("alice"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnsupportedService);
+    }
+    assert!(iam.calls().is_empty());
+}
+
+#[tokio::test]
+async fn list_by_service_filters_and_without_one_lists_every_service() {
+    use aws_bedrock_token_generator::Service;
+
+    let (iam, keys) = stand_in().await;
+    iam.add_user("alice");
+    keys.create(&CreateKeyRequest::new("alice", 30))
+        .await
+        .unwrap();
+    keys.create(&CreateKeyRequest::new("alice", 30).service(Service::ClaudePlatform))
+        .await
+        .unwrap();
+    keys.create(&CreateKeyRequest::new("alice", 30).service(Service::XRay))
+        .await
+        .unwrap();
+
+    let bedrock = keys.list(Some("alice")).await.unwrap();
+    assert_eq!(bedrock.len(), 1);
+    assert_eq!(bedrock[0].service, Some(Service::Bedrock));
+    let claude = keys
+        .list_service(Some(Service::ClaudePlatform), Some("alice"))
+        .await
+        .unwrap();
+    assert_eq!(claude.len(), 1);
+    assert_eq!(claude[0].service, Some(Service::ClaudePlatform));
+    assert_eq!(
+        iam.calls().last().unwrap().param("ServiceName"),
+        Some("aws-external-anthropic.amazonaws.com")
+    );
+
+    let before = iam.calls().len();
+    let all = keys.list_service(None, Some("alice")).await.unwrap();
+    let services: Vec<_> = all.iter().map(|k| k.service).collect();
+    assert_eq!(
+        services,
+        [
+            Some(Service::Bedrock),
+            Some(Service::ClaudePlatform),
+            Some(Service::XRay)
+        ]
+    );
+    let asked: Vec<_> = iam.calls()[before..]
+        .iter()
+        .map(|c| c.param("ServiceName").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            Some("bedrock.amazonaws.com".to_owned()),
+            Some("aws-external-anthropic.amazonaws.com".to_owned()),
+            Some("xray.amazonaws.com".to_owned())
+        ]
+    );
+}

@@ -92,6 +92,51 @@ fn answers_at_once(
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_provider_for_claude_platform_mints_what_generate_service_token_mints() {
+    use aws_bedrock_token_generator::{generate_service_token, Service};
+    let clock = ManualTimeSource::new(start());
+    let creds = ScriptedCredentials::new(Next::Ok(session_creds(None)));
+    let provider = builder(&creds, &clock)
+        .service(Service::ClaudePlatform)
+        .build()
+        .unwrap();
+    let token = provider.token().await.unwrap();
+    let expected = generate_service_token(
+        Service::ClaudePlatform,
+        &session_creds(None),
+        "us-west-2",
+        HOUR,
+        start(),
+    )
+    .unwrap();
+    assert_eq!(token.as_str(), expected.as_str());
+    assert_eq!(
+        TokenInfo::parse(token.as_str()).unwrap().service(),
+        Service::ClaudePlatform
+    );
+}
+
+#[test]
+fn a_provider_for_a_service_without_short_term_keys_is_refused_by_build() {
+    use aws_bedrock_token_generator::{Input, Service};
+    for service in [Service::CloudWatch, Service::CloudWatchLogs, Service::XRay] {
+        let e = TokenProvider::builder()
+            .service(service)
+            .build()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnsupportedService);
+        assert_eq!(e.input(), Some(Input::Service));
+        assert!(
+            e.to_string().starts_with(&format!(
+                "{} has no short-term API keys",
+                service.display_name()
+            )),
+            "{e}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
 async fn mints_what_generate_token_mints() {
     let clock = ManualTimeSource::new(start());
     let creds = ScriptedCredentials::new(Next::Ok(session_creds(None)));
@@ -692,7 +737,7 @@ async fn debug_text_is_pinned_and_free_of_secrets() {
     let before = format!("{provider:?}");
     assert_eq!(
         before,
-        "TokenProvider { region: Some(Region(\"us-west-2\")), profile_name: Some(\"dev\"), \
+        "TokenProvider { service: Bedrock, region: Some(Region(\"us-west-2\")), profile_name: Some(\"dev\"), \
          credentials_provider: \"explicit\", expiry: 3600s, refresh_window: 300s, \
          refresh_jitter: 0ns, min_validity: 15s, load_timeout: 5s, cached_expires_at: None, \
          loading: false }"

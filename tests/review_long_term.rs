@@ -153,7 +153,15 @@ async fn missing_fields_are_shown_as_missing() {
         .collect();
     assert_eq!(
         rows[1],
-        ["-", "-", "alice-at-123456789012", "-", "-", "never"],
+        [
+            "-",
+            "bedrock",
+            "-",
+            "alice-at-123456789012",
+            "-",
+            "-",
+            "never"
+        ],
         "{table}"
     );
     let json = ok(&env

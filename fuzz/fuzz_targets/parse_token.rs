@@ -33,8 +33,13 @@ fuzz_target!(|data: &[u8]| {
     }
     // The bytes as the decoded URL, and as a long-term key's `<alias>:<secret>`.
     let encoded = base64::engine::general_purpose::STANDARD.encode(data);
-    check_short_term(&format!("bedrock-api-key-{encoded}"));
-    check_long_term(&format!("ABSK{encoded}"));
+    // Behind every known prefix (Amazon Bedrock, Claude Platform on AWS).
+    for prefix in ["bedrock-api-key-", "aws-external-anthropic-api-key-"] {
+        check_short_term(&format!("{prefix}{encoded}"));
+    }
+    for prefix in ["ABSK", "AEAA"] {
+        check_long_term(&format!("{prefix}{encoded}"));
+    }
 
     let mut u = Unstructured::new(data);
     let _ = mutated_token(&mut u).map(|token| check_short_term(&token));

@@ -8,6 +8,12 @@ Each case is minted by the Python generator (botocore, signing time fixed by
 patching botocore.auth.get_current_datetime) and by the JS generator (global
 Date replaced, see js_token.js). The Rust test suite checks our tokens against
 both, offline, from the committed JSON. All credentials are fake.
+
+The same cases are minted for Claude Platform on AWS by the official Python
+generator, token-generator-for-aws-external-anthropic (its `_build_token`, with
+the same patched signing time), into "claude_platform_vectors". (Its npm
+package, @aws/token-generator-for-aws-external-anthropic, is not on the npm
+registry this was run against, so there is no JS column for it.)
 """
 import datetime as dt
 import json
@@ -20,6 +26,8 @@ import botocore.auth
 from botocore.credentials import Credentials
 from aws_bedrock_token_generator import __version__ as py_version
 from aws_bedrock_token_generator.token_generator import _generate_token
+from importlib.metadata import version as dist_version
+from token_generator_for_aws_external_anthropic.token_generator import _build_token
 
 HERE = pathlib.Path(__file__).resolve().parent
 OUT = HERE.parent.parent / "tests" / "data" / "vectors.json"
@@ -84,12 +92,12 @@ def parse_time(s):
     return dt.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
 
 
-def python_token(c):
+def python_token(c, mint=_generate_token):
     when = parse_time(c["signing_time"])
     creds = Credentials(c["access_key_id"], c["secret_access_key"], c["session_token"])
     # botocore expects a naive UTC datetime from get_current_datetime.
     with mock.patch.object(botocore.auth, "get_current_datetime", return_value=when.replace(tzinfo=None)):
-        return _generate_token(creds, c["region"], c["expires_secs"])
+        return mint(creds, c["region"], c["expires_secs"])
 
 
 def js_tokens(cases):
@@ -122,6 +130,12 @@ def main():
         v["python_token"] = python_token(c)
         v["js_token"] = js_tok
         vectors.append(v)
+    claude = []
+    for c in CASES:
+        v = dict(c)
+        v["signing_time_unix_millis"] = unix_millis(c)
+        v["python_token"] = python_token(c, _build_token)
+        claude.append(v)
     doc = {
         "generated_by": {
             "python": f"aws-bedrock-token-generator {py_version} (botocore {botocore.__version__})",
@@ -131,9 +145,16 @@ def main():
         },
         "note": "All credentials are fake. Regenerate with scripts/conformance/gen_vectors.py.",
         "vectors": vectors,
+        "claude_platform_generated_by": {
+            "python": "token-generator-for-aws-external-anthropic "
+            + dist_version("token-generator-for-aws-external-anthropic")
+            + f" (botocore {botocore.__version__})",
+            "script": "scripts/conformance/gen_vectors.py",
+        },
+        "claude_platform_vectors": claude,
     }
     OUT.write_text(json.dumps(doc, indent=2) + "\n")
-    print(f"wrote {len(vectors)} vectors to {OUT}", file=sys.stderr)
+    print(f"wrote {len(vectors)} + {len(claude)} vectors to {OUT}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the official Python and JavaScript generators (pinned) into
+# Installs the official Python and JavaScript generators (pinned; the Python ones for
+# Amazon Bedrock and Claude Platform on AWS, the JavaScript one for Bedrock) into
 # scripts/conformance/.venv and scripts/conformance/node_modules.
 # Used only to regenerate tests/data/vectors.json and for benches/compare.sh;
 # the test suite reads the committed vectors and needs neither.

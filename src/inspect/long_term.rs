@@ -9,10 +9,13 @@ use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
-use crate::{Error, ErrorKind};
+use crate::{Error, ErrorKind, Service};
 
 /// The prefix of every long-term Bedrock API key.
 pub(crate) const LONG_TERM_PREFIX: &str = "ABSK";
+
+/// The length of every known long-term prefix (`ABSK`, `AEAA`).
+pub(crate) const LONG_TERM_PREFIX_LEN: usize = 4;
 
 /// The longest alias accepted: IAM user names have at most 64 characters, and the alias
 /// adds `-at-` and a 12-digit account id (80 in all); twice that leaves room.
@@ -56,63 +59,87 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LongTermKeyInfo {
+    service: Service,
     alias: String,
     user_name: Option<String>,
     account_id: Option<String>,
 }
 
 impl LongTermKeyInfo {
-    /// Parses an `ABSK…` string (surrounding whitespace is ignored). Never panics;
+    /// Parses an `ABSK…` (Amazon Bedrock) or `AEAA…` (Claude Platform on AWS) string
+    /// (surrounding whitespace is ignored). Never panics;
     /// anything that is not a well-formed long-term key is an [`ErrorKind::InvalidToken`]
     /// error saying what is wrong, without echoing the input.
     ///
     /// The secret part must be present (non-empty) but is not checked further; it is
     /// decoded into memory that is wiped before this function returns.
     pub fn parse(key: &str) -> Result<Self, Error> {
+        let key = key.trim();
+        let Some(service) = Service::from_long_term_key(key) else {
+            return Err(super::unknown_key(key)
+                .unwrap_or_else(|| invalid(Service::Bedrock, "it does not start with `ABSK`")));
+        };
+        Self::parse_for(service, key)
+    }
+
+    fn parse_for(service: Service, key: &str) -> Result<Self, Error> {
+        let prefix = service.long_term_prefix().unwrap_or(LONG_TERM_PREFIX);
         let encoded = key
-            .trim()
-            .strip_prefix(LONG_TERM_PREFIX)
-            .ok_or_else(|| invalid("it does not start with `ABSK`"))?;
-        let decoded = Zeroizing::new(
-            BASE64
-                .decode(encoded)
-                .map_err(|_| invalid("the text after `ABSK` is not valid standard base64"))?,
-        );
+            .strip_prefix(prefix)
+            .ok_or_else(|| invalid(service, &format!("it does not start with `{prefix}`")))?;
+        let decoded = Zeroizing::new(BASE64.decode(encoded).map_err(|_| {
+            invalid(
+                service,
+                &format!("the text after `{prefix}` is not valid standard base64"),
+            )
+        })?);
         let mut parts = decoded.splitn(2, |&b| b == b':');
         let (Some(alias), Some(secret)) = (parts.next(), parts.next()) else {
-            return Err(invalid("the decoded key has no `:` after the alias"));
+            return Err(invalid(
+                service,
+                "the decoded key has no `:` after the alias",
+            ));
         };
         if alias.is_empty() {
-            return Err(invalid("the alias before the `:` is empty"));
+            return Err(invalid(service, "the alias before the `:` is empty"));
         }
         if secret.is_empty() {
-            return Err(invalid("the secret after the `:` is empty"));
+            return Err(invalid(service, "the secret after the `:` is empty"));
         }
         if alias.len() > MAX_ALIAS_LEN {
             return Err(invalid(
+                service,
                 "the alias before the `:` is longer than 128 characters (IAM user names have \
                  at most 64, and IAM adds `-at-` and the account id)",
             ));
         }
         if !alias.iter().copied().all(is_iam_name_byte) {
             return Err(invalid(
+                service,
                 "the alias before the `:` has characters other than letters, digits and \
                  `_+=,.@-` (the characters of IAM user names)",
             ));
         }
         // ASCII only (checked above), so this cannot fail.
         let alias = std::str::from_utf8(alias)
-            .map_err(|_| invalid("the alias before the `:` is not ASCII"))?
+            .map_err(|_| invalid(service, "the alias before the `:` is not ASCII"))?
             .to_owned();
         let (user_name, account_id) = match split_alias(&alias) {
             Some((user, account)) => (Some(user.to_owned()), Some(account.to_owned())),
             None => (None, None),
         };
         Ok(Self {
+            service,
             alias,
             user_name,
             account_id,
         })
+    }
+
+    /// The service the key is for, from its prefix: [`Service::Bedrock`] for `ABSK…`,
+    /// [`Service::ClaudePlatform`] for `AEAA…`.
+    pub fn service(&self) -> Service {
+        self.service
     }
 
     /// The key's alias, IAM's `ServiceCredentialAlias`: `<user name>-at-<account id>` for
@@ -156,10 +183,14 @@ fn is_iam_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b)
 }
 
-fn invalid(reason: &str) -> Error {
+fn invalid(service: Service, reason: &str) -> Error {
+    let name = match service {
+        Service::Bedrock => "Bedrock",
+        other => other.display_name(),
+    };
     Error::new(
         ErrorKind::InvalidToken,
-        format!("not a valid long-term Bedrock API key: {reason}"),
+        format!("not a valid long-term {name} API key: {reason}"),
     )
 }
 

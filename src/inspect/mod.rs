@@ -1,6 +1,7 @@
-//! Reading Bedrock API keys back into their facts: short-term tokens
-//! (`bedrock-api-key-…`, [`TokenInfo`] in `short_term`), long-term keys (`ABSK…`,
-//! [`LongTermKeyInfo`] in `long_term`), and [`KeyInfo`] for either.
+//! Reading API keys back into their facts: short-term tokens (`bedrock-api-key-…`,
+//! `aws-external-anthropic-api-key-…`; [`TokenInfo`] in `short_term`), long-term keys
+//! (`ABSK…`, `AEAA…`; [`LongTermKeyInfo`] in `long_term`), and [`KeyInfo`] for either.
+//! Each reports its [`Service`](crate::Service), told by the prefix.
 //!
 //! The guarantee every parser here keeps: no panic on any input, and every text field of a
 //! parsed key is printable ASCII, so callers may print fields as they are.
@@ -10,14 +11,13 @@ use std::time::SystemTime;
 
 use time::format_description::well_known::Rfc3339;
 
-use crate::mint::TOKEN_PREFIX;
-use crate::{Error, ErrorKind};
+use crate::{Error, ErrorKind, Service};
 
 mod long_term;
 mod short_term;
 
 pub use long_term::LongTermKeyInfo;
-pub(crate) use long_term::LONG_TERM_PREFIX;
+pub(crate) use long_term::LONG_TERM_PREFIX_LEN;
 pub use short_term::TokenInfo;
 
 /// The facts of a Bedrock API key of either kind: a short-term key (`bedrock-api-key-…`)
@@ -52,24 +52,99 @@ pub enum KeyInfo {
 }
 
 impl KeyInfo {
-    /// Parses a Bedrock API key of either kind, by its prefix (surrounding whitespace is
-    /// ignored): `bedrock-api-key-` with [`TokenInfo::parse`], `ABSK` with
+    /// Parses an API key of either kind, by its prefix (surrounding whitespace is
+    /// ignored): a short-term prefix (`bedrock-api-key-`, `aws-external-anthropic-api-key-`)
+    /// with [`TokenInfo::parse`], a long-term one (`ABSK`, `AEAA`) with
     /// [`LongTermKeyInfo::parse`]. Never panics; anything else is an
-    /// [`ErrorKind::InvalidToken`] error saying what is wrong, without echoing the input.
+    /// [`ErrorKind::InvalidToken`] error saying what is wrong (naming what it looks like:
+    /// another service's `…-api-key-` or long-term prefix), without echoing the key.
     pub fn parse(key: &str) -> Result<Self, Error> {
         let key = key.trim();
-        if key.starts_with(LONG_TERM_PREFIX) {
+        if Service::from_long_term_key(key).is_some() {
             LongTermKeyInfo::parse(key).map(Self::LongTerm)
-        } else if key.starts_with(TOKEN_PREFIX) {
+        } else if Service::from_short_term_key(key).is_some() {
             TokenInfo::parse(key).map(Self::ShortTerm)
         } else {
-            Err(Error::new(
-                ErrorKind::InvalidToken,
-                "not a Bedrock API key: it starts with neither `bedrock-api-key-` (a \
-                 short-term key) nor `ABSK` (a long-term key)",
-            ))
+            Err(unknown_key(key).unwrap_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidToken,
+                    format!(
+                        "not an AWS API key: it starts with none of {} (short-term keys) \
+                         and {} (long-term keys)",
+                        known(Service::token_prefix),
+                        known(Service::long_term_prefix)
+                    ),
+                )
+            }))
         }
     }
+
+    /// The service the key is for.
+    pub fn service(&self) -> Service {
+        match self {
+            Self::ShortTerm(info) => info.service(),
+            Self::LongTerm(info) => info.service(),
+        }
+    }
+}
+
+/// The known prefixes of one kind, as "`a`, `b`".
+fn known(prefix: fn(Service) -> Option<&'static str>) -> String {
+    Service::ALL
+        .into_iter()
+        .filter_map(prefix)
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The longest unknown `…-api-key-` service part that is named back in a message.
+const MAX_NAMED_PREFIX: usize = 40;
+
+/// An error naming what `key` looks like when it has the shape of an AWS API key of a
+/// service this crate does not know: `<name>-api-key-…` (a short-term key), or four
+/// upper-case letters and base64 of `<alias>:<secret>` (a long-term key). Only the
+/// prefix, never more of the key, is named. `None` when it has neither shape.
+pub(crate) fn unknown_key(key: &str) -> Option<Error> {
+    if let Some((name, _)) = key.split_once("-api-key-") {
+        let printable = !name.is_empty()
+            && name.len() <= MAX_NAMED_PREFIX
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if printable {
+            return Some(Error::new(
+                ErrorKind::InvalidToken,
+                format!(
+                    "this looks like a short-term API key of another service (`{name}-api-key-...`), \
+                     which this crate does not know; known: {}",
+                    known(Service::token_prefix)
+                ),
+            ));
+        }
+    }
+    let prefix = key.get(..LONG_TERM_PREFIX_LEN)?;
+    if !prefix.bytes().all(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let decoded = zeroize::Zeroizing::new(
+        base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            &key[LONG_TERM_PREFIX_LEN..],
+        )
+        .ok()?,
+    );
+    let colon = decoded.iter().position(|&b| b == b':')?;
+    (colon > 0).then(|| {
+        Error::new(
+            ErrorKind::InvalidToken,
+            format!(
+                "this looks like a long-term API key of another service (`{prefix}...`), \
+                 which this crate does not know; known: {}",
+                known(Service::long_term_prefix)
+            ),
+        )
+    })
 }
 
 impl fmt::Display for KeyInfo {

@@ -6,11 +6,10 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use percent_encoding::percent_decode_str;
 
-use super::{rfc3339, LONG_TERM_PREFIX};
-use crate::mint::{
-    validate_region, ACTION_QUERY, HOST, MAX_CLOCK_SKEW, MAX_EXPIRY, SERVICE, TOKEN_PREFIX,
-};
-use crate::{Error, ErrorKind};
+use super::rfc3339;
+use crate::mint::{validate_region, ACTION_QUERY, MAX_CLOCK_SKEW, MAX_EXPIRY};
+use crate::service::ShortTerm;
+use crate::{Error, ErrorKind, Service};
 
 /// The facts a short-term Bedrock API key (`bedrock-api-key-…`) carries: region, access
 /// key id, signing time, requested expiry, and whether it was signed with a session token.
@@ -39,6 +38,7 @@ use crate::{Error, ErrorKind};
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenInfo {
+    service: Service,
     region: String,
     access_key_id: String,
     signed_at: SystemTime,
@@ -47,7 +47,9 @@ pub struct TokenInfo {
 }
 
 impl TokenInfo {
-    /// Parses a `bedrock-api-key-…` string (surrounding whitespace is ignored). Never
+    /// Parses a `bedrock-api-key-…` (Amazon Bedrock) or `aws-external-anthropic-api-key-…`
+    /// (Claude Platform on AWS) string, checking it is signed for that service's host and
+    /// SigV4 name (surrounding whitespace is ignored). Never
     /// panics; anything that is not a well-formed short-term Bedrock API key is an
     /// [`ErrorKind::InvalidToken`] error saying what is wrong (without echoing the input).
     /// A long-term key (`ABSK…`) is such an error too, one that says so: use
@@ -57,28 +59,38 @@ impl TokenInfo {
     /// name and the access key id is ASCII letters and digits.
     pub fn parse(token: &str) -> Result<Self, Error> {
         let token = token.trim();
-        if token.starts_with(LONG_TERM_PREFIX) {
+        if let Some(service) = Service::from_long_term_key(token) {
             return Err(Error::new(
                 ErrorKind::InvalidToken,
-                "this is a long-term Bedrock API key (ABSK...), not a short-term one; \
-                 use KeyInfo::parse / LongTermKeyInfo::parse",
+                if service == Service::Bedrock {
+                    "this is a long-term Bedrock API key (ABSK...), not a short-term one; \
+                     use KeyInfo::parse / LongTermKeyInfo::parse"
+                        .to_owned()
+                } else {
+                    format!(
+                        "this is a long-term {service} API key ({}...), not a short-term one; \
+                         use KeyInfo::parse / LongTermKeyInfo::parse",
+                        service.long_term_prefix().unwrap_or_default()
+                    )
+                },
             ));
         }
-        let encoded = token
-            .strip_prefix(TOKEN_PREFIX)
-            .ok_or_else(|| invalid("it does not start with `bedrock-api-key-`"))?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .map_err(|_| {
-                invalid("the text after `bedrock-api-key-` is not valid standard, padded base64")
-            })?;
-        let url =
-            String::from_utf8(bytes).map_err(|_| invalid("the decoded token is not UTF-8"))?;
-        let query = url
-            .strip_prefix(HOST)
-            .and_then(|rest| rest.strip_prefix("/?"))
-            .ok_or_else(|| invalid("the decoded token is not a presigned URL for host bedrock.amazonaws.com and path /"))?;
-        Params::parse(query)?.into_info()
+        let Some((service, target)) = Service::from_short_term_key(token) else {
+            return Err(super::unknown_key(token).unwrap_or_else(|| {
+                invalid_for(
+                    Service::Bedrock,
+                    Invalid::new("it does not start with `bedrock-api-key-`"),
+                )
+            }));
+        };
+        parse_for(service, target, token).map_err(|reason| invalid_for(service, reason))
+    }
+
+    /// The service the key is for, from its prefix: [`Service::Bedrock`] for
+    /// `bedrock-api-key-…`, [`Service::ClaudePlatform`] for
+    /// `aws-external-anthropic-api-key-…`.
+    pub fn service(&self) -> Service {
+        self.service
     }
 
     /// The region in the credential scope.
@@ -142,11 +154,56 @@ impl TokenInfo {
     }
 }
 
-fn invalid(reason: &str) -> Error {
+/// Why a token is malformed, before the service's name is put in front of it.
+struct Invalid(String);
+
+impl Invalid {
+    fn new(reason: &str) -> Self {
+        Self(reason.to_owned())
+    }
+}
+
+fn invalid(reason: &str) -> Invalid {
+    Invalid::new(reason)
+}
+
+fn invalid_for(service: Service, reason: Invalid) -> Error {
+    let kind = if service == Service::Bedrock {
+        "Bedrock API key".to_owned()
+    } else {
+        format!("{service} short-term API key")
+    };
     Error::new(
         ErrorKind::InvalidToken,
-        format!("not a valid Bedrock API key: {reason}"),
+        format!("not a valid {kind}: {}", reason.0),
     )
+}
+
+/// The checks of [`TokenInfo::parse`] for a token with the prefix of `service`, whose
+/// short-term facts are `target`.
+fn parse_for(service: Service, target: &ShortTerm, token: &str) -> Result<TokenInfo, Invalid> {
+    let prefix = target.token_prefix;
+    let encoded = token
+        .strip_prefix(prefix)
+        .ok_or_else(|| invalid(&format!("it does not start with `{prefix}`")))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|_| {
+            invalid(&format!(
+                "the text after `{prefix}` is not valid standard, padded base64"
+            ))
+        })?;
+    let url = String::from_utf8(bytes).map_err(|_| invalid("the decoded token is not UTF-8"))?;
+    let query = url
+        .strip_prefix(target.host)
+        .and_then(|rest| rest.strip_prefix("/?"))
+        .ok_or_else(|| {
+            invalid(&format!(
+                "the decoded token is not a presigned URL for host {} and path /",
+                target.host
+            ))
+        })?;
+    Params::parse(query)?.into_info(service, target.signing_name)
 }
 
 /// The query parameters of a token, each at most once.
@@ -164,7 +221,7 @@ struct Params<'a> {
 }
 
 impl<'a> Params<'a> {
-    fn parse(query: &'a str) -> Result<Self, Error> {
+    fn parse(query: &'a str) -> Result<Self, Invalid> {
         let mut p = Params::default();
         if !query.starts_with(ACTION_QUERY) {
             return Err(invalid(
@@ -202,7 +259,7 @@ impl<'a> Params<'a> {
         Ok(p)
     }
 
-    fn into_info(self) -> Result<TokenInfo, Error> {
+    fn into_info(self, service: Service, signing_name: &str) -> Result<TokenInfo, Invalid> {
         let required = |name: &str, v: Option<&'a str>| {
             v.ok_or_else(|| invalid(&format!("the parameter `{name}` is missing")))
         };
@@ -247,8 +304,9 @@ impl<'a> Params<'a> {
             "X-Amz-Credential",
             required("X-Amz-Credential", self.credential)?,
         )?;
-        let (access_key_id, region) = parse_scope(&credential, day)?;
+        let (access_key_id, region) = parse_scope(&credential, day, signing_name)?;
         Ok(TokenInfo {
+            service,
             region,
             access_key_id,
             signed_at,
@@ -258,7 +316,7 @@ impl<'a> Params<'a> {
     }
 }
 
-fn decode(name: &str, value: &str) -> Result<String, Error> {
+fn decode(name: &str, value: &str) -> Result<String, Invalid> {
     percent_decode_str(value)
         .decode_utf8()
         .map(|v| v.into_owned())
@@ -268,14 +326,18 @@ fn decode(name: &str, value: &str) -> Result<String, Error> {
 /// `AKID/YYYYMMDD/region/bedrock/aws4_request`, with the date matching `X-Amz-Date`.
 /// The access key id is ASCII letters and digits and the region a valid region name, so
 /// neither can carry anything unprintable.
-fn parse_scope(credential: &str, date: &str) -> Result<(String, String), Error> {
+fn parse_scope(
+    credential: &str,
+    date: &str,
+    signing_name: &str,
+) -> Result<(String, String), Invalid> {
     let malformed = || {
-        invalid(
-            "`X-Amz-Credential` is not `<access key id>/<yyyymmdd>/<region>/bedrock/aws4_request`",
-        )
+        invalid(&format!(
+            "`X-Amz-Credential` is not `<access key id>/<yyyymmdd>/<region>/{signing_name}/aws4_request`"
+        ))
     };
     let mut parts = credential.rsplitn(5, '/');
-    let (Some("aws4_request"), Some(SERVICE), Some(region), Some(scope_date), Some(akid)) = (
+    let (Some("aws4_request"), Some(name), Some(region), Some(scope_date), Some(akid)) = (
         parts.next(),
         parts.next(),
         parts.next(),
@@ -284,6 +346,9 @@ fn parse_scope(credential: &str, date: &str) -> Result<(String, String), Error> 
     ) else {
         return Err(malformed());
     };
+    if name != signing_name {
+        return Err(malformed());
+    }
     if akid.is_empty() || !akid.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(invalid(
             "the access key id in `X-Amz-Credential` is empty or has characters other than \
@@ -305,7 +370,7 @@ fn parse_scope(credential: &str, date: &str) -> Result<(String, String), Error> 
 ///
 /// The value is untrusted: it is checked to be 16 ASCII bytes before any part of it is
 /// read, and the digits are read from bytes, never by slicing the string.
-fn parse_amz_date(s: &str) -> Result<(SystemTime, &str), Error> {
+fn parse_amz_date(s: &str) -> Result<(SystemTime, &str), Invalid> {
     let bad = || invalid("`X-Amz-Date` is not a valid `YYYYMMDDTHHMMSSZ` UTC time");
     if !s.is_ascii() {
         return Err(bad());
@@ -314,7 +379,7 @@ fn parse_amz_date(s: &str) -> Result<(SystemTime, &str), Error> {
     if b[8] != b'T' || b[15] != b'Z' {
         return Err(bad());
     }
-    let num = |digits: &[u8]| -> Result<u32, Error> {
+    let num = |digits: &[u8]| -> Result<u32, Invalid> {
         digits.iter().try_fold(0u32, |n, &c| {
             if c.is_ascii_digit() {
                 Ok(n * 10 + u32::from(c - b'0'))

@@ -13,8 +13,10 @@ use crate::error::{Error, ErrorKind};
 
 use super::errors::{Call, Done, CREATE_KEY, RESET_KEY};
 use super::key::{CreatedKey, KeyMetadata};
+use super::request::iam_service_name;
 use super::request::{validate_key_id, validate_user_name, CreateKeyRequest};
-use super::{BEDROCK_SERVICE_NAME, MAX_LIST_PAGES, MAX_LIST_TIME};
+use super::{MAX_LIST_PAGES, MAX_LIST_TIME};
+use crate::Service;
 
 const LIST: &str = "ListServiceSpecificCredentials";
 
@@ -136,7 +138,7 @@ impl LongTermKeys {
             .client
             .create_service_specific_credential()
             .user_name(user)
-            .service_name(BEDROCK_SERVICE_NAME)
+            .service_name(iam_service_name(request.key_service())?)
             .credential_age_days(age)
             .customize()
             .config_override(once())
@@ -157,11 +159,46 @@ impl LongTermKeys {
     /// (timed with the client's sleep implementation), the listing ends with an
     /// [`ErrorKind::Iam`] error naming the bound.
     pub async fn list(&self, user_name: Option<&str>) -> Result<Vec<KeyMetadata>, Error> {
+        self.list_service(Some(Service::Bedrock), user_name).await
+    }
+
+    /// [`list`](Self::list) for the long-term keys of `service`, or with `None`, of every
+    /// service whose IAM service name AWS documents ([`Service::iam_service_name`]): one
+    /// filtered listing per service, in [`Service::ALL`] order, each key's
+    /// [`KeyMetadata::service`] naming its service. (Without a service name, IAM would
+    /// also list other services' service-specific credentials, such as CodeCommit's Git
+    /// credentials.) A service whose IAM service name is not documented is an
+    /// [`ErrorKind::UnsupportedService`] error.
+    pub async fn list_service(
+        &self,
+        service: Option<Service>,
+        user_name: Option<&str>,
+    ) -> Result<Vec<KeyMetadata>, Error> {
+        let names: Vec<&'static str> = match service {
+            Some(service) => vec![iam_service_name(service)?],
+            None => Service::ALL
+                .iter()
+                .filter_map(|s| s.iam_service_name())
+                .collect(),
+        };
+        let mut keys = Vec::new();
+        for name in names {
+            keys.extend(self.list_one(name, user_name).await?);
+        }
+        Ok(keys)
+    }
+
+    /// The keys of one IAM service name, bounded as [`list`](Self::list) says.
+    async fn list_one(
+        &self,
+        service_name: &'static str,
+        user_name: Option<&str>,
+    ) -> Result<Vec<KeyMetadata>, Error> {
         if let Some(user) = user_name {
             validate_user_name(user)?;
         }
         let call = Call::new(LIST, user_name);
-        let pages = self.list_pages(call);
+        let pages = self.list_pages(call, service_name);
         let Some(sleep) = self
             .client
             .config()
@@ -187,7 +224,11 @@ impl LongTermKeys {
     }
 
     /// Every page of `call`'s list, up to [`MAX_LIST_PAGES`].
-    async fn list_pages(&self, call: Call<'_>) -> Result<Vec<KeyMetadata>, Error> {
+    async fn list_pages(
+        &self,
+        call: Call<'_>,
+        service_name: &'static str,
+    ) -> Result<Vec<KeyMetadata>, Error> {
         let mut keys = Vec::new();
         let mut marker: Option<String> = None;
         // Every marker seen: one that comes round again would list forever.
@@ -196,7 +237,7 @@ impl LongTermKeys {
             let request = self
                 .client
                 .list_service_specific_credentials()
-                .service_name(BEDROCK_SERVICE_NAME)
+                .service_name(service_name)
                 .set_marker(marker.clone());
             let request = match call.user {
                 Some(user) => request.user_name(user),

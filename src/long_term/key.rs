@@ -10,6 +10,7 @@ use aws_sdk_iam::types::{
 
 use crate::error::{Error, ErrorKind};
 use crate::LongTermKeyInfo;
+use crate::Service;
 
 use super::request::validate_key_id;
 
@@ -118,6 +119,9 @@ impl fmt::Display for KeyStatus {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct KeyMetadata {
+    /// The service the key is for, from IAM's `ServiceName` (`None`: a service name this
+    /// crate does not know, or none).
+    pub service: Option<Service>,
     /// The key's id (`ACCA...`): what activate, deactivate, reset and delete take.
     pub id: Option<String>,
     /// The IAM user the key belongs to.
@@ -146,6 +150,7 @@ impl KeyMetadata {
 
     pub(crate) fn from_listed(m: ServiceSpecificCredentialMetadata) -> Result<Self, Error> {
         Self::from_parts(
+            &m.service_name,
             m.service_specific_credential_id,
             m.user_name,
             m.service_credential_alias,
@@ -156,6 +161,7 @@ impl KeyMetadata {
     }
 
     fn from_parts(
+        service_name: &str,
         id: String,
         user_name: String,
         alias: Option<String>,
@@ -169,6 +175,7 @@ impl KeyMetadata {
         // The SDK's stand-in for a missing creation date: the epoch itself.
         let created = Some(created).filter(|d| **d != DateTime::from_secs(0));
         Ok(Self {
+            service: Service::from_iam_service_name(service_name),
             created_at: created.map(|c| system_time(c, "creation")).transpose()?,
             expires_at: expires.map(|e| system_time(e, "expiration")).transpose()?,
             account_id,
@@ -192,6 +199,7 @@ impl CreatedKey {
     ) -> Result<Self, Error> {
         let secret = c.service_credential_secret.take().filter(|s| !s.is_empty());
         let metadata = KeyMetadata::from_parts(
+            &c.service_name,
             c.service_specific_credential_id,
             c.user_name,
             c.service_credential_alias,
@@ -212,14 +220,22 @@ impl CreatedKey {
                 ),
             ));
         };
-        if !well_formed_key(&secret) {
+        if !well_formed_key(metadata.service, &secret) {
+            let what = match metadata.service {
+                None | Some(Service::Bedrock) => "long-term Bedrock API key".to_owned(),
+                Some(other) => format!("long-term {other} API key"),
+            };
+            let prefix = metadata
+                .service
+                .unwrap_or(Service::Bedrock)
+                .long_term_prefix()
+                .map_or_else(|| "base64".to_owned(), |p| format!("`{p}` and base64"));
             return Err(Error::new(
                 ErrorKind::Iam,
                 format!(
                     "IAM's answer to {action} for {key} of IAM user `{user}` carried key text \
-                     that is not a well-formed long-term Bedrock API key (`ABSK` and base64), \
-                     so it is not returned and not shown; delete that key, or reset it to get \
-                     new key text"
+                     that is not a well-formed {what} ({prefix}), so it is not returned and \
+                     not shown; delete that key, or reset it to get new key text"
                 ),
             ));
         }
@@ -230,15 +246,23 @@ impl CreatedKey {
     }
 }
 
-/// Whether `text` is a long-term key as IAM makes them: `ABSK` and standard base64 only
-/// (no whitespace or control characters anywhere), decoding to `<alias>:<secret>` as
-/// [`LongTermKeyInfo::parse`] reads it.
-fn well_formed_key(text: &str) -> bool {
-    let Some(encoded) = text.strip_prefix("ABSK") else {
+/// Whether `text` is a long-term key of `service` (Bedrock when IAM named no known
+/// service) as IAM makes them: the service's prefix (`ABSK`, `AEAA`) and standard base64
+/// only (no whitespace or control characters anywhere), decoding to `<alias>:<secret>` as
+/// [`LongTermKeyInfo::parse`] reads it. For a service whose prefix is not known: letters,
+/// digits and `+/=` only, so that it is safe to print.
+fn well_formed_key(service: Option<Service>, text: &str) -> bool {
+    let base64 = |b: u8| b.is_ascii_alphanumeric() || b"+/=".contains(&b);
+    let service = service.unwrap_or(Service::Bedrock);
+    let Some(prefix) = service.long_term_prefix() else {
+        return !text.is_empty() && text.bytes().all(base64);
+    };
+    let Some(encoded) = text.strip_prefix(prefix) else {
         return false;
     };
-    let base64 = |b: u8| b.is_ascii_alphanumeric() || b"+/=".contains(&b);
-    !encoded.is_empty() && encoded.bytes().all(base64) && LongTermKeyInfo::parse(text).is_ok()
+    !encoded.is_empty()
+        && encoded.bytes().all(base64)
+        && LongTermKeyInfo::parse(text).is_ok_and(|info| info.service() == service)
 }
 
 /// The account id in an alias `<user>-at-<12 digits>` (possibly followed by a
@@ -320,6 +344,7 @@ mod tests {
     fn expired_by_status_or_date() {
         let at = UNIX_EPOCH + Duration::from_secs(100);
         let mut m = KeyMetadata {
+            service: Some(Service::Bedrock),
             id: Some("ACCAEXAMPLEEXAMPLE01".into()),
             user_name: Some("alice".into()),
             alias: None,
@@ -366,7 +391,19 @@ mod tests {
             "ABSK{}",
             base64::engine::general_purpose::STANDARD.encode("alice-at-123456789012:SECRET")
         );
-        assert!(well_formed_key(&good));
+        assert!(well_formed_key(Some(Service::Bedrock), &good));
+        assert!(well_formed_key(None, &good));
+        // Each service's own prefix, and only its own.
+        let claude = good.replacen("ABSK", "AEAA", 1);
+        assert!(well_formed_key(Some(Service::ClaudePlatform), &claude));
+        assert!(!well_formed_key(Some(Service::Bedrock), &claude));
+        assert!(!well_formed_key(Some(Service::ClaudePlatform), &good));
+        // No known prefix: printable base64 only.
+        assert!(well_formed_key(Some(Service::XRay), &good));
+        assert!(!well_formed_key(
+            Some(Service::XRay),
+            &format!("{good}\u{1b}[2J")
+        ));
         for bad in [
             String::new(),
             "ABSK".into(),
@@ -381,7 +418,7 @@ mod tests {
                 base64::engine::general_purpose::STANDARD.encode("no colon")
             ),
         ] {
-            assert!(!well_formed_key(&bad), "{bad:?}");
+            assert!(!well_formed_key(Some(Service::Bedrock), &bad), "{bad:?}");
         }
     }
 

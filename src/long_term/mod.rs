@@ -20,15 +20,26 @@ pub use request::CreateKeyRequest;
 
 /// The IAM service name of Amazon Bedrock API keys (`ServiceName` in IAM's
 /// service-specific credential calls).
-pub const BEDROCK_SERVICE_NAME: &str = "bedrock.amazonaws.com";
+/// ([`Service::Bedrock`](crate::Service::Bedrock)'s
+/// [`iam_service_name`](crate::Service::iam_service_name)).
+pub const BEDROCK_SERVICE_NAME: &str = match crate::service::FACTS[0].iam_service_name {
+    Some(name) => name,
+    None => panic!("Bedrock has an IAM service name"),
+};
 
 /// The AWS managed policy that the Bedrock console attaches to the users of long-term
 /// keys, and that [`CreateKeyRequest`] attaches to a user it creates unless told otherwise.
 ///
 /// This is the ARN in the `aws` partition; in other partitions (China, GovCloud) pass
 /// the policy's ARN there with [`CreateKeyRequest::policy_arn`].
+///
+/// [`Service::Bedrock`](crate::Service::Bedrock)'s
+/// [`managed_policy_arn`](crate::Service::managed_policy_arn).
 pub const BEDROCK_LIMITED_ACCESS_POLICY_ARN: &str =
-    "arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess";
+    match crate::service::FACTS[0].managed_policy_arn {
+        Some(arn) => arn,
+        None => panic!("Bedrock has a managed policy"),
+    };
 
 /// The longest lifetime IAM allows for a long-term key: 36 600 days (about 100 years).
 pub const MAX_KEY_AGE_DAYS: u32 = 36_600;

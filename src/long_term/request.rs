@@ -1,6 +1,7 @@
 //! What to create, and the checks made before any IAM call.
 
 use crate::error::{Error, ErrorKind};
+use crate::Service;
 
 use super::{BEDROCK_LIMITED_ACCESS_POLICY_ARN, MAX_KEY_AGE_DAYS};
 
@@ -32,6 +33,7 @@ use super::{BEDROCK_LIMITED_ACCESS_POLICY_ARN, MAX_KEY_AGE_DAYS};
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CreateKeyRequest {
+    service: Service,
     user_name: String,
     age_days: u32,
     create_user: bool,
@@ -44,11 +46,27 @@ impl CreateKeyRequest {
     /// before any IAM call).
     pub fn new(user_name: impl Into<String>, age_days: u32) -> Self {
         Self {
+            service: Service::Bedrock,
             user_name: user_name.into(),
             age_days,
             create_user: false,
             policy_arns: Vec::new(),
         }
+    }
+
+    /// The service the key is for (default [`Service::Bedrock`]). With
+    /// [`create_user`](Self::create_user) and no policy given, the user gets that
+    /// service's managed policy ([`Service::managed_policy_arn`]). A service whose IAM
+    /// service name AWS does not document is an [`ErrorKind::UnsupportedService`] error
+    /// from [`LongTermKeys::create`](super::LongTermKeys::create), before any IAM call.
+    pub fn service(mut self, service: Service) -> Self {
+        self.service = service;
+        self
+    }
+
+    /// The service the key is for.
+    pub fn key_service(&self) -> Service {
+        self.service
     }
 
     /// Create the IAM user first (default `false`: the user must exist).
@@ -81,11 +99,12 @@ impl CreateKeyRequest {
         self.create_user
     }
 
-    /// The policies that will be attached, in order: the given ones, or the default
-    /// [`BEDROCK_LIMITED_ACCESS_POLICY_ARN`] when creating the user with none given.
+    /// The policies that will be attached, in order: the given ones, or the service's
+    /// managed policy ([`BEDROCK_LIMITED_ACCESS_POLICY_ARN`] for Bedrock) when creating
+    /// the user with none given.
     pub fn effective_policy_arns(&self) -> Vec<&str> {
         if self.policy_arns.is_empty() && self.create_user {
-            vec![BEDROCK_LIMITED_ACCESS_POLICY_ARN]
+            self.service.managed_policy_arn().into_iter().collect()
         } else {
             self.policy_arns.iter().map(String::as_str).collect()
         }
@@ -93,6 +112,7 @@ impl CreateKeyRequest {
 
     /// Checks everything that can be checked without calling IAM.
     pub(crate) fn validate(&self) -> Result<(), Error> {
+        iam_service_name(self.service)?;
         if !(1..=MAX_KEY_AGE_DAYS).contains(&self.age_days) {
             return Err(Error::new(
                 ErrorKind::InvalidKeyAge,
@@ -108,6 +128,19 @@ impl CreateKeyRequest {
             .iter()
             .try_for_each(|a| validate_policy_arn(a))
     }
+}
+
+/// The IAM service name of `service`'s long-term keys, or a typed error where AWS does
+/// not document it.
+pub(crate) fn iam_service_name(service: Service) -> Result<&'static str, Error> {
+    service.iam_service_name().ok_or_else(|| {
+        service
+            .unsupported(
+                "IAM service name documented by AWS for its long-term keys, so this crate \
+                 cannot create or list them; use the AWS console or CLI",
+            )
+            .about(crate::Input::Service)
+    })
 }
 
 /// IAM's user name rule: 1 to 64 of `[A-Za-z0-9_+=,.@-]`. The name is not echoed.
@@ -141,7 +174,7 @@ pub(crate) fn validate_user_name(name: &str) -> Result<(), Error> {
 /// pass the key itself by mistake.
 pub(crate) fn validate_key_id(id: &str) -> Result<(), Error> {
     let hint = "pass the key's id (`ACCA...`), as IAM lists it";
-    if id.starts_with("ABSK") {
+    if Service::from_long_term_key(id).is_some() {
         return Err(Error::new(
             ErrorKind::InvalidArgument,
             format!("this looks like a long-term key itself, not its id; {hint}"),

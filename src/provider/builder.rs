@@ -28,6 +28,7 @@ pub const DEFAULT_MIN_VALIDITY: Duration = Duration::from_secs(15);
 
 /// The validated configuration.
 pub(super) struct Config {
+    pub service: crate::Service,
     pub region: Option<Region>,
     pub credentials: Option<SharedCredentialsProvider>,
     #[cfg_attr(not(feature = "default-chain"), allow(dead_code))]
@@ -48,6 +49,7 @@ pub(super) struct Config {
 /// Has no `Debug`: it may hold a credentials provider.
 #[derive(Default)]
 pub struct Builder {
+    service: crate::Service,
     region: Option<Region>,
     credentials: Option<SharedCredentialsProvider>,
     profile_name: Option<String>,
@@ -73,6 +75,15 @@ struct RoleSettings {
 }
 
 impl Builder {
+    /// The service the provider mints keys for: [`Service::Bedrock`](crate::Service::Bedrock)
+    /// (the default) or [`Service::ClaudePlatform`](crate::Service::ClaudePlatform). One
+    /// provider mints for one service. A service without short-term keys is an
+    /// [`ErrorKind::UnsupportedService`] error from [`Builder::build`].
+    pub fn service(mut self, service: crate::Service) -> Self {
+        self.service = service;
+        self
+    }
+
     /// The region for the credential scope, e.g. `us-west-2`. Default: the region chain
     /// (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`).
     pub fn region(mut self, region: impl Into<Region>) -> Self {
@@ -231,6 +242,12 @@ impl Builder {
     /// Validates the configuration and builds the provider. Synchronous and I/O free:
     /// whatever was not given is resolved from the default chains on first use.
     pub fn build(self) -> Result<TokenProvider, Error> {
+        if !self.service.supports(crate::KeyKind::ShortTerm) {
+            return Err(self
+                .service
+                .unsupported("short-term API keys to mint; create a long-term key instead")
+                .about(Input::Service));
+        }
         let expiry = validate_expiry(self.expiry.unwrap_or(DEFAULT_EXPIRY))
             .map_err(|e| e.about(Input::Expiry))?;
         if let Some(region) = &self.region {
@@ -269,6 +286,7 @@ impl Builder {
             .role
             .validate(self.expiry, self.region.as_ref(), &time_source)?;
         let config = Config {
+            service: self.service,
             region: self.region,
             credentials: self.credentials,
             profile_name: self.profile_name,

@@ -44,6 +44,19 @@ pub async fn provide_token() -> Result<BedrockToken, Error> {
     TokenProvider::builder().build()?.token().await
 }
 
+/// [`provide_token`] for another service: mints a short-term key for `service` (for
+/// example [`Service::ClaudePlatform`](crate::Service::ClaudePlatform)) from the default
+/// credential and region chains, valid for 12 hours (or until the credentials expire).
+/// A service without short-term keys is [`ErrorKind::UnsupportedService`].
+#[cfg(feature = "default-chain")]
+pub async fn provide_service_token(service: crate::Service) -> Result<BedrockToken, Error> {
+    TokenProvider::builder()
+        .service(service)
+        .build()?
+        .token()
+        .await
+}
+
 /// A source of Bedrock API keys that resolves credentials and region, caches the token
 /// and replaces it ahead of its expiry.
 ///
@@ -241,6 +254,7 @@ impl fmt::Debug for TokenProvider {
             .as_ref()
             .map(|e| e.token.expires_at());
         f.debug_struct("TokenProvider")
+            .field("service", &config.service)
             .field("region", &config.region)
             .field("profile_name", &config.profile_name)
             .field(

@@ -8,7 +8,7 @@ use aws_types::region::Region;
 use super::builder::Config;
 use super::TokenProvider;
 use crate::aws_error::Failure;
-use crate::{generate_token, BedrockToken, Error, ErrorKind};
+use crate::{generate_service_token, BedrockToken, Error, ErrorKind};
 
 /// Region and credentials provider, resolved once.
 pub(super) struct Sources {
@@ -38,7 +38,8 @@ impl TokenProvider {
                 }
                 credentials_error(e, explicit)
             })?;
-        generate_token(
+        generate_service_token(
+            config.service,
             &credentials,
             sources.region.as_ref(),
             config.expiry,

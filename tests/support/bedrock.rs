@@ -20,7 +20,7 @@ use aws_smithy_async::time::{SharedTimeSource, TimeSource};
 use base64::Engine as _;
 
 use super::http::{respond, Request, Response, Server};
-use super::sigv4::presign;
+use super::sigv4::presign_for;
 
 /// The keys the stand-in knows: access key id → (secret, expected session token).
 #[derive(Clone, Default)]
@@ -43,6 +43,8 @@ struct Seen {
     presented: HashSet<String>,
     /// Bodies of the Chat Completions requests, as JSON.
     chat_requests: Vec<serde_json::Value>,
+    /// The `anthropic-workspace-id` of each accepted Messages request.
+    workspaces: Vec<String>,
 }
 
 pub struct Bedrock {
@@ -91,6 +93,10 @@ impl Bedrock {
     }
 
     /// The JSON bodies of the Chat Completions requests received.
+    pub fn workspaces(&self) -> Vec<String> {
+        self.seen.lock().unwrap().workspaces.clone()
+    }
+
     pub fn chat_requests(&self) -> Vec<serde_json::Value> {
         self.seen.lock().unwrap().chat_requests.clone()
     }
@@ -98,6 +104,8 @@ impl Bedrock {
 
 #[derive(Clone, Copy)]
 enum Api {
+    /// Claude Platform on AWS (`POST /v1/messages`), with a Claude Platform key only.
+    Messages,
     Converse,
     ChatCompletions,
     Invoke,
@@ -111,6 +119,8 @@ fn api(req: &Request) -> Option<Api> {
         Some(Api::Converse)
     } else if path.starts_with("/model/") && path.ends_with("/invoke") {
         Some(Api::Invoke)
+    } else if path == "/v1/messages" {
+        Some(Api::Messages)
     } else if path == "/openai/v1/chat/completions" || path == "/v1/chat/completions" {
         Some(Api::ChatCompletions)
     } else {
@@ -131,15 +141,44 @@ fn handle(keys: &Keys, now: SystemTime, seen: &Mutex<Seen>, req: Request) -> Res
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
+    // Claude Platform on AWS takes its own keys (service `aws-external-anthropic`) and a
+    // workspace; Bedrock's APIs take Bedrock keys.
+    let service = match api {
+        Api::Messages => CLAUDE_PLATFORM,
+        _ => BEDROCK,
+    };
     let verdict = match bearer {
         None => Err("Authorization header is not a bearer token".to_owned()),
-        Some(token) => verify(keys, now, token).map(|()| token.to_owned()),
+        Some(token) => verify_for(service, keys, now, token).map(|()| token.to_owned()),
     };
     let mut seen = seen.lock().unwrap();
     if let Some(token) = bearer {
         seen.presented.insert(token.to_owned());
     }
     match (api, verdict) {
+        (Api::Messages, Ok(token)) => {
+            let workspace = req
+                .headers()
+                .get("anthropic-workspace-id")
+                .and_then(|v| v.to_str().ok())
+                .filter(|w| !w.is_empty());
+            let Some(workspace) = workspace else {
+                seen.rejected += 1;
+                return anthropic_error(
+                    400,
+                    "invalid_request_error",
+                    "anthropic-workspace-id is required",
+                );
+            };
+            seen.workspaces.push(workspace.to_owned());
+            seen.accepted += 1;
+            seen.distinct_tokens.insert(token);
+            respond(200, "application/json", INVOKE_OK)
+        }
+        (Api::Messages, Err(reason)) => {
+            seen.rejected += 1;
+            anthropic_error(401, "authentication_error", &reason)
+        }
         (Api::Converse, Ok(token)) => {
             seen.accepted += 1;
             seen.distinct_tokens.insert(token);
@@ -202,6 +241,16 @@ fn handle(keys: &Keys, now: SystemTime, seen: &Mutex<Seen>, req: Request) -> Res
     }
 }
 
+/// An error the way the Anthropic Messages API sends one.
+fn anthropic_error(status: u16, kind: &str, message: &str) -> Response {
+    respond(
+        status,
+        "application/json",
+        serde_json::json!({ "type": "error", "error": { "type": kind, "message": message } })
+            .to_string(),
+    )
+}
+
 /// An error the way OpenAI-compatible APIs send one.
 /// An Anthropic Messages response, as InvokeModel returns one for Claude models.
 const INVOKE_OK: &str = r#"{"id":"msg_stand_in","type":"message","role":"assistant","model":"claude-3-haiku-20240307","content":[{"type":"text","text":"Hello from the stand-in"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":4}}"#;
@@ -217,15 +266,45 @@ fn openai_error(status: u16, kind: &str, message: &str) -> Response {
 
 const CONVERSE_OK: &str = r#"{"output":{"message":{"role":"assistant","content":[{"text":"Hello from the stand-in"}]}},"stopReason":"end_turn","usage":{"inputTokens":3,"outputTokens":4,"totalTokens":7},"metrics":{"latencyMs":1}}"#;
 
+/// What a service's short-term keys are: prefix, signing host, SigV4 name.
+pub struct KeyService {
+    pub prefix: &'static str,
+    pub host: &'static str,
+    pub name: &'static str,
+}
+
+pub const BEDROCK: KeyService = KeyService {
+    prefix: "bedrock-api-key-",
+    host: "bedrock.amazonaws.com",
+    name: "bedrock",
+};
+
+pub const CLAUDE_PLATFORM: KeyService = KeyService {
+    prefix: "aws-external-anthropic-api-key-",
+    host: "aws-external-anthropic.amazonaws.com",
+    name: "aws-external-anthropic",
+};
+
 /// Verifies a `bedrock-api-key-…` bearer token; `Err` says why it is rejected.
 pub fn verify(keys: &Keys, now: SystemTime, token: &str) -> Result<(), String> {
-    let b64 = token.strip_prefix("bedrock-api-key-").ok_or("bad prefix")?;
+    verify_for(BEDROCK, keys, now, token)
+}
+
+/// Verifies a short-term key of `service`: its prefix, host, SigV4 name and signature.
+pub fn verify_for(
+    service: KeyService,
+    keys: &Keys,
+    now: SystemTime,
+    token: &str,
+) -> Result<(), String> {
+    let b64 = token.strip_prefix(service.prefix).ok_or("bad prefix")?;
     let url = base64::engine::general_purpose::STANDARD
         .decode(b64)
         .map_err(|_| "bad base64")?;
     let url = String::from_utf8(url).map_err(|_| "not utf-8")?;
     let query = url
-        .strip_prefix("bedrock.amazonaws.com/?")
+        .strip_prefix(service.host)
+        .and_then(|rest| rest.strip_prefix("/?"))
         .ok_or("wrong host or path")?;
     let mut params = BTreeMap::new();
     for pair in query.split('&') {
@@ -244,9 +323,12 @@ pub fn verify(keys: &Keys, now: SystemTime, token: &str) -> Result<(), String> {
     }
     let credential = get("X-Amz-Credential")?;
     let scope: Vec<&str> = credential.split('/').collect();
-    let [akid, _date, region, "bedrock", "aws4_request"] = scope[..] else {
+    let [akid, _date, region, name, "aws4_request"] = scope[..] else {
         return Err("bad credential scope".into());
     };
+    if name != service.name {
+        return Err("bad credential scope".into());
+    }
     let (secret, expected_session) = keys.0.get(akid).ok_or("unknown access key")?;
     let session = params.get("X-Amz-Security-Token").cloned();
     if &session != expected_session {
@@ -265,7 +347,14 @@ pub fn verify(keys: &Keys, now: SystemTime, token: &str) -> Result<(), String> {
     }
 
     let creds = Credentials::new(akid, secret.clone(), session, None, "stand-in");
-    let (_, expected) = presign(&creds, region, Duration::from_secs(expires), signed_at);
+    let (_, expected) = presign_for(
+        service.host,
+        service.name,
+        &creds,
+        region,
+        Duration::from_secs(expires),
+        signed_at,
+    );
     if get("X-Amz-Signature")? != expected {
         return Err("The request signature we calculated does not match".into());
     }

@@ -22,7 +22,16 @@ use super::http::{respond, Request, Response, Server};
 pub const ACCOUNT: &str = "123456789012";
 pub const LIMITED_ACCESS: &str = "arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess";
 pub const READ_ONLY: &str = "arn:aws:iam::aws:policy/AmazonBedrockReadOnly";
+pub const ANTHROPIC_INFERENCE: &str = "arn:aws:iam::aws:policy/AnthropicInferenceAccess";
+pub const XRAY_API_KEY: &str = "arn:aws:iam::aws:policy/AWSXRayAPIKeyAccess";
 const BEDROCK: &str = "bedrock.amazonaws.com";
+/// The IAM service names the stand-in makes keys for, with their key text's prefix.
+const SERVICES: [(&str, &str); 3] = [
+    (BEDROCK, "ABSK"),
+    ("aws-external-anthropic.amazonaws.com", "AEAA"),
+    // AWS documents no prefix for X-Ray's keys: any will do for the stand-in.
+    ("xray.amazonaws.com", "XRAY"),
+];
 const DAY: Duration = Duration::from_secs(86_400);
 
 /// One request as the stand-in saw it.
@@ -102,7 +111,9 @@ impl Iam {
     /// A stand-in whose clock reads `now`, knowing the Bedrock managed policies.
     pub async fn start(now: SystemTime) -> Iam {
         let state = State {
-            policies: [LIMITED_ACCESS, READ_ONLY].map(String::from).into(),
+            policies: [LIMITED_ACCESS, READ_ONLY, ANTHROPIC_INFERENCE, XRAY_API_KEY]
+                .map(String::from)
+                .into(),
             page_size: 100,
             now: Some(now),
             ..State::default()
@@ -216,20 +227,21 @@ impl Iam {
 
 impl State {
     /// The key text for the key just minted (`self.minted`) for `user`.
-    fn next_secret(&self, user: &str) -> String {
+    fn next_secret(&self, user: &str, prefix: &str) -> String {
         match &self.bad_key_text {
             Some(text) => text.clone(),
-            None => secret_text(user, self.minted),
+            None => secret_text(prefix, user, self.minted),
         }
     }
 }
 
-/// The `n`th key text: `ABSK` + base64(`<alias>:<secret>`), as IAM's keys look.
-fn secret_text(user: &str, n: usize) -> String {
+/// The `n`th key text: `ABSK` (or the service's prefix) + base64(`<alias>:<secret>`), as
+/// IAM's keys look.
+fn secret_text(prefix: &str, user: &str, n: usize) -> String {
     let inner =
         format!("{user}-at-{ACCOUNT}:SECRETEXAMPLE{n:04}wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY");
     format!(
-        "ABSK{}",
+        "{prefix}{}",
         base64::engine::general_purpose::STANDARD.encode(inner)
     )
 }
@@ -348,13 +360,13 @@ fn action_result(
                 return Err(no_user(&user));
             }
             let service = p.get("ServiceName").cloned().unwrap_or_default();
-            if service != BEDROCK {
+            let Some(&(_, prefix)) = SERVICES.iter().find(|(name, _)| *name == service) else {
                 return Err((
                     400,
                     "NotSupportedService",
                     format!("Service {service} is not supported."),
                 ));
-            }
+            };
             let days = match p.get("CredentialAgeDays") {
                 None => None,
                 Some(d) => match d.parse::<u64>() {
@@ -388,7 +400,7 @@ fn action_result(
                 status: "Active".into(),
                 created: now,
                 expires: days.map(|d| now + DAY * d as u32),
-                secret: state.next_secret(&user),
+                secret: state.next_secret(&user, prefix),
             };
             state.handed_out.push(key.secret.clone());
             state.keys.push(key.clone());
@@ -480,7 +492,11 @@ fn action_result(
                 }
                 "ResetServiceSpecificCredential" => {
                     state.minted += 1;
-                    let secret = state.next_secret(&user);
+                    let prefix = SERVICES
+                        .iter()
+                        .find(|(name, _)| *name == state.keys[index].service)
+                        .map_or("ABSK", |(_, prefix)| prefix);
+                    let secret = state.next_secret(&user, prefix);
                     state.handed_out.push(secret.clone());
                     let key = &mut state.keys[index];
                     key.secret = secret;

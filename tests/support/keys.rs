@@ -13,11 +13,16 @@ pub const FAKE_LONG_TERM_SECRET: &str = "EXAMPLELONGTERMSECRETabcdefghij+/012345
 
 /// `ABSK` + standard base64 of `<alias>:<secret>`.
 pub fn long_term_key(alias: &[u8], secret: &[u8]) -> String {
+    long_term_key_with("ABSK", alias, secret)
+}
+
+/// `prefix` (`ABSK`, `AEAA`, …) + standard base64 of `<alias>:<secret>`.
+pub fn long_term_key_with(prefix: &str, alias: &[u8], secret: &[u8]) -> String {
     let mut raw = alias.to_vec();
     raw.push(b':');
     raw.extend_from_slice(secret);
     format!(
-        "ABSK{}",
+        "{prefix}{}",
         base64::engine::general_purpose::STANDARD.encode(raw)
     )
 }
@@ -49,13 +54,18 @@ impl TokenUrl {
 
     /// Joins the parameters back and encodes the URL as `bedrock-api-key-<base64>`.
     pub fn to_token(&self) -> String {
+        self.to_token_with("bedrock-api-key-")
+    }
+
+    /// Joins the parameters back and encodes the URL as `<prefix><base64>`.
+    pub fn to_token_with(&self, prefix: &str) -> String {
         let query: Vec<String> = self
             .params
             .iter()
             .map(|(name, value)| format!("{name}={value}"))
             .collect();
         format!(
-            "bedrock-api-key-{}",
+            "{prefix}{}",
             base64::engine::general_purpose::STANDARD.encode(format!(
                 "{}{}",
                 self.base,

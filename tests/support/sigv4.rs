@@ -18,6 +18,26 @@ pub fn presign(
     expiry: Duration,
     time: SystemTime,
 ) -> (Vec<(String, String)>, String) {
+    presign_for(
+        "bedrock.amazonaws.com",
+        "bedrock",
+        creds,
+        region,
+        expiry,
+        time,
+    )
+}
+
+/// [`presign`] for another service's host and SigV4 name (Claude Platform on AWS:
+/// `aws-external-anthropic.amazonaws.com`, `aws-external-anthropic`).
+pub fn presign_for(
+    host: &str,
+    name: &str,
+    creds: &Credentials,
+    region: &str,
+    expiry: Duration,
+    time: SystemTime,
+) -> (Vec<(String, String)>, String) {
     let mut settings = SigningSettings::default();
     settings.signature_location = SignatureLocation::QueryParams;
     settings.expires_in = Some(expiry);
@@ -25,19 +45,15 @@ pub fn presign(
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
-        .name("bedrock")
+        .name(name)
         .time(time)
         .settings(settings)
         .build()
         .unwrap()
         .into();
-    let request = SignableRequest::new(
-        "POST",
-        "https://bedrock.amazonaws.com/?Action=CallWithBearerToken",
-        std::iter::empty(),
-        SignableBody::Bytes(&[]),
-    )
-    .unwrap();
+    let url = format!("https://{host}/?Action=CallWithBearerToken");
+    let request =
+        SignableRequest::new("POST", &url, std::iter::empty(), SignableBody::Bytes(&[])).unwrap();
     let (instructions, signature) = sign(request, &params).unwrap().into_parts();
     let (_, query) = instructions.into_parts();
     let query = query
@@ -49,7 +65,10 @@ pub fn presign(
 
 /// The URL inside a token (`bedrock.amazonaws.com/?…&Version=1`). Panics on a bad token.
 pub fn decode_url(token: &str) -> String {
-    let b64 = token.strip_prefix("bedrock-api-key-").expect("prefix");
+    let b64 = token
+        .strip_prefix("bedrock-api-key-")
+        .or_else(|| token.strip_prefix("aws-external-anthropic-api-key-"))
+        .expect("prefix");
     String::from_utf8(
         base64::engine::general_purpose::STANDARD
             .decode(b64)

@@ -61,6 +61,7 @@ pub(crate) struct Entry {
 /// left out of the key.
 fn canonical(settings: &Settings) -> String {
     let Settings {
+        service,
         region,
         profile,
         expiry,
@@ -82,6 +83,7 @@ fn canonical(settings: &Settings) -> String {
     let mut line = |name: &str, value: &dyn std::fmt::Debug| {
         let _ = writeln!(text, "{name}={value:?}");
     };
+    line("service", service);
     line("region", region);
     line("profile", profile);
     line("expiry", expiry);
@@ -434,6 +436,7 @@ mod tests {
     /// Settings with no flags in the environment `vars`.
     fn settings(vars: &[(&str, &[u8])]) -> Settings {
         Settings {
+            service: aws_bedrock_token_generator::Service::Bedrock,
             region: None,
             profile: None,
             expiry: aws_bedrock_token_generator::DEFAULT_EXPIRY,
@@ -561,6 +564,7 @@ mod tests {
         // Every field, without `..`: a new one does not compile here until it has a case
         // below.
         let Settings {
+            service: _,
             region: _,
             profile: _,
             expiry: _,
@@ -595,6 +599,10 @@ mod tests {
         };
         let some = |text: &str| Some(text.to_owned());
         let cases: Vec<(&str, Change)> = vec![
+            (
+                "service",
+                Box::new(|s| s.service = aws_bedrock_token_generator::Service::ClaudePlatform),
+            ),
             ("region", Box::new(move |s| s.region = some("eu-west-1"))),
             ("profile", Box::new(move |s| s.profile = some("dev"))),
             ("expiry", Box::new(|s| s.expiry = Duration::from_secs(3600))),

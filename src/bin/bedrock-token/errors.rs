@@ -89,6 +89,7 @@ pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
         },
         ErrorKind::AccessDenied => Failure::new(Status::NoPermission, e.to_string()),
         ErrorKind::InvalidExpiry => Failure::new(Status::Usage, format!("--expiry: {e}")),
+        ErrorKind::UnsupportedService => Failure::new(Status::Usage, format!("--service: {e}")),
         _ => internal(e),
     }
 }
@@ -106,6 +107,7 @@ fn flag(input: Input, s: &Settings) -> &'static str {
             "--allow-model"
         }
         Input::SessionPolicy => "--session-policy",
+        Input::Service => "--service",
         _ => "bedrock-token",
     }
 }

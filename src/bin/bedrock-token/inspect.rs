@@ -8,11 +8,10 @@ use std::fmt::Write as _;
 use std::io::Read as _;
 use std::time::SystemTime;
 
-use aws_bedrock_token_generator::{LongTermKeyInfo, TokenInfo};
+use aws_bedrock_token_generator::{LongTermKeyInfo, Service, TokenInfo};
 
 use crate::clock::{human, rfc3339_or_words};
 use crate::output::{print, printable};
-use crate::redact::LONG_TERM_PREFIX;
 use crate::{Failure, Status};
 
 /// Reading stdin stops here: no key is anywhere near this long.
@@ -24,7 +23,11 @@ pub(crate) fn run(token: Option<String>, now: SystemTime) -> Result<Status, Fail
     let token = token.trim();
     // The library's parser for each kind; `TokenInfo` tells what is wrong with anything
     // that is not a long-term key.
-    if token.starts_with(LONG_TERM_PREFIX) {
+    let long_term = Service::ALL
+        .iter()
+        .filter_map(|s| s.long_term_prefix())
+        .any(|p| token.starts_with(p));
+    if long_term {
         let info = LongTermKeyInfo::parse(token).map_err(|e| invalid(&e.to_string()))?;
         print(&describe_long_term(&info))?;
         return Ok(Status::Ok);
@@ -71,10 +74,12 @@ fn invalid(message: &str) -> Failure {
 /// `<user>-at-<account id>` aliases, the user and account. Never the secret (the parser
 /// does not keep it). The key carries no region or expiry: IAM keeps its status.
 fn describe_long_term(info: &LongTermKeyInfo) -> String {
-    let mut out = String::from(
-        "long-term Bedrock API key (an IAM service-specific credential): it carries no region \
+    let mut out = format!(
+        "long-term {} API key (an IAM service-specific credential): it carries no region \
          or expiry\n",
+        short_name(info.service())
     );
+    let _ = writeln!(out, "  service:        {}", info.service());
     let _ = writeln!(out, "  alias:          {}", printable(info.alias()));
     match (info.user_name(), info.account_id()) {
         (Some(user), Some(account)) => {
@@ -82,8 +87,9 @@ fn describe_long_term(info: &LongTermKeyInfo) -> String {
             let _ = writeln!(out, "  account id:     {}", printable(account));
             let _ = writeln!(
                 out,
-                "  status, expiry: in IAM; see `bedrock-token long-term list --user-name {}`",
-                printable(user)
+                "  status, expiry: in IAM; see `bedrock-token long-term list --user-name {}{}`",
+                printable(user),
+                service_flag(info.service())
             );
         }
         _ => {
@@ -93,11 +99,29 @@ fn describe_long_term(info: &LongTermKeyInfo) -> String {
             );
             let _ = writeln!(
                 out,
-                "  status, expiry: in IAM; see `bedrock-token long-term list`"
+                "  status, expiry: in IAM; see `bedrock-token long-term list{}`",
+                service_flag(info.service())
             );
         }
     }
     out
+}
+
+/// "Bedrock" as before for Bedrock's keys, the display name for the others.
+fn short_name(service: Service) -> &'static str {
+    match service {
+        Service::Bedrock => "Bedrock",
+        other => other.display_name(),
+    }
+}
+
+/// ` --service NAME` for services other than the default.
+fn service_flag(service: Service) -> String {
+    if service == Service::Bedrock {
+        String::new()
+    } else {
+        format!(" --service {}", service.name())
+    }
 }
 
 /// The report of `inspect` and its status. Never contains the signature or session token.
@@ -127,7 +151,8 @@ fn describe(info: &TokenInfo, now: SystemTime) -> (String, Status) {
             Status::Ok,
         )
     };
-    let mut out = format!("Bedrock API key: {state}\n");
+    let mut out = format!("{} API key: {state}\n", short_name(info.service()));
+    let _ = writeln!(out, "  service:        {}", info.service());
     let _ = writeln!(out, "  region:         {}", printable(info.region()));
     let _ = writeln!(out, "  access key id:  {}", printable(info.access_key_id()));
     let _ = writeln!(

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_bedrock_token_generator::{
     check_endpoint_settings, CreateKeyRequest, CreatedKey, Error, ErrorKind, KeyMetadata,
-    KeyStatus, LongTermKeys, DEFAULT_LOAD_TIMEOUT, MAX_KEY_AGE_DAYS,
+    KeyStatus, LongTermKeys, Service, DEFAULT_LOAD_TIMEOUT, MAX_KEY_AGE_DAYS,
 };
 use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::provider_config::ProviderConfig;
@@ -99,8 +99,12 @@ struct CreateArgs {
     /// Days until the key expires, 1 to 36600 (required: keys that never expire are not made)
     #[arg(long, value_name = "N", value_parser = parse_days, allow_negative_numbers = true)]
     days: u32,
+    /// The service the key is for: bedrock, claude-platform, cloudwatch, cloudwatch-logs
+    /// or xray
+    #[arg(long, value_name = "NAME", default_value = "bedrock", value_parser = parse_service)]
+    service: Service,
     /// Create the IAM user first, and attach the --policy-arn policies to it
-    /// [default policy: AmazonBedrockLimitedAccess]
+    /// [default policy: the service's, AmazonBedrockLimitedAccess for bedrock]
     #[arg(long)]
     create_user: bool,
     /// Attach this managed policy to the user (repeatable); with --create-user it replaces
@@ -117,6 +121,10 @@ struct ListArgs {
     /// Only this IAM user's keys [default: every user's]
     #[arg(long, value_name = "NAME")]
     user_name: Option<String>,
+    /// Only this service's keys (bedrock, claude-platform, xray, ...) [default: every
+    /// service's]
+    #[arg(long, value_name = "NAME", value_parser = parse_service)]
+    service: Option<Service>,
     /// Output format
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     format: ListFormat,
@@ -147,7 +155,7 @@ struct ResetArgs {
 enum KeyFormat {
     /// The key alone
     Token,
-    /// `{"key", "id", "user_name", "alias", "status", "created_at", "expires_at"}`
+    /// `{"key", "id", "service", "user_name", "alias", "status", "created_at", "expires_at"}`
     Json,
 }
 
@@ -156,11 +164,15 @@ enum KeyFormat {
 enum ListFormat {
     /// Aligned columns with a header
     Table,
-    /// An array of `{"id", "user_name", "alias", "status", "created_at", "expires_at"}`
+    /// An array of `{"id", "service", "user_name", "alias", "status", "created_at", "expires_at"}`
     Json,
 }
 
 /// `--days`: 1 to 36 600. The message does not repeat the input.
+fn parse_service(name: &str) -> Result<Service, String> {
+    name.parse().map_err(|e: Error| e.to_string())
+}
+
 fn parse_days(s: &str) -> Result<u32, String> {
     match s.trim().parse::<u32>() {
         Ok(days) if (1..=MAX_KEY_AGE_DAYS).contains(&days) => Ok(days),
@@ -296,8 +308,9 @@ async fn execute(
                 create_user: args.create_user,
                 ..About::new("create", Some(&args.user_name))
             };
-            let mut request =
-                CreateKeyRequest::new(&args.user_name, args.days).create_user(args.create_user);
+            let mut request = CreateKeyRequest::new(&args.user_name, args.days)
+                .service(args.service)
+                .create_user(args.create_user);
             for arn in &args.policy_arns {
                 request = request.policy_arn(arn);
             }
@@ -310,7 +323,7 @@ async fn execute(
         LongTermCommand::List(args) => {
             let about = About::new("list", args.user_name.as_deref());
             let listed = keys
-                .list(args.user_name.as_deref())
+                .list_service(args.service, args.user_name.as_deref())
                 .await
                 .map_err(|e| explain(&e, s, about))?;
             output::print(&match args.format {
@@ -422,6 +435,7 @@ fn key_json(m: &KeyMetadata, key: Option<&str>) -> serde_json::Value {
         object.insert("key".into(), key.into());
     }
     object.insert("id".into(), m.id.as_deref().into());
+    object.insert("service".into(), m.service.map(|s| s.name()).into());
     object.insert("user_name".into(), m.user_name.as_deref().into());
     object.insert("alias".into(), m.alias.as_deref().into());
     object.insert(
@@ -445,6 +459,7 @@ fn key_json(m: &KeyMetadata, key: Option<&str>) -> serde_json::Value {
 fn table(keys: &[KeyMetadata]) -> String {
     let header = [
         "ID",
+        "SERVICE",
         "USER NAME",
         "ALIAS",
         "STATUS",
@@ -453,10 +468,11 @@ fn table(keys: &[KeyMetadata]) -> String {
     ]
     .map(String::from);
     let missing = || "-".to_owned();
-    let rows: Vec<[String; 6]> = std::iter::once(header)
+    let rows: Vec<[String; 7]> = std::iter::once(header)
         .chain(keys.iter().map(|m| {
             [
                 m.id.as_deref().map_or_else(missing, cell),
+                m.service.map_or_else(missing, |s| s.name().to_owned()),
                 m.user_name.as_deref().map_or_else(missing, cell),
                 m.alias.as_deref().map_or_else(missing, cell),
                 m.status
@@ -467,7 +483,7 @@ fn table(keys: &[KeyMetadata]) -> String {
             ]
         }))
         .collect();
-    let mut widths = [0; 6];
+    let mut widths = [0; 7];
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.len());
@@ -506,6 +522,10 @@ fn explain(e: &Error, s: &Settings, about: About<'_>) -> Failure {
         .map(|user| format!("`bedrock-token long-term list --user-name {user}`"));
     let status = match e.kind() {
         ErrorKind::InvalidKeyAge | ErrorKind::InvalidArgument => Status::Usage,
+        ErrorKind::UnsupportedService => {
+            add("pick another --service");
+            Status::Usage
+        }
         ErrorKind::NotFound => {
             if about.command == "create" && !about.create_user {
                 add("pass --create-user to create the user along with the key");

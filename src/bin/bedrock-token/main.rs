@@ -21,6 +21,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use aws_bedrock_token_generator::{KeyKind, Service};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 const AFTER_HELP: &str = "\
@@ -29,7 +30,8 @@ Examples:
   bedrock-token --region us-west-2 --expiry 1h    a 1-hour token for us-west-2
   bedrock-token --cache                           reuse the token of an earlier run
   bedrock-token --role-arn ARN --allow-model ID   a key scoped to one model (assumed role)
-  bedrock-token --profile dev --format json       token, expires_at and region as JSON
+  bedrock-token --profile dev --format json       token, expires_at, region and service as JSON
+  bedrock-token --service claude-platform         a key for Claude Platform on AWS
   eval \"$(bedrock-token --format export)\"         set AWS_BEARER_TOKEN_BEDROCK in this shell
   bedrock-token inspect                           check $AWS_BEARER_TOKEN_BEDROCK
   pbpaste | bedrock-token inspect -               check a token read from stdin
@@ -87,6 +89,10 @@ pub(crate) struct MintArgs {
 /// (the default command, `proxy`, `exec`).
 #[derive(clap::Args, Debug)]
 pub(crate) struct SourceArgs {
+    /// The service the key is for: bedrock, or claude-platform (Claude Platform on AWS;
+    /// also accepted: aws-external-anthropic)
+    #[arg(long, value_name = "NAME", default_value = "bedrock", value_parser = parse_short_term_service)]
+    pub(crate) service: Service,
     /// AWS region for the token [default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region]
     #[arg(long, value_name = "REGION")]
     pub(crate) region: Option<String>,
@@ -119,14 +125,30 @@ pub(crate) struct SourceArgs {
     pub(crate) timeout: Option<Duration>,
 }
 
+/// A `--service` that has short-term keys.
+fn parse_short_term_service(name: &str) -> Result<Service, String> {
+    let service: Service = name
+        .parse()
+        .map_err(|e: aws_bedrock_token_generator::Error| e.to_string())?;
+    if service.supports(KeyKind::ShortTerm) {
+        Ok(service)
+    } else {
+        Err(format!(
+            "{service} has no short-term API keys; use `bedrock-token long-term create --service {}`",
+            service.name()
+        ))
+    }
+}
+
 /// How the token is printed.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub(crate) enum Format {
     /// The token alone
     Token,
-    /// `export AWS_BEARER_TOKEN_BEDROCK='…'`, for eval in a POSIX shell
+    /// `export AWS_BEARER_TOKEN_BEDROCK='…'` (for Claude Platform on AWS,
+    /// `ANTHROPIC_AWS_API_KEY`), for eval in a POSIX shell
     Export,
-    /// `{"token", "expires_at", "region"}`
+    /// `{"token", "expires_at", "region", "service"}`
     Json,
 }
 

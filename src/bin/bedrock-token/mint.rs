@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use aws_bedrock_token_generator::{Region, SessionPolicy, TokenInfo, TokenProvider};
+use aws_bedrock_token_generator::{Region, Service, SessionPolicy, TokenInfo, TokenProvider};
 
 use crate::cache::{Cache, Entry};
 use crate::settings::Settings;
@@ -20,7 +20,7 @@ pub(crate) fn run(args: &MintArgs, now: SystemTime) -> Result<Status, Failure> {
     };
     // A cache hit loads no credentials and starts no runtime.
     if let Some(entry) = cache.as_ref().and_then(|c| c.lookup(now)) {
-        output::print_line(&format(args.format, &entry))?;
+        output::print_line(&format(args.format, settings.service, &entry))?;
         return Ok(Status::Ok);
     }
     let entry = mint(&settings)?;
@@ -29,7 +29,7 @@ pub(crate) fn run(args: &MintArgs, now: SystemTime) -> Result<Status, Failure> {
             output::warning(&why);
         }
     }
-    output::print_line(&format(args.format, &entry))?;
+    output::print_line(&format(args.format, settings.service, &entry))?;
     Ok(Status::Ok)
 }
 
@@ -58,7 +58,7 @@ fn mint(settings: &Settings) -> Result<Entry, Failure> {
 
 /// The token provider for `settings` (built, not yet loaded).
 pub(crate) fn provider(settings: &Settings) -> Result<TokenProvider, Failure> {
-    let mut builder = TokenProvider::builder();
+    let mut builder = TokenProvider::builder().service(settings.service);
     // With a role and no --expiry, STS picks the session length (1 h by default) and the
     // token ends with the session; an explicit --expiry also asks STS for that length.
     if settings.expiry_given || settings.role.is_none() {
@@ -88,17 +88,22 @@ pub(crate) fn provider(settings: &Settings) -> Result<TokenProvider, Failure> {
 }
 
 /// The line to print for `entry`.
-fn format(format: Format, entry: &Entry) -> String {
+fn format(format: Format, service: Service, entry: &Entry) -> String {
     let text = &entry.token;
     match format {
         Format::Token => text.to_owned(),
-        Format::Export => format!("export AWS_BEARER_TOKEN_BEDROCK={}", shell_quote(text)),
+        Format::Export => format!(
+            "export {}={}",
+            service.key_variable().unwrap_or("AWS_BEARER_TOKEN_BEDROCK"),
+            shell_quote(text)
+        ),
         // Every value is from a JSON-safe alphabet: base64, an RFC 3339 time, a region
-        // name (checked by the parser).
+        // name (checked by the parser), a service name (`bedrock`, `claude-platform`).
         Format::Json => format!(
-            r#"{{"token":"{text}","expires_at":"{}","region":"{}"}}"#,
+            r#"{{"token":"{text}","expires_at":"{}","region":"{}","service":"{}"}}"#,
             clock::rfc3339_clamped(entry.expires_at),
-            entry.region
+            entry.region,
+            service.name()
         ),
     }
 }

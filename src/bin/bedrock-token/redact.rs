@@ -8,37 +8,50 @@
 use std::borrow::Cow;
 use std::ffi::OsString;
 
-use aws_bedrock_token_generator::TOKEN_PREFIX;
+use aws_bedrock_token_generator::Service;
 
 use crate::{Failure, Status};
 
 /// What replaces key-like text in messages.
 pub(crate) const PLACEHOLDER: &str = "<redacted>";
 
-/// The base64 of `bedrock.amazonaws.com`, with which the body of every short-term key
-/// starts (so a key that lost its prefix is still recognised).
-const SHORT_TERM_BODY: &str = "YmVkcm9jay5hbWF6b25hd3MuY29t";
+/// The base64 of each short-term key's signing host (`bedrock.amazonaws.com`,
+/// `aws-external-anthropic.amazonaws.com`), with which the body of every short-term key
+/// starts (so a key that lost its prefix is still recognised). Each host's length is a
+/// multiple of 3 bytes, so its base64 does not depend on what follows (checked by a test).
+const SHORT_TERM_BODIES: [&str; 2] = [
+    "YmVkcm9jay5hbWF6b25hd3MuY29t",
+    "YXdzLWV4dGVybmFsLWFudGhyb3BpYy5hbWF6b25hd3MuY29t",
+];
 
-/// The prefix of a long-term key (an IAM service-specific credential).
-pub(crate) const LONG_TERM_PREFIX: &str = "ABSK";
-
-/// Whether `s` holds a Bedrock API key or a recognisable piece of one:
-/// `bedrock-api-key-` (any case) followed by at least 4 more characters, the base64 text
-/// every short-term key's body starts with, or `ABSK` followed by at least 8 base64
-/// characters. (The bare prefix `bedrock-api-key-` alone is not a secret.)
+/// Whether `s` holds an API key of any service or a recognisable piece of one: a
+/// short-term prefix (`bedrock-api-key-`, `aws-external-anthropic-api-key-`, any case)
+/// followed by at least 4 more characters, the base64 text every short-term key's body
+/// starts with, or a long-term prefix (`ABSK`, `AEAA`) followed by at least 8 base64
+/// characters. (A bare prefix alone is not a secret.)
 pub(crate) fn looks_like_key(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
-    let short_term = lower
-        .match_indices(TOKEN_PREFIX)
-        .any(|(i, p)| lower.len() - (i + p.len()) >= 4);
-    let long_term = s.match_indices(LONG_TERM_PREFIX).any(|(i, p)| {
-        s[i + p.len()..]
-            .bytes()
-            .take_while(|&b| is_base64(b))
-            .count()
-            >= 8
-    });
-    short_term || long_term || s.contains(SHORT_TERM_BODY)
+    let short_term = Service::ALL
+        .iter()
+        .filter_map(|svc| svc.token_prefix())
+        .any(|prefix| {
+            lower
+                .match_indices(prefix)
+                .any(|(i, p)| lower.len() - (i + p.len()) >= 4)
+        });
+    let long_term = Service::ALL
+        .iter()
+        .filter_map(|svc| svc.long_term_prefix())
+        .any(|prefix| {
+            s.match_indices(prefix).any(|(i, p)| {
+                s[i + p.len()..]
+                    .bytes()
+                    .take_while(|&b| is_base64(b))
+                    .count()
+                    >= 8
+            })
+        });
+    short_term || long_term || SHORT_TERM_BODIES.iter().any(|b| s.contains(b))
 }
 
 fn is_base64(b: u8) -> bool {
@@ -205,6 +218,11 @@ mod tests {
             "xYmVkcm9jay5hbWF6b25hd3MuY29tLz9",
             "ABSKQmVkcm9ja0FQSUtleS0",
             "--region=ABSKQmVkcm9ja0FQ",
+            "aws-external-anthropic-api-key-abcd",
+            "AWS-EXTERNAL-ANTHROPIC-API-KEY-ABCD",
+            "xYXdzLWV4dGVybmFsLWFudGhyb3BpYy5hbWF6b25hd3MuY29tLz9",
+            "AEAAQWVhQXBpS2V5LUVY",
+            "--profile=AEAAQWVhQXBpS2V5",
         ] {
             assert!(looks_like_key(yes), "{yes}");
         }
@@ -215,9 +233,26 @@ mod tests {
             "ABSK",
             "ABSKabc",
             "ABSK-long-profile-name",
+            "aws-external-anthropic-api-key-",
+            "AEAA",
+            "AEAAabc",
             "12h",
         ] {
             assert!(!looks_like_key(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn the_short_term_bodies_are_each_hosts_base64() {
+        use base64::Engine as _;
+        let hosts: Vec<&str> = Service::ALL
+            .iter()
+            .filter_map(|s| s.signing_host())
+            .collect();
+        assert_eq!(hosts.len(), SHORT_TERM_BODIES.len());
+        for (host, body) in hosts.iter().zip(SHORT_TERM_BODIES) {
+            assert_eq!(host.len() % 3, 0, "{host}");
+            assert_eq!(base64::engine::general_purpose::STANDARD.encode(host), body);
         }
     }
 

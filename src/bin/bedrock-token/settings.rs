@@ -9,7 +9,7 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use aws_bedrock_token_generator::DEFAULT_EXPIRY;
+use aws_bedrock_token_generator::{Service, DEFAULT_EXPIRY};
 use sha2::{Digest as _, Sha256};
 
 use crate::output::quoted;
@@ -107,6 +107,8 @@ pub(crate) fn open_regular(path: &Path) -> Result<File, OpenError> {
 /// The flags and the relevant AWS environment of one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Settings {
+    /// `--service` (Amazon Bedrock unless given).
+    pub(crate) service: Service,
     /// `--region`.
     pub(crate) region: Option<String>,
     /// `--profile`.
@@ -204,6 +206,7 @@ impl Settings {
             }),
         };
         Ok(Self {
+            service: args.service,
             region: args.region.clone(),
             profile: args.profile.clone(),
             expiry: args.expiry.unwrap_or(DEFAULT_EXPIRY),
@@ -218,6 +221,7 @@ impl Settings {
     /// region comes from the environment or profile, if at all).
     pub(crate) fn for_iam(profile: Option<String>, timeout: Option<Duration>) -> Self {
         Self {
+            service: Service::default(),
             region: None,
             profile,
             expiry: DEFAULT_EXPIRY,

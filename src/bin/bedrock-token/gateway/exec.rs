@@ -41,8 +41,26 @@ const GATEWAY_URL_VARS: [&str; 3] = [
 /// Set to the CA bundle (system roots and the run's certificate) with `--proxy`.
 const CA_BUNDLE_VARS: [&str; 3] = ["AWS_CA_BUNDLE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"];
 
-/// The key variable: what Bedrock clients read.
-const KEY_VAR: &str = "AWS_BEARER_TOKEN_BEDROCK";
+/// Set to the gateway's URL with `--proxy --service claude-platform`: what the Anthropic
+/// SDK's Claude Platform on AWS client reads, and one for everything else.
+const CLAUDE_PLATFORM_URL_VARS: [&str; 2] = ["ANTHROPIC_AWS_BASE_URL", "BEDROCK_TOKEN_PROXY_URL"];
+
+/// The key variable: what the service's clients read (`AWS_BEARER_TOKEN_BEDROCK` for
+/// Bedrock, `ANTHROPIC_AWS_API_KEY` for Claude Platform on AWS).
+fn key_var(settings: &Settings) -> &'static str {
+    settings
+        .service
+        .key_variable()
+        .unwrap_or("AWS_BEARER_TOKEN_BEDROCK")
+}
+
+/// The variables that get the gateway's URL.
+fn url_vars(settings: &Settings) -> &'static [&'static str] {
+    match settings.service {
+        aws_bedrock_token_generator::Service::ClaudePlatform => &CLAUDE_PLATFORM_URL_VARS,
+        _ => &GATEWAY_URL_VARS,
+    }
+}
 
 /// Runs `exec`.
 pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
@@ -61,7 +79,7 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
                 .token()
                 .await
                 .map_err(|e| errors::explain(&e, &settings))?;
-            env.push((KEY_VAR, token.as_str().into()));
+            env.push((key_var(&settings), token.as_str().into()));
             return spawn_and_wait(&args.command, &env, &removed).await;
         }
         let (provider, _keep_fresh, info) = fresh_provider(&settings).await?;
@@ -75,7 +93,7 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
                 .map_err(|e| explain(&e, "--proxy"))?,
         )?;
         let cert = files.write("gateway-cert.pem", identity.cert_pem())?;
-        env.push((KEY_VAR, client_key.as_str().into()));
+        env.push((key_var(&settings), client_key.as_str().into()));
         let gateway = Gateway::builder(provider, client_key)
             .upstream(&upstream(args.upstream.as_deref(), &info))
             .tls(identity)
@@ -83,7 +101,11 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
             .await
             .map_err(|e| explain(&e, super::bind_flag(&e)))?;
         let url = gateway.url();
-        env.extend(GATEWAY_URL_VARS.map(|var| (var, OsString::from(&url))));
+        env.extend(
+            url_vars(&settings)
+                .iter()
+                .map(|&var| (var, OsString::from(&url))),
+        );
         env.extend(CA_BUNDLE_VARS.map(|var| (var, bundle.clone().into_os_string())));
         env.push(("NODE_EXTRA_CA_CERTS", cert.into_os_string()));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

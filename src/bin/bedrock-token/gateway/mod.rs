@@ -93,7 +93,13 @@ async fn fresh_provider(
 /// The upstream: `--upstream`, else the token's region's Bedrock Runtime endpoint.
 fn upstream(given: Option<&str>, info: &TokenInfo) -> String {
     given.map_or_else(
-        || format!("https://bedrock-runtime.{}.amazonaws.com", info.region()),
+        || match info.service() {
+            // Claude Platform on AWS User Guide, Authentication: the regional endpoint.
+            aws_bedrock_token_generator::Service::ClaudePlatform => {
+                format!("https://aws-external-anthropic.{}.api.aws", info.region())
+            }
+            _ => format!("https://bedrock-runtime.{}.amazonaws.com", info.region()),
+        },
         str::to_owned,
     )
 }
@@ -154,4 +160,37 @@ fn explain(e: &aws_bedrock_token_generator::Error, what: &str) -> Failure {
         _ => Status::Io,
     };
     Failure::new(status, format!("{what}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_bedrock_token_generator::{generate_service_token, Service};
+    use aws_credential_types::Credentials;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn info(service: Service) -> TokenInfo {
+        let creds = Credentials::new("AKIDEXAMPLE", "SECRET", None, None, "test");
+        let now = UNIX_EPOCH + Duration::from_secs(1_718_452_800);
+        let key =
+            generate_service_token(service, &creds, "eu-west-1", Duration::from_secs(60), now)
+                .unwrap();
+        TokenInfo::parse(key.as_str()).unwrap()
+    }
+
+    #[test]
+    fn the_default_upstream_is_the_services_endpoint_in_the_keys_region() {
+        assert_eq!(
+            upstream(None, &info(Service::Bedrock)),
+            "https://bedrock-runtime.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            upstream(None, &info(Service::ClaudePlatform)),
+            "https://aws-external-anthropic.eu-west-1.api.aws"
+        );
+        assert_eq!(
+            upstream(Some("https://example.test"), &info(Service::ClaudePlatform)),
+            "https://example.test"
+        );
+    }
 }

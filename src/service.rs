@@ -1,0 +1,425 @@
+//! The AWS services that take API keys, and each one's facts in one table.
+//!
+//! AWS documents API keys as a family: "API keys for AWS services" in the IAM User Guide
+//! (<https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_api_keys_for_aws_services.html>).
+//! Short-term keys (SigV4-presigned `CallWithBearerToken` requests, up to 12 hours) exist
+//! for Amazon Bedrock and Claude Platform on AWS; long-term keys (IAM service-specific
+//! credentials) for every service here.
+//!
+//! Every fact in [`FACTS`] names the AWS page it comes from. Where AWS does not say, the
+//! fact is `None`: it is left out rather than guessed.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::{Error, ErrorKind};
+
+/// An AWS service that takes API keys. [`Service::Bedrock`] is the default everywhere.
+///
+/// New services may be added in minor releases, so `match` on it with a wildcard arm.
+///
+/// ```
+/// use aws_bedrock_token_generator::Service;
+///
+/// let s: Service = "claude-platform".parse()?;
+/// assert_eq!(s, Service::ClaudePlatform);
+/// assert_eq!(s.display_name(), "Claude Platform on AWS");
+/// assert_eq!(s.token_prefix(), Some("aws-external-anthropic-api-key-"));
+/// assert_eq!(Service::default(), Service::Bedrock);
+/// # Ok::<(), aws_bedrock_token_generator::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[non_exhaustive]
+pub enum Service {
+    /// Amazon Bedrock: short-term (`bedrock-api-key-…`) and long-term (`ABSK…`) keys.
+    #[default]
+    Bedrock,
+    /// Claude Platform on AWS: short-term (`aws-external-anthropic-api-key-…`) and
+    /// long-term (`AEAA…`) keys.
+    ClaudePlatform,
+    /// Amazon CloudWatch (OTLP metrics): long-term keys only.
+    CloudWatch,
+    /// Amazon CloudWatch Logs (HTTP ingestion endpoints): long-term keys only.
+    CloudWatchLogs,
+    /// AWS X-Ray (OTLP traces): long-term keys only.
+    XRay,
+}
+
+/// The kinds of API key AWS offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyKind {
+    /// A SigV4-presigned request, valid up to 12 hours.
+    ShortTerm,
+    /// An IAM service-specific credential.
+    LongTerm,
+}
+
+/// What a short-term key of a service is signed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ShortTerm {
+    /// The host the presigned `POST /?Action=CallWithBearerToken` is signed for.
+    pub host: &'static str,
+    /// The SigV4 service name in the credential scope.
+    pub signing_name: &'static str,
+    /// The prefix in front of the base64 of the presigned URL.
+    pub token_prefix: &'static str,
+}
+
+/// One service's facts. `None`: AWS does not document it (see the module docs).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Facts {
+    pub service: Service,
+    pub display_name: &'static str,
+    pub cli_name: &'static str,
+    pub cli_aliases: &'static [&'static str],
+    pub short_term: Option<ShortTerm>,
+    pub iam_service_name: Option<&'static str>,
+    /// The ARN (partition `aws`) of the AWS managed policy the console attaches to a
+    /// key's IAM user.
+    pub managed_policy_arn: Option<&'static str>,
+    pub long_term_prefix: Option<&'static str>,
+    pub key_variable: Option<&'static str>,
+}
+
+/// The facts, one row per service, in [`Service`] order.
+pub(crate) const FACTS: [Facts; 5] = [
+    Facts {
+        service: Service::Bedrock,
+        display_name: "Amazon Bedrock",
+        cli_name: "bedrock",
+        cli_aliases: &[],
+        // Host, SigV4 name and prefix: the official generator (PyPI
+        // `aws-bedrock-token-generator`) that "Generate Amazon Bedrock API keys" points to,
+        // https://docs.aws.amazon.com/bedrock/latest/userguide/api-keys.html
+        // (checked byte for byte by tests/conformance.rs).
+        short_term: Some(ShortTerm {
+            host: "bedrock.amazonaws.com",
+            signing_name: "bedrock",
+            token_prefix: "bedrock-api-key-",
+        }),
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_bedrock.html
+        // (`--service-name bedrock.amazonaws.com`).
+        iam_service_name: Some("bedrock.amazonaws.com"),
+        // IAM User Guide, API keys for AWS services, "Supported services" table:
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_api_keys_for_aws_services.html
+        managed_policy_arn: Some("arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess"),
+        // The key text of long-term Bedrock keys (`ABSK` + base64(`<alias>:<secret>`)),
+        // as issued by IAM (not stated on an AWS page).
+        long_term_prefix: Some("ABSK"),
+        // "Use an Amazon Bedrock API key":
+        // https://docs.aws.amazon.com/bedrock/latest/userguide/api-keys-use.html
+        key_variable: Some("AWS_BEARER_TOKEN_BEDROCK"),
+    },
+    Facts {
+        service: Service::ClaudePlatform,
+        display_name: "Claude Platform on AWS",
+        cli_name: "claude-platform",
+        cli_aliases: &["aws-external-anthropic"],
+        // Claude Platform on AWS User Guide, Authentication:
+        // https://docs.aws.amazon.com/claude-platform/latest/userguide/authentication.html
+        // and its official generator, PyPI `token-generator-for-aws-external-anthropic`
+        // (checked byte for byte by tests/conformance.rs).
+        short_term: Some(ShortTerm {
+            host: "aws-external-anthropic.amazonaws.com",
+            signing_name: "aws-external-anthropic",
+            token_prefix: "aws-external-anthropic-api-key-",
+        }),
+        // IAM User Guide, API keys for AWS services (see above).
+        iam_service_name: Some("aws-external-anthropic.amazonaws.com"),
+        // IAM User Guide, API keys for AWS services, and the policy's page:
+        // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AnthropicInferenceAccess.html
+        managed_policy_arn: Some("arn:aws:iam::aws:policy/AnthropicInferenceAccess"),
+        // The key text of long-term Claude Platform keys, as issued by IAM (not stated on
+        // an AWS page).
+        long_term_prefix: Some("AEAA"),
+        // Not on an AWS page: the variable the Anthropic SDK's `AnthropicAWS` client reads
+        // (its source, anthropic 2.10.0), which the Authentication page above points to
+        // for client configuration.
+        key_variable: Some("ANTHROPIC_AWS_API_KEY"),
+    },
+    Facts {
+        service: Service::CloudWatch,
+        display_name: "Amazon CloudWatch",
+        cli_name: "cloudwatch",
+        cli_aliases: &[],
+        short_term: None,
+        // Not stated on the pages below: left out.
+        iam_service_name: None,
+        // "Setting up bearer token authentication for Metrics":
+        // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-OTLP-MetricsBearerTokenAuth.html
+        managed_policy_arn: Some("arn:aws:iam::aws:policy/CloudWatchAPIKeyAccess"),
+        long_term_prefix: None,
+        key_variable: None,
+    },
+    Facts {
+        service: Service::CloudWatchLogs,
+        display_name: "Amazon CloudWatch Logs",
+        cli_name: "cloudwatch-logs",
+        cli_aliases: &[],
+        short_term: None,
+        // Not stated on the pages below: left out.
+        iam_service_name: None,
+        // "Setting up bearer token authentication" (CloudWatch Logs):
+        // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_HTTP_Endpoints_BearerTokenAuth.html
+        managed_policy_arn: Some("arn:aws:iam::aws:policy/CloudWatchLogsAPIKeyAccess"),
+        long_term_prefix: None,
+        key_variable: None,
+    },
+    Facts {
+        service: Service::XRay,
+        display_name: "AWS X-Ray",
+        cli_name: "xray",
+        cli_aliases: &[],
+        short_term: None,
+        // "Setting up bearer token authentication for traces": "an IAM service-specific
+        // credential for `xray.amazonaws.com`",
+        // https://docs.aws.amazon.com/xray/latest/devguide/xray-opentelemetry-bearer-token.html
+        iam_service_name: Some("xray.amazonaws.com"),
+        // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSXRayAPIKeyAccess.html
+        // ("Grants permissions to call AWS X-Ray using API key authentication").
+        managed_policy_arn: Some("arn:aws:iam::aws:policy/AWSXRayAPIKeyAccess"),
+        long_term_prefix: None,
+        key_variable: None,
+    },
+];
+
+impl Service {
+    /// Every service, in a fixed order (Bedrock first).
+    pub const ALL: [Service; 5] = [
+        Service::Bedrock,
+        Service::ClaudePlatform,
+        Service::CloudWatch,
+        Service::CloudWatchLogs,
+        Service::XRay,
+    ];
+
+    pub(crate) fn facts(self) -> &'static Facts {
+        // FACTS is in the same order as ALL (checked by a test).
+        let facts = &FACTS[self as usize];
+        debug_assert_eq!(facts.service, self);
+        facts
+    }
+
+    /// The name AWS gives the service, e.g. "Amazon Bedrock", "Claude Platform on AWS".
+    pub fn display_name(self) -> &'static str {
+        self.facts().display_name
+    }
+
+    /// The short name used on command lines and in configuration, e.g. `bedrock`,
+    /// `claude-platform`. [`Service::from_str`] accepts it (and a few aliases).
+    pub fn name(self) -> &'static str {
+        self.facts().cli_name
+    }
+
+    /// Other names [`Service::from_str`] accepts (`aws-external-anthropic` for Claude
+    /// Platform on AWS, its SigV4 name).
+    pub fn aliases(self) -> &'static [&'static str] {
+        self.facts().cli_aliases
+    }
+
+    /// Whether AWS offers keys of this kind for the service.
+    pub fn supports(self, kind: KeyKind) -> bool {
+        match kind {
+            KeyKind::ShortTerm => self.facts().short_term.is_some(),
+            // Every service in the IAM guide's table has long-term keys.
+            KeyKind::LongTerm => true,
+        }
+    }
+
+    pub(crate) fn short_term(self) -> Option<&'static ShortTerm> {
+        self.facts().short_term.as_ref()
+    }
+
+    /// The host a short-term key is signed for (`bedrock.amazonaws.com`), or `None` for a
+    /// service without short-term keys.
+    pub fn signing_host(self) -> Option<&'static str> {
+        self.short_term().map(|s| s.host)
+    }
+
+    /// The SigV4 service name of a short-term key's credential scope (`bedrock`,
+    /// `aws-external-anthropic`), or `None` for a service without short-term keys.
+    pub fn signing_name(self) -> Option<&'static str> {
+        self.short_term().map(|s| s.signing_name)
+    }
+
+    /// The prefix of a short-term key (`bedrock-api-key-`), or `None` for a service
+    /// without short-term keys.
+    pub fn token_prefix(self) -> Option<&'static str> {
+        self.short_term().map(|s| s.token_prefix)
+    }
+
+    /// The IAM service name of the service's long-term keys (`ServiceName` in IAM's
+    /// service-specific credential calls), or `None` where AWS does not document it.
+    pub fn iam_service_name(self) -> Option<&'static str> {
+        self.facts().iam_service_name
+    }
+
+    /// The name of the AWS managed policy the console attaches to the IAM user of a
+    /// long-term key (`AmazonBedrockLimitedAccess`), where AWS documents one.
+    pub fn managed_policy(self) -> Option<&'static str> {
+        self.managed_policy_arn()
+            .and_then(|arn| arn.rsplit('/').next())
+    }
+
+    /// [`Service::managed_policy`] as an ARN in the `aws` partition (in other
+    /// partitions, pass the policy's ARN there).
+    pub fn managed_policy_arn(self) -> Option<&'static str> {
+        self.facts().managed_policy_arn
+    }
+
+    /// The prefix of the service's long-term key text (`ABSK`, `AEAA`), where known.
+    pub fn long_term_prefix(self) -> Option<&'static str> {
+        self.facts().long_term_prefix
+    }
+
+    /// The environment variable the service's clients read a key from
+    /// (`AWS_BEARER_TOKEN_BEDROCK`; `ANTHROPIC_AWS_API_KEY` for Claude Platform on AWS).
+    pub fn key_variable(self) -> Option<&'static str> {
+        self.facts().key_variable
+    }
+
+    /// The service whose long-term key prefix `key` starts with.
+    pub(crate) fn from_long_term_key(key: &str) -> Option<Service> {
+        Service::ALL
+            .into_iter()
+            .find(|s| s.long_term_prefix().is_some_and(|p| key.starts_with(p)))
+    }
+
+    /// The service whose short-term key prefix `key` starts with, and its short-term facts.
+    pub(crate) fn from_short_term_key(key: &str) -> Option<(Service, &'static ShortTerm)> {
+        Service::ALL.into_iter().find_map(|s| {
+            s.short_term()
+                .filter(|t| key.starts_with(t.token_prefix))
+                .map(|t| (s, t))
+        })
+    }
+
+    /// The service whose IAM service name is `name`.
+    pub fn from_iam_service_name(name: &str) -> Option<Service> {
+        Service::ALL
+            .into_iter()
+            .find(|s| s.iam_service_name() == Some(name))
+    }
+
+    /// A typed error for asking `self` for a kind of key it does not have.
+    pub(crate) fn unsupported(self, what: &str) -> Error {
+        Error::new(
+            ErrorKind::UnsupportedService,
+            format!("{} has no {what}", self.display_name()),
+        )
+    }
+}
+
+impl fmt::Display for Service {
+    /// The display name, e.g. "Claude Platform on AWS".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.display_name())
+    }
+}
+
+impl FromStr for Service {
+    type Err = Error;
+
+    /// Accepts [`Service::name`] or one of [`Service::aliases`], ASCII case-insensitively.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let s = s.trim();
+        Service::ALL
+            .into_iter()
+            .find(|svc| {
+                svc.name().eq_ignore_ascii_case(s)
+                    || svc.aliases().iter().any(|a| a.eq_ignore_ascii_case(s))
+            })
+            .ok_or_else(|| {
+                let names: Vec<&str> = Service::ALL.iter().map(|s| s.name()).collect();
+                Error::new(
+                    ErrorKind::UnsupportedService,
+                    format!("unknown service name; use one of: {}", names.join(", ")),
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_in_enum_order_and_names_are_unique() {
+        for (i, s) in Service::ALL.into_iter().enumerate() {
+            assert_eq!(FACTS[i].service, s);
+            assert_eq!(s.facts().service, s);
+        }
+        let mut names: Vec<&str> = Service::ALL
+            .iter()
+            .flat_map(|s| std::iter::once(s.name()).chain(s.aliases().iter().copied()))
+            .collect();
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), n);
+    }
+
+    #[test]
+    fn bedrock_facts_match_the_crate_constants() {
+        let b = Service::Bedrock;
+        assert_eq!(b.signing_host(), Some(crate::HOST));
+        assert_eq!(b.signing_name(), Some(crate::SERVICE));
+        assert_eq!(b.token_prefix(), Some(crate::TOKEN_PREFIX));
+        assert_eq!(b.display_name(), "Amazon Bedrock");
+        assert_eq!(b.key_variable(), Some("AWS_BEARER_TOKEN_BEDROCK"));
+    }
+
+    #[test]
+    fn parses_names_and_aliases() {
+        for (text, s) in [
+            ("bedrock", Service::Bedrock),
+            ("claude-platform", Service::ClaudePlatform),
+            ("aws-external-anthropic", Service::ClaudePlatform),
+            ("Claude-Platform", Service::ClaudePlatform),
+            ("cloudwatch", Service::CloudWatch),
+            ("cloudwatch-logs", Service::CloudWatchLogs),
+            ("xray", Service::XRay),
+        ] {
+            assert_eq!(text.parse::<Service>().unwrap(), s, "{text}");
+        }
+        let e = "anthropic".parse::<Service>().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnsupportedService);
+        assert!(e.to_string().contains("bedrock, claude-platform"), "{e}");
+    }
+
+    #[test]
+    fn prefixes_find_their_service() {
+        assert_eq!(
+            Service::from_short_term_key("aws-external-anthropic-api-key-x").map(|s| s.0),
+            Some(Service::ClaudePlatform)
+        );
+        assert_eq!(
+            Service::from_short_term_key("bedrock-api-key-x").map(|s| s.0),
+            Some(Service::Bedrock)
+        );
+        assert_eq!(
+            Service::from_long_term_key("AEAAxyz"),
+            Some(Service::ClaudePlatform)
+        );
+        assert_eq!(
+            Service::from_long_term_key("ABSKxyz"),
+            Some(Service::Bedrock)
+        );
+        assert_eq!(Service::from_long_term_key("AKIA"), None);
+        assert_eq!(
+            Service::from_iam_service_name("aws-external-anthropic.amazonaws.com"),
+            Some(Service::ClaudePlatform)
+        );
+        assert!(!Service::XRay.supports(KeyKind::ShortTerm));
+        assert!(Service::XRay.supports(KeyKind::LongTerm));
+        assert_eq!(
+            Service::ClaudePlatform.managed_policy_arn(),
+            Some("arn:aws:iam::aws:policy/AnthropicInferenceAccess")
+        );
+        assert_eq!(
+            Service::CloudWatchLogs.managed_policy(),
+            Some("CloudWatchLogsAPIKeyAccess")
+        );
+    }
+}
