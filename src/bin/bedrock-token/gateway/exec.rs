@@ -138,6 +138,14 @@ async fn spawn_and_wait(
     }
     cmd.envs(env.iter().map(|(k, v)| (k, v)));
     let shown = crate::output::quoted(&program.to_string_lossy());
+    // Listening before the command starts: a signal sent as soon as it runs is passed on,
+    // rather than ending this process (and leaving the command behind).
+    let forwarder = signals::Forwarder::install().map_err(|e| {
+        Failure::new(
+            Status::Internal,
+            format!("exec: cannot listen for signals: {}", e.kind()),
+        )
+    })?;
     let mut child = cmd.spawn().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Failure::new(
             Status::Exited(127),
@@ -148,7 +156,7 @@ async fn spawn_and_wait(
             format!("exec: cannot run {shown}: {}", e.kind()),
         ),
     })?;
-    let status = signals::forward_until_exit(&mut child).await.map_err(|e| {
+    let status = forwarder.until_exit(&mut child).await.map_err(|e| {
         Failure::new(
             Status::Internal,
             format!("exec: waiting for the command failed: {}", e.kind()),
@@ -175,59 +183,82 @@ fn exit_code(status: std::process::ExitStatus) -> u8 {
 mod signals {
     use rustix::process::{kill_process, Pid, Signal};
     use tokio::signal::unix::{signal, SignalKind};
+    use tokio::sync::mpsc::UnboundedReceiver;
 
-    /// Waits for `child`, sending it every forwarded signal this process receives.
-    pub(super) async fn forward_until_exit(
-        child: &mut tokio::process::Child,
-    ) -> std::io::Result<std::process::ExitStatus> {
-        // SIGINT and SIGQUIT come from the terminal to the whole process group, the
-        // command included: passed on again, one Ctrl-C would reach it twice. Listening
-        // for them keeps them from ending this process before the command.
-        let kinds = [
-            (SignalKind::interrupt(), None),
-            (SignalKind::quit(), None),
-            (SignalKind::terminate(), Some(Signal::TERM)),
-            (SignalKind::hangup(), Some(Signal::HUP)),
-            (SignalKind::user_defined1(), Some(Signal::USR1)),
-            (SignalKind::user_defined2(), Some(Signal::USR2)),
-        ];
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut listeners = Vec::new();
-        for (kind, sig) in kinds {
-            let mut stream = signal(kind)?;
-            let tx = tx.clone();
-            listeners.push(tokio::spawn(async move {
-                while stream.recv().await.is_some() {
-                    if tx.send(sig).is_err() {
-                        return;
+    /// The signals this process listens for, and which of them it passes on.
+    pub(super) struct Forwarder {
+        rx: UnboundedReceiver<Option<Signal>>,
+        listeners: Vec<tokio::task::JoinHandle<()>>,
+    }
+
+    impl Forwarder {
+        /// Starts listening. SIGINT and SIGQUIT come from the terminal to the whole
+        /// process group, the command included: passed on again, one Ctrl-C would reach
+        /// it twice. Listening for them keeps them from ending this process first.
+        pub(super) fn install() -> std::io::Result<Self> {
+            let kinds = [
+                (SignalKind::interrupt(), None),
+                (SignalKind::quit(), None),
+                (SignalKind::terminate(), Some(Signal::TERM)),
+                (SignalKind::hangup(), Some(Signal::HUP)),
+                (SignalKind::user_defined1(), Some(Signal::USR1)),
+                (SignalKind::user_defined2(), Some(Signal::USR2)),
+            ];
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            let mut listeners = Vec::new();
+            for (kind, sig) in kinds {
+                let mut stream = signal(kind)?;
+                let tx = tx.clone();
+                listeners.push(tokio::spawn(async move {
+                    while stream.recv().await.is_some() {
+                        if tx.send(sig).is_err() {
+                            return;
+                        }
                     }
-                }
-            }));
-        }
-        let pid = child.id().and_then(|id| Pid::from_raw(id as i32));
-        let status = loop {
-            tokio::select! {
-                status = child.wait() => break status,
-                Some(sig) = rx.recv() => {
-                    if let (Some(pid), Some(sig)) = (pid, sig) {
-                        let _ = kill_process(pid, sig);
-                    }
-                }
+                }));
             }
-        };
-        for listener in listeners {
-            listener.abort();
+            Ok(Self { rx, listeners })
         }
-        status
+
+        /// Waits for `child`, sending it every signal to pass on.
+        pub(super) async fn until_exit(
+            mut self,
+            child: &mut tokio::process::Child,
+        ) -> std::io::Result<std::process::ExitStatus> {
+            let pid = child.id().and_then(|id| Pid::from_raw(id as i32));
+            let status = loop {
+                tokio::select! {
+                    status = child.wait() => break status,
+                    Some(sig) = self.rx.recv() => {
+                        if let (Some(pid), Some(sig)) = (pid, sig) {
+                            let _ = kill_process(pid, sig);
+                        }
+                    }
+                }
+            };
+            for listener in self.listeners {
+                listener.abort();
+            }
+            status
+        }
     }
 }
 
 #[cfg(not(unix))]
 mod signals {
-    pub(super) async fn forward_until_exit(
-        child: &mut tokio::process::Child,
-    ) -> std::io::Result<std::process::ExitStatus> {
-        child.wait().await
+    pub(super) struct Forwarder;
+
+    impl Forwarder {
+        pub(super) fn install() -> std::io::Result<Self> {
+            Ok(Self)
+        }
+
+        pub(super) async fn until_exit(
+            self,
+            child: &mut tokio::process::Child,
+        ) -> std::io::Result<std::process::ExitStatus> {
+            child.wait().await
+        }
     }
 }
 
