@@ -57,7 +57,6 @@ impl Proxy {
 }
 
 async fn converse(url: &str, key: &str) -> Result<String, String> {
-    use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, Message};
     let config = aws_sdk_bedrockruntime::Config::builder()
         .region(aws_sdk_bedrockruntime::config::Region::new("us-west-2"))
         .endpoint_url(url)
@@ -66,28 +65,7 @@ async fn converse(url: &str, key: &str) -> Result<String, String> {
             aws_smithy_runtime_api::client::auth::http::HTTP_BEARER_AUTH_SCHEME_ID,
         ])
         .build();
-    let client = aws_sdk_bedrockruntime::Client::from_conf(config);
-    let out = client
-        .converse()
-        .model_id("anthropic.claude-3-haiku-20240307-v1:0")
-        .messages(
-            Message::builder()
-                .role(ConversationRole::User)
-                .content(ContentBlock::Text("Hello".into()))
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    let text = out
-        .output()
-        .and_then(|o| o.as_message().ok())
-        .and_then(|m| m.content().first())
-        .and_then(|c| c.as_text().ok())
-        .cloned()
-        .unwrap_or_default();
-    Ok(text)
+    support::converse::converse(&aws_sdk_bedrockruntime::Client::from_conf(config)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

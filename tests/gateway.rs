@@ -15,10 +15,10 @@ use aws_bedrock_token_generator::{
     prefer_bearer_auth, Error, ErrorKind, Input, Region, TokenProvider,
 };
 use aws_sdk_bedrockruntime::config::BehaviorVersion;
-use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, Message};
 use aws_smithy_async::test_util::ManualTimeSource;
 use hyper::body::Bytes;
 use support::bedrock::{Bedrock, Keys};
+use support::converse::converse;
 use support::events::Events;
 use support::upstream::{Answer, Upstream};
 use support::*;
@@ -226,30 +226,6 @@ fn sdk_client(url: &str, client_key: &ClientKey) -> aws_sdk_bedrockruntime::Clie
         .auth_scheme_preference(prefer_bearer_auth())
         .build();
     aws_sdk_bedrockruntime::Client::from_conf(config)
-}
-
-async fn converse(client: &aws_sdk_bedrockruntime::Client) -> Result<String, String> {
-    let message = Message::builder()
-        .role(ConversationRole::User)
-        .content(ContentBlock::Text("Hello".into()))
-        .build()
-        .unwrap();
-    match client
-        .converse()
-        .model_id(MODEL)
-        .messages(message)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(out
-            .output()
-            .and_then(|o| o.as_message().ok())
-            .and_then(|m| m.content().first())
-            .and_then(|c| c.as_text().ok())
-            .cloned()
-            .unwrap_or_default()),
-        Err(e) => Err(format!("{:?}", e.into_service_error())),
-    }
 }
 
 #[tokio::test]

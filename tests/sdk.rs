@@ -9,16 +9,15 @@ use std::time::Duration;
 use aws_bedrock_token_generator::{generate_token, prefer_bearer_auth, Region, TokenProvider};
 use aws_credential_types::Credentials;
 use aws_sdk_bedrockruntime::config::BehaviorVersion;
-use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, Message};
 use aws_sdk_bedrockruntime::Client;
 use aws_smithy_async::test_util::ManualTimeSource;
 use aws_smithy_async::time::TimeSource;
 use support::bedrock::{verify, Bedrock, Keys};
+use support::converse::converse;
 use support::env::IsolatedEnv;
 use support::sigv4::{decode_url, encode_token};
 use support::*;
 
-const MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 const HOUR: Duration = Duration::from_secs(3600);
 
 fn keys() -> Keys {
@@ -51,30 +50,6 @@ fn client(endpoint: &str, provider: &TokenProvider, clock: &ManualTimeSource) ->
         .time_source(clock.clone())
         .build();
     Client::from_conf(config)
-}
-
-async fn converse(client: &Client) -> Result<String, String> {
-    let message = Message::builder()
-        .role(ConversationRole::User)
-        .content(ContentBlock::Text("Hello".into()))
-        .build()
-        .unwrap();
-    match client
-        .converse()
-        .model_id(MODEL)
-        .messages(message)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(out
-            .output()
-            .and_then(|o| o.as_message().ok())
-            .and_then(|m| m.content().first())
-            .and_then(|c| c.as_text().ok())
-            .cloned()
-            .unwrap_or_default()),
-        Err(e) => Err(format!("{:?}", e.into_service_error())),
-    }
 }
 
 #[test]

@@ -141,6 +141,7 @@ impl ProvideCredentials for ScriptedCredentials {
 pub mod bedrock;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod converse;
 pub mod env;
 pub mod events;
 pub mod http;
