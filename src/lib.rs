@@ -12,6 +12,7 @@
 //! | [`TokenInfo`], [`LongTermKeyInfo`], [`KeyInfo`] (`inspect`) | parsing a key back into its facts |
 //! | [`SessionPolicy`], [`ModelPolicy`] (`policy`, feature `default-chain`) | session policies for the assume-role step |
 //! | `role` (feature `default-chain`) | the assume-role step of [`TokenProviderBuilder::assume_role`] |
+//! | `names` | AWS name rules, one function each: IAM names, account ids, partitions, regions, aliases |
 //! | [`Error`], [`ErrorKind`] (`error`) | the one error type |
 //! | [`gateway`] (`gateway/`: `key`, `tls`, `framing`, `forward`, `server`; feature `gateway`) | the local gateway that forwards requests with a fresh key |
 //! | [`LongTermKeys`], [`LongTermKey`], [`KeyMetadata`] (`long_term`, feature `long-term`) | long-term keys: IAM service-specific credentials |
@@ -36,6 +37,7 @@ mod inspect;
 #[cfg(feature = "long-term")]
 mod long_term;
 mod mint;
+mod names;
 #[cfg(feature = "default-chain")]
 mod policy;
 mod provider;

@@ -256,24 +256,11 @@ pub(crate) fn validate_expiry(expiry: Duration) -> Result<Duration, Error> {
     Ok(Duration::from_secs(expiry.as_secs()))
 }
 
-/// Whether `s` is groups of lower-case ASCII letters and digits joined by single hyphens
-/// (the shape of region and partition names).
-pub(crate) fn is_hyphenated_lower_alnum(s: &str) -> bool {
-    s.split('-').all(|part| {
-        !part.is_empty()
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    })
-}
-
-/// Checks that `region` looks like an AWS region name: lower-case ASCII letters and digits
-/// in groups joined by single hyphens, starting with a letter, at most 63 characters.
+/// Checks that `region` looks like an AWS region name ([`crate::names::is_region`]):
+/// lower-case ASCII letters and digits in groups joined by single hyphens, starting with a
+/// letter, at most 63 characters.
 pub(crate) fn validate_region(region: &str) -> Result<(), Error> {
-    let valid = !region.is_empty()
-        && region.len() <= 63
-        && region.starts_with(|c: char| c.is_ascii_lowercase())
-        && is_hyphenated_lower_alnum(region);
+    let valid = crate::names::is_region(region);
     if valid {
         Ok(())
     } else {

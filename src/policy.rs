@@ -7,6 +7,7 @@
 use std::fmt;
 
 use crate::mint::validate_region;
+use crate::names::{self, partition_of};
 use crate::{Error, ErrorKind, Input};
 
 /// The most characters AWS accepts in a session policy (the `Policy` parameter of
@@ -254,7 +255,7 @@ impl ModelPolicy {
         };
         let account = match &self.account_id {
             Some(account) => {
-                if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                if !names::is_account_id(account) {
                     return Err(invalid(format!(
                         "invalid account id {:?} in the model policy: an AWS account id is 12 \
                          digits, e.g. `123456789012`",
@@ -404,30 +405,8 @@ fn split_profile_prefix(id: &str) -> Option<&str> {
     (INFERENCE_PROFILE_PREFIXES.contains(&prefix) && !model.is_empty()).then_some(model)
 }
 
-/// The ARN partition of a region, by the region patterns of the AWS partitions file
-/// (`aws` for anything else, including an empty region).
-pub(crate) fn partition_of(region: &str) -> &'static str {
-    const PARTITIONS: [(&str, &str); 7] = [
-        ("cn-", "aws-cn"),
-        ("us-gov-", "aws-us-gov"),
-        ("us-iso-", "aws-iso"),
-        ("us-isob-", "aws-iso-b"),
-        ("us-isof-", "aws-iso-f"),
-        ("eu-isoe-", "aws-iso-e"),
-        ("eusc-", "aws-eusc"),
-    ];
-    PARTITIONS
-        .iter()
-        .find(|(prefix, _)| region.starts_with(prefix))
-        .map_or("aws", |&(_, partition)| partition)
-}
-
 fn check_partition(partition: &str) -> Result<(), Error> {
-    let valid = partition == "aws"
-        || partition
-            .strip_prefix("aws-")
-            .is_some_and(crate::mint::is_hyphenated_lower_alnum);
-    if valid {
+    if names::is_partition(partition) {
         Ok(())
     } else {
         Err(invalid(format!(
@@ -646,6 +625,7 @@ mod tests {
             (ModelPolicy::new([HAIKU]).account_id("1234"), "12 digits"),
             (ModelPolicy::new([HAIKU]).partition("gcp"), "partition"),
             (ModelPolicy::new([HAIKU]).partition("aws-"), "partition"),
+            (ModelPolicy::new([HAIKU]).partition("aws--"), "partition"),
         ];
         for (policy, why) in cases {
             let e = policy.to_json().unwrap_err();

@@ -16,6 +16,7 @@ use aws_smithy_async::time::SharedTimeSource;
 use aws_types::region::Region;
 
 use crate::aws_error::Failure;
+use crate::names;
 use crate::{Error, ErrorKind, Input, SessionPolicy};
 
 /// The shortest role session STS grants (`DurationSeconds` 900).
@@ -345,17 +346,10 @@ fn role_arn_problem(arn: &str) -> Option<&'static str> {
     ) else {
         return Some("it is not of the form `arn:<partition>:iam::<account>:role/<name>`");
     };
-    let partition_ok = partition == "aws"
-        || partition.strip_prefix("aws-").is_some_and(|rest| {
-            !rest.is_empty()
-                && rest
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        });
-    if !partition_ok {
+    if !names::is_partition(partition) {
         return Some("the partition is not `aws` or `aws-...`");
     }
-    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+    if !names::is_account_id(account) {
         return Some("the account id is not 12 digits");
     }
     let Some(path_and_name) = resource.strip_prefix("role/") else {
@@ -365,7 +359,7 @@ fn role_arn_problem(arn: &str) -> Option<&'static str> {
         Some((path, name)) => (path, name),
         None => ("", path_and_name),
     };
-    if name.is_empty() || name.len() > 64 || !name.bytes().all(is_name_byte) {
+    if !names::is_iam_role_name(name) {
         return Some("the role name must be 1 to 64 characters of letters, digits and `+=,.@_-`");
     }
     let bad_segment =
@@ -376,14 +370,9 @@ fn role_arn_problem(arn: &str) -> Option<&'static str> {
     None
 }
 
-/// `[\w+=,.@-]`, the characters of IAM names and role session names.
-fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b)
-}
-
 /// 2 to 64 characters of `[\w+=,.@-]`.
 pub(crate) fn validate_session_name(name: &str) -> Result<(), Error> {
-    if (2..=64).contains(&name.len()) && name.bytes().all(is_name_byte) {
+    if names::is_role_session_name(name) {
         return Ok(());
     }
     let mut shown: String = name.chars().take(80).collect();
@@ -441,6 +430,8 @@ mod tests {
                 "not of the form",
             ),
             ("arn:gcp:iam::123456789012:role/x", "partition"),
+            ("arn:aws--:iam::123456789012:role/x", "partition"),
+            ("arn:aws-cn-:iam::123456789012:role/x", "partition"),
             ("arn:aws:iam::123456789012:role/", "role name"),
             ("arn:aws:iam::123456789012:role/a b", "role name"),
             ("arn:aws:iam::123456789012:role/p//x", "role path"),

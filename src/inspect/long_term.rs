@@ -9,17 +9,11 @@ use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
+use crate::names::{self, MAX_ALIAS_LEN};
 use crate::{Error, ErrorKind, Service};
-
-/// The prefix of every long-term Bedrock API key.
-pub(crate) const LONG_TERM_PREFIX: &str = "ABSK";
 
 /// The length of every known long-term prefix (`ABSK`, `AEAA`).
 pub(crate) const LONG_TERM_PREFIX_LEN: usize = 4;
-
-/// The longest alias accepted: IAM user names have at most 64 characters, and the alias
-/// adds `-at-` and a 12-digit account id (80 in all); twice that leaves room.
-const MAX_ALIAS_LEN: usize = 128;
 
 /// Standard base64; padding optional (the prefix scanners such as gitleaks accept both).
 const BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -76,14 +70,20 @@ impl LongTermKeyInfo {
     pub fn parse(key: &str) -> Result<Self, Error> {
         let key = key.trim();
         let Some(service) = Service::from_long_term_key(key) else {
-            return Err(super::unknown_key(key)
-                .unwrap_or_else(|| invalid(Service::Bedrock, "it does not start with `ABSK`")));
+            return Err(super::unknown_key(key).unwrap_or_else(|| {
+                let bedrock = Service::Bedrock.long_term_prefix().unwrap_or_default();
+                invalid(
+                    Service::Bedrock,
+                    &format!("it does not start with `{bedrock}`"),
+                )
+            }));
         };
         Self::parse_for(service, key)
     }
 
+    /// `service` is the one whose long-term prefix `key` starts with.
     fn parse_for(service: Service, key: &str) -> Result<Self, Error> {
-        let prefix = service.long_term_prefix().unwrap_or(LONG_TERM_PREFIX);
+        let prefix = service.long_term_prefix().unwrap_or_default();
         let encoded = key
             .strip_prefix(prefix)
             .ok_or_else(|| invalid(service, &format!("it does not start with `{prefix}`")))?;
@@ -113,7 +113,10 @@ impl LongTermKeyInfo {
                  at most 64, and IAM adds `-at-` and the account id)",
             ));
         }
-        if !alias.iter().copied().all(is_iam_name_byte) {
+        if !alias
+            .iter()
+            .all(|&b| names::is_iam_name_char(char::from(b)))
+        {
             return Err(invalid(
                 service,
                 "the alias before the `:` has characters other than letters, digits and \
@@ -124,7 +127,7 @@ impl LongTermKeyInfo {
         let alias = std::str::from_utf8(alias)
             .map_err(|_| invalid(service, "the alias before the `:` is not ASCII"))?
             .to_owned();
-        let (user_name, account_id) = match split_alias(&alias) {
+        let (user_name, account_id) = match names::split_alias(&alias) {
             Some((user, account)) => (Some(user.to_owned()), Some(account.to_owned())),
             None => (None, None),
         };
@@ -171,18 +174,6 @@ impl fmt::Display for LongTermKeyInfo {
     }
 }
 
-/// `<user>-at-<12 digits>` into user and account id; `None` for any other alias.
-pub(crate) fn split_alias(alias: &str) -> Option<(&str, &str)> {
-    let (user, account) = alias.rsplit_once("-at-")?;
-    let is_account = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
-    (!user.is_empty() && is_account).then_some((user, account))
-}
-
-/// The characters IAM allows in user names (`[\w+=,.@-]`, ASCII).
-fn is_iam_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b)
-}
-
 fn invalid(service: Service, reason: &str) -> Error {
     let name = match service {
         Service::Bedrock => "Bedrock",
@@ -192,32 +183,4 @@ fn invalid(service: Service, reason: &str) -> Error {
         ErrorKind::InvalidToken,
         format!("not a valid long-term {name} API key: {reason}"),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn aliases_split_only_on_a_trailing_account_id() {
-        assert_eq!(
-            split_alias("alice-at-123456789012"),
-            Some(("alice", "123456789012"))
-        );
-        assert_eq!(
-            split_alias("bob-at-home-at-000000000000"),
-            Some(("bob-at-home", "000000000000"))
-        );
-        for other in [
-            "alice",
-            "-at-123456789012",
-            "alice-at-12345678901",
-            "alice-at-1234567890123",
-            "alice-at-12345678901x",
-            "alice-at-123456789012-x",
-            "alice-AT-123456789012",
-        ] {
-            assert_eq!(split_alias(other), None, "{other}");
-        }
-    }
 }

@@ -1,6 +1,7 @@
 //! What to create, and the checks made before any IAM call.
 
 use crate::error::{Error, ErrorKind};
+use crate::names;
 use crate::Service;
 
 use super::{BEDROCK_LIMITED_ACCESS_POLICY_ARN, MAX_KEY_AGE_DAYS};
@@ -143,31 +144,29 @@ pub(crate) fn iam_service_name(service: Service) -> Result<&'static str, Error> 
     })
 }
 
-/// IAM's user name rule: 1 to 64 of `[A-Za-z0-9_+=,.@-]`. The name is not echoed.
+/// IAM's user name rule ([`names::is_iam_user_name`]): 1 to 64 of `[A-Za-z0-9_+=,.@-]`.
+/// The name is not echoed.
 pub(crate) fn validate_user_name(name: &str) -> Result<(), Error> {
-    let bad = |why: String| {
-        Err(Error::new(
-            ErrorKind::InvalidArgument,
-            format!(
-                "invalid IAM user name: {why}; a user name is 1 to 64 letters, digits and \
-                 _+=,.@- characters"
-            ),
-        ))
-    };
+    if names::is_iam_user_name(name) {
+        return Ok(());
+    }
     let len = name.chars().count();
-    if len == 0 {
-        return bad("it is empty".into());
-    }
-    if len > 64 {
-        return bad(format!("it has {len} characters"));
-    }
-    if let Some(pos) = name
-        .chars()
-        .position(|c| !(c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)))
-    {
-        return bad(format!("character {} is not allowed", pos + 1));
-    }
-    Ok(())
+    let why = if len == 0 {
+        "it is empty".to_owned()
+    } else if len > names::MAX_IAM_NAME_LEN {
+        format!("it has {len} characters")
+    } else {
+        let pos = name.chars().position(|c| !names::is_iam_name_char(c));
+        format!("character {} is not allowed", pos.map_or(0, |p| p + 1))
+    };
+    Err(Error::new(
+        ErrorKind::InvalidArgument,
+        format!(
+            "invalid IAM user name: {why}; a user name is 1 to {} letters, digits and \
+             _+=,.@- characters",
+            names::MAX_IAM_NAME_LEN
+        ),
+    ))
 }
 
 /// IAM's key id rule: 20 to 128 of `[A-Za-z0-9_]`. The id is not echoed: a caller may
