@@ -147,7 +147,7 @@ impl fmt::Display for AwsSaid {
 impl StdError for AwsSaid {}
 
 /// What an error code that is not an AWS error code's shape is shown as.
-const UNRECOGNISED_CODE: &str = "(an unrecognised error code)";
+pub(crate) const UNRECOGNISED_CODE: &str = "(an unrecognised error code)";
 
 /// Runs of credential-like characters at least this long are not shown.
 const LONG_RUN: usize = 32;

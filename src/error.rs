@@ -5,6 +5,8 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::aws_error::AwsSaid;
+
 type Source = Arc<dyn StdError + Send + Sync + 'static>;
 
 /// What went wrong, for callers that want to react to a particular failure.
@@ -118,14 +120,30 @@ pub enum Input {
     ClientKey,
     /// The service keys are for ([`crate::Service`]).
     Service,
+    /// The IAM user name of a long-term key (feature `long-term`).
+    UserName,
+    /// The id of a long-term key (`ACCA…`; feature `long-term`).
+    KeyId,
+    /// The age in days of a long-term key to create (feature `long-term`).
+    KeyAge,
+    /// The ARN of a managed policy to attach (feature `long-term`).
+    PolicyArn,
 }
 
 /// The error returned by every fallible function in this crate.
 ///
-/// Its message says what was wrong and how to fix it; [`Error::kind`] tells the
-/// failure apart programmatically, [`Error::input`] names the caller's input it is about,
-/// and where an AWS service refused a call, [`std::error::Error::source`] is what the
-/// service said (error code, message, request id).
+/// Its message says what was wrong and how to fix it, in this library's terms (its types,
+/// settings and AWS's actions; never a command-line flag). The same facts are there for
+/// programs, so that nobody needs to read the message:
+///
+/// - [`Error::kind`]: what kind of failure it is;
+/// - [`Error::input`]: which of the caller's inputs was wrong, for a program to name in its
+///   own terms (a flag, a form field);
+/// - [`Error::operation`]: the AWS API operation that failed (`AssumeRole`,
+///   `CreateServiceSpecificCredential`, ...);
+/// - [`Error::aws_error_code`] and [`Error::aws_request_id`]: what the AWS service said
+///   when it refused the call; [`std::error::Error::source`] is that answer as a whole
+///   (error code, message, request id).
 ///
 /// Neither `Display` nor `Debug` ever contains a secret key, a session token or
 /// token text. Nor do they, or the source, carry the AWS SDK's or a credential
@@ -138,6 +156,7 @@ pub enum Input {
 pub struct Error {
     kind: ErrorKind,
     input: Option<Input>,
+    operation: Option<&'static str>,
     message: Cow<'static, str>,
     #[source]
     source: Option<Source>,
@@ -151,6 +170,7 @@ impl Error {
         Self {
             kind,
             input: None,
+            operation: None,
             message: message.into(),
             source: None,
             issued_key: false,
@@ -160,6 +180,16 @@ impl Error {
     /// Marks the error as being about `input`.
     pub(crate) fn about(mut self, input: Input) -> Self {
         self.input = Some(input);
+        self
+    }
+
+    /// Marks the error as a failure of AWS API operation `operation` (e.g. `AssumeRole`).
+    #[cfg_attr(
+        not(any(feature = "default-chain", feature = "long-term")),
+        allow(dead_code)
+    )]
+    pub(crate) fn during(mut self, operation: &'static str) -> Self {
+        self.operation = Some(operation);
         self
     }
 
@@ -196,6 +226,33 @@ impl Error {
         self.input
     }
 
+    /// The AWS API operation that failed, where the error is about one: `AssumeRole` or
+    /// `AssumeRoleWithWebIdentity` (STS), or the IAM action of a long-term key call
+    /// (`CreateServiceSpecificCredential`, `CreateUser`, `ListServiceSpecificCredentials`,
+    /// ...). `None` for failures before or outside an AWS call.
+    pub fn operation(&self) -> Option<&'static str> {
+        self.operation
+    }
+
+    /// The error code the AWS service answered with (`AccessDenied`, `NoSuchEntity`,
+    /// `ExpiredToken`, ...), where a service refused the call. Only a code of the usual
+    /// shape (letters and `._:-`, at most 64) is kept: `None` for any other.
+    pub fn aws_error_code(&self) -> Option<&str> {
+        self.aws_said()
+            .map(|said| said.code.as_str())
+            .filter(|code| *code != crate::aws_error::UNRECOGNISED_CODE)
+    }
+
+    /// The request id of the AWS service's answer, for AWS support, where a service
+    /// refused the call and its answer had one.
+    pub fn aws_request_id(&self) -> Option<&str> {
+        self.aws_said()?.request_id.as_deref()
+    }
+
+    fn aws_said(&self) -> Option<&AwsSaid> {
+        self.source.as_deref()?.downcast_ref::<AwsSaid>()
+    }
+
     /// The kind of I/O error behind this one, where an operating system call failed (for
     /// example [`std::io::ErrorKind::AddrInUse`] when the gateway cannot bind).
     pub fn io_error_kind(&self) -> Option<std::io::ErrorKind> {
@@ -227,6 +284,9 @@ impl fmt::Debug for Error {
         d.field("kind", &self.kind);
         if let Some(input) = &self.input {
             d.field("input", input);
+        }
+        if let Some(operation) = &self.operation {
+            d.field("operation", operation);
         }
         d.field("message", &self.message);
         if let Some(source) = &self.source {

@@ -111,6 +111,15 @@ pub(crate) fn partition_of(region: &str) -> &'static str {
         .map_or("aws", |&(_, partition)| partition)
 }
 
+/// The id of a service-specific credential (a long-term key's id, `ACCA…`): 20 to 128
+/// characters of `[\w]` (ASCII letters, digits, `_`; IAM API Reference,
+/// `ServiceSpecificCredentialId`:
+/// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_ServiceSpecificCredential.html>).
+#[cfg_attr(not(feature = "long-term"), allow(dead_code))]
+pub(crate) fn is_key_id(id: &str) -> bool {
+    (20..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 /// The longest long-term key alias accepted: IAM user names have at most 64 characters,
 /// and the alias adds `-at-` and a 12-digit account id (80 in all); twice that leaves
 /// room. (IAM's `ServiceCredentialAlias` allows up to 200.)
@@ -267,6 +276,24 @@ mod tests {
     }
 
     #[test]
+    fn key_ids() {
+        assert!(is_key_id("ACCAEXAMPLEEXAMPLE01"));
+        assert!(is_key_id(&"A_1".repeat(42)));
+        for bad in [
+            "ACCAEXAMPLEEXAMPLE0",
+            "ACCA-EXAMPLE-EXAMPLE-01",
+            "ACCAEXAMPLEEXAMPLEÉ1",
+            "ACCAEXAMPLEEXAMPLE01\n",
+            &"A".repeat(129),
+        ] {
+            assert!(!is_key_id(bad), "{bad:?}");
+        }
+        for bad in HOSTILE {
+            assert!(!is_key_id(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn aliases_split_only_on_a_trailing_account_id() {
         assert_eq!(
             split_alias("alice-at-123456789012"),
@@ -307,6 +334,10 @@ mod tests {
             prop_assert_eq!(is_iam_user_name(&s), iam && s.len() <= 64);
             prop_assert_eq!(is_role_session_name(&s), iam && (2..=64).contains(&s.len()));
             prop_assert_eq!(is_account_id(&s), s.len() == 12 && s.chars().all(|c| c.is_ascii_digit()));
+            prop_assert_eq!(
+                is_key_id(&s),
+                (20..=128).contains(&s.chars().count()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            );
             if !s.is_ascii() {
                 prop_assert!(!is_partition(&s) && !is_region(&s) && split_alias(&s).is_none());
             }

@@ -28,6 +28,9 @@ pub const MAX_ROLE_SESSION_DURATION: Duration = Duration::from_secs(12 * 3600);
 /// seconds when the provider was built, e.g. `bedrock-token-1718452800`.
 pub const DEFAULT_ROLE_SESSION_NAME_PREFIX: &str = "bedrock-token-";
 
+/// The STS operation of the assume-role step, for [`Error::operation`].
+const ASSUME_ROLE: &str = "AssumeRole";
+
 /// The assume-role step, validated by the builder.
 #[derive(Clone, Debug)]
 pub(crate) struct AssumeRole {
@@ -108,7 +111,8 @@ impl AssumeRole {
                      check that the STS endpoint (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL) is \
                      STS"
                 ),
-            );
+            )
+            .during(ASSUME_ROLE);
         };
         if let Some(inner) = find_in_chain::<CredentialsError>(sdk) {
             let inner = source_error(inner);
@@ -117,7 +121,7 @@ impl AssumeRole {
                 format!("cannot assume role `{arn}`: the source credentials failed: {inner}"),
             );
         }
-        match Failure::of("STS", sdk) {
+        let error = match Failure::of("STS", sdk) {
             Failure::Service(said) => {
                 let (kind, what, input) = self.service_error(&said.code);
                 let error = Error::new(kind, format!("{what} ({said})")).with_source(said);
@@ -157,7 +161,8 @@ impl AssumeRole {
                      the STS endpoint (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL) is STS"
                 ),
             ),
-        }
+        };
+        error.during(ASSUME_ROLE)
     }
 
     /// The kind, message and input of STS error `code`.

@@ -210,3 +210,42 @@ fn a_misconfigured_credential_source_is_a_configuration_error() {
         "{err}"
     );
 }
+
+/// A bad long-term value is named by the flag that gave it, in front of the library's
+/// message (which names no flag): the CLI maps the error's input, it does not read the text.
+#[test]
+fn a_bad_long_term_value_is_named_by_its_flag() {
+    let mut env = CliEnv::with_env_credentials();
+    // Nothing listens there: the values are refused before any IAM call.
+    env.set("AWS_ENDPOINT_URL_IAM", "http://127.0.0.1:9");
+    for (args, flag, says) in [
+        (
+            &["create", "--user-name", "a/b", "--days", "1"][..],
+            "--user-name: ",
+            "invalid IAM user name",
+        ),
+        (
+            &["reset", "--user-name", "alice", "--id", "short"],
+            "--id: ",
+            "invalid key id",
+        ),
+        (
+            &[
+                "create",
+                "--user-name",
+                "alice",
+                "--days",
+                "1",
+                "--policy-arn",
+                "nope",
+            ],
+            "--policy-arn: ",
+            "invalid policy ARN",
+        ),
+    ] {
+        let mut all = vec!["long-term"];
+        all.extend_from_slice(args);
+        let err = failed(&env.run(&all), 64);
+        assert!(err.contains(&format!("{flag}{says}")), "{args:?}: {err}");
+    }
+}

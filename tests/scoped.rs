@@ -259,6 +259,13 @@ async fn sts_errors_are_mapped_to_what_to_do() {
             text.contains(&format!("request id 11111111-2222-3333-4444-{:012}", n + 1)),
             "{text}"
         );
+        // The same facts, structured: which operation, what STS answered.
+        assert_eq!(e.operation(), Some("AssumeRole"), "{e:?}");
+        assert_eq!(e.aws_error_code(), Some(code), "{e:?}");
+        assert_eq!(
+            e.aws_request_id(),
+            Some(format!("11111111-2222-3333-4444-{:012}", n + 1).as_str())
+        );
         assert_no_secret(&text, &sts);
     }
     assert_eq!(

@@ -219,7 +219,8 @@ impl LongTermKeys {
                         call.subject(),
                         MAX_LIST_TIME.as_secs() / 60
                     ),
-                ))
+                )
+                .during(LIST))
             })
     }
 
@@ -260,7 +261,8 @@ impl LongTermKeys {
                              continue from (none, or one it had given before); gave up",
                             call.subject()
                         ),
-                    ))
+                    )
+                    .during(LIST))
                 }
             }
         }
@@ -271,7 +273,8 @@ impl LongTermKeys {
                  more than the keys of the largest account fill; gave up",
                 call.subject()
             ),
-        ))
+        )
+        .during(LIST))
     }
 
     /// Makes key `key_id` of `user_name` usable again.
@@ -361,12 +364,15 @@ fn once() -> aws_sdk_iam::config::Builder {
 
 /// IAM answered `call` (a create or reset) with success but no credential.
 fn empty_answer(call: Call<'_>) -> Error {
-    call.unsure(Error::new(
-        ErrorKind::Iam,
-        format!(
-            "IAM's answer to {} for {} held no credential",
-            call.action,
-            call.subject()
-        ),
-    ))
+    call.unsure(
+        Error::new(
+            ErrorKind::Iam,
+            format!(
+                "IAM's answer to {} for {} held no credential",
+                call.action,
+                call.subject()
+            ),
+        )
+        .during(call.action),
+    )
 }

@@ -13,7 +13,7 @@ use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use crate::aws_error::{AwsSaid, Failure};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Input};
 
 /// The settings that choose IAM's endpoint, for messages about an unusable one.
 const ENDPOINT_SETTINGS: &str =
@@ -93,6 +93,7 @@ impl<'a> Call<'a> {
             ),
             Failure::Service(said) => self.service_error(said),
         };
+        let err = err.during(action);
         if unsure {
             self.unsure(err)
         } else {
@@ -135,7 +136,22 @@ impl<'a> Call<'a> {
 
     fn service_error(&self, said: AwsSaid) -> Error {
         let (kind, what) = self.service_message(&said.code);
-        Error::new(kind, format!("{what} ({said})")).with_source(said)
+        let err = Error::new(kind, format!("{what} ({said})")).with_source(said);
+        match self.input_of(kind) {
+            Some(input) => err.about(input),
+            None => err,
+        }
+    }
+
+    /// The caller's input a refusal of `kind` is about, where only one can be: the key id
+    /// or the user name IAM found no entity for, the user that already exists.
+    fn input_of(&self, kind: ErrorKind) -> Option<Input> {
+        match (kind, self.user, self.key_id, self.policy) {
+            (ErrorKind::NotFound, Some(_), Some(_), _) => Some(Input::KeyId),
+            (ErrorKind::NotFound, Some(_), None, None) => Some(Input::UserName),
+            (ErrorKind::AlreadyExists, Some(_), _, _) => Some(Input::UserName),
+            _ => None,
+        }
     }
 
     fn service_message(&self, code: &str) -> (ErrorKind, String) {
@@ -272,6 +288,8 @@ impl Done<'_> {
 mod tests {
     use super::*;
 
+    const LIST_ACTION: &str = "ListServiceSpecificCredentials";
+
     fn said(code: &str, status: u16) -> Failure {
         Failure::Service(AwsSaid {
             service: "IAM",
@@ -336,6 +354,42 @@ mod tests {
         assert!(!e.may_have_issued_key(), "a 4xx: certainly not done");
         let source = e.source().unwrap().to_string();
         assert_eq!(source, "IAM NoSuchEntity: IAM's words; request id r-1");
+        assert_eq!(e.operation(), Some(CREATE_KEY));
+        assert_eq!(e.aws_error_code(), Some("NoSuchEntity"));
+        assert_eq!(e.aws_request_id(), Some("r-1"));
+        assert_eq!(e.input(), Some(Input::UserName));
+    }
+
+    #[test]
+    fn errors_name_the_action_and_the_input_they_are_about() {
+        let key = Call::new(RESET_KEY, Some("alice")).key("ACCAEXAMPLEKEY000001");
+        let e = key.failed(said("NoSuchEntity", 404));
+        assert_eq!(
+            (e.operation(), e.input()),
+            (Some(RESET_KEY), Some(Input::KeyId))
+        );
+        let e = Call::new("CreateUser", Some("alice")).failed(said("EntityAlreadyExists", 409));
+        assert_eq!(e.input(), Some(Input::UserName));
+        // User or policy: IAM does not say which.
+        let e = Call::new("AttachUserPolicy", Some("alice"))
+            .policy("arn:aws:iam::aws:policy/P")
+            .failed(said("NoSuchEntity", 404));
+        assert_eq!(e.input(), None);
+        for failure in [Failure::Timeout, Failure::Connect, Failure::Construction] {
+            let e = Call::new(LIST_ACTION, None).failed(failure);
+            assert_eq!(e.operation(), Some(LIST_ACTION));
+            assert_eq!(
+                (e.aws_error_code(), e.aws_request_id(), e.input()),
+                (None, None, None)
+            );
+        }
+        let mut odd = said("x", 400);
+        if let Failure::Service(s) = &mut odd {
+            s.code = crate::aws_error::UNRECOGNISED_CODE.into();
+        }
+        let e = Call::new(CREATE_KEY, Some("alice")).failed(odd);
+        assert_eq!(e.aws_error_code(), None);
+        assert_eq!(e.aws_request_id(), Some("r-1"));
     }
 
     #[test]

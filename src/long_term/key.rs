@@ -195,7 +195,7 @@ impl CreatedKey {
     /// could hold anything, terminal control sequences included.
     pub(crate) fn from_iam(
         mut c: ServiceSpecificCredential,
-        action: &str,
+        action: &'static str,
         user: &str,
     ) -> Result<Self, Error> {
         let secret = c.service_credential_secret.take().filter(|s| !s.is_empty());
@@ -219,7 +219,8 @@ impl CreatedKey {
                     "IAM's answer to {action} for {key} of IAM user `{user}` carried no key \
                      text; reset the key to get new key text, or delete it"
                 ),
-            ));
+            )
+            .during(action));
         };
         if !well_formed_key(metadata.service, &secret) {
             let what = match metadata.service {
@@ -238,7 +239,8 @@ impl CreatedKey {
                      that is not a well-formed {what} ({prefix}), so it is not returned and \
                      not shown; delete that key, or reset it to get new key text"
                 ),
-            ));
+            )
+            .during(action));
         }
         Ok(Self {
             key: LongTermKey::new(secret, metadata.expires_at),

@@ -1,6 +1,6 @@
 //! What to create, and the checks made before any IAM call.
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Input};
 use crate::names;
 use crate::Service;
 
@@ -122,7 +122,8 @@ impl CreateKeyRequest {
                      the shortest age that works (short-term keys are safer still)",
                     self.age_days
                 ),
-            ));
+            )
+            .about(Input::KeyAge));
         }
         validate_user_name(&self.user_name)?;
         self.policy_arns
@@ -140,7 +141,7 @@ pub(crate) fn iam_service_name(service: Service) -> Result<&'static str, Error> 
                 "IAM service name documented by AWS for its long-term keys, so this crate \
                  cannot create or list them; use the AWS console or CLI",
             )
-            .about(crate::Input::Service)
+            .about(Input::Service)
     })
 }
 
@@ -166,7 +167,8 @@ pub(crate) fn validate_user_name(name: &str) -> Result<(), Error> {
              _+=,.@- characters",
             names::MAX_IAM_NAME_LEN
         ),
-    ))
+    )
+    .about(Input::UserName))
 }
 
 /// IAM's key id rule: 20 to 128 of `[A-Za-z0-9_]`. The id is not echoed: a caller may
@@ -177,17 +179,19 @@ pub(crate) fn validate_key_id(id: &str) -> Result<(), Error> {
         return Err(Error::new(
             ErrorKind::InvalidArgument,
             format!("this looks like a long-term key itself, not its id; {hint}"),
-        ));
+        )
+        .about(Input::KeyId));
     }
     let len = id.chars().count();
-    if !(20..=128).contains(&len) || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    if !names::is_key_id(id) {
         return Err(Error::new(
             ErrorKind::InvalidArgument,
             format!(
                 "invalid key id: a key id is 20 to 128 letters, digits or underscores (got \
                  {len} characters); {hint}"
             ),
-        ));
+        )
+        .about(Input::KeyId));
     }
     Ok(())
 }
@@ -212,7 +216,8 @@ fn validate_policy_arn(arn: &str) -> Result<(), Error> {
                 "invalid policy ARN{shown}: expected a managed policy ARN such as \
                  `{BEDROCK_LIMITED_ACCESS_POLICY_ARN}`"
             ),
-        ))
+        )
+        .about(Input::PolicyArn))
     }
 }
 
@@ -228,6 +233,7 @@ mod tests {
         for bad in [0, MAX_KEY_AGE_DAYS + 1, u32::MAX] {
             let e = CreateKeyRequest::new("alice", bad).validate().unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidKeyAge);
+            assert_eq!(e.input(), Some(Input::KeyAge));
             assert!(e.to_string().contains("1 to 36600 days"), "{e}");
             assert!(e.to_string().contains(&bad.to_string()), "{e}");
         }
@@ -244,6 +250,11 @@ mod tests {
         let m = msg("alice/SECRETISH");
         assert!(m.contains("character 6"), "{m}");
         assert!(!m.contains("SECRETISH"), "{m}");
+        let e = validate_user_name("a/b").unwrap_err();
+        assert_eq!(
+            (e.kind(), e.input()),
+            (ErrorKind::InvalidArgument, Some(Input::UserName))
+        );
     }
 
     #[test]
@@ -255,6 +266,7 @@ mod tests {
         assert!(!e.to_string().contains("QmVk"), "{e}");
         let e = validate_key_id("short").unwrap_err();
         assert!(e.to_string().contains("got 5 characters"), "{e}");
+        assert_eq!(e.input(), Some(Input::KeyId));
         assert!(validate_key_id("ACCA-EXAMPLE-EXAMPLE-01").is_err());
     }
 
@@ -269,6 +281,7 @@ mod tests {
             e.to_string().contains("`arn:aws:iam::aws:policy/a b`"),
             "{e}"
         );
+        assert_eq!(e.input(), Some(Input::PolicyArn));
     }
 
     #[test]

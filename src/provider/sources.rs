@@ -335,15 +335,23 @@ fn web_identity_refused(e: &CredentialsError) -> Option<Error> {
                 .as_deref()
                 .map(|id| format!("; request id {id}"))
                 .unwrap_or_default();
-            return Some(Error::new(
-                kind,
-                format!(
-                    "STS refused the web identity token (AssumeRoleWithWebIdentity {}{request}); \
-                     check the token file (AWS_WEB_IDENTITY_TOKEN_FILE), the role (AWS_ROLE_ARN) \
-                     and the role's trust policy",
-                    said.code
-                ),
-            ));
+            let message = format!(
+                "STS refused the web identity token (AssumeRoleWithWebIdentity {}{request}); \
+                 check the token file (AWS_WEB_IDENTITY_TOKEN_FILE), the role (AWS_ROLE_ARN) \
+                 and the role's trust policy",
+                said.code
+            );
+            // Code and request id as the source; not STS's message, which might quote the
+            // token.
+            let said = crate::aws_error::AwsSaid {
+                message: None,
+                ..said
+            };
+            return Some(
+                Error::new(kind, message)
+                    .during("AssumeRoleWithWebIdentity")
+                    .with_source(said),
+            );
         }
         next = cause.source();
     }

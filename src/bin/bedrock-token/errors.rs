@@ -1,6 +1,12 @@
 //! The library's errors in the command's terms: which flag or environment variable
 //! supplied a bad value, and which ones fix a missing one. One line each; values are
 //! quoted redacted and escaped (see `output::quoted`).
+//!
+//! The library's messages speak its own terms; what it knows about an error is in the
+//! error's fields ([`Error::kind`], [`Error::input`], [`Error::operation`],
+//! [`Error::aws_error_code`]). Everything here is chosen from those fields and from the
+//! command's settings, never by reading a message; [`flag`] is the one mapping from the
+//! library's inputs to flags.
 
 use std::path::Path;
 
@@ -83,19 +89,18 @@ pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
             s.files()
         )),
         ErrorKind::InvalidEndpoint => config_error(e.to_string()),
-        ErrorKind::InvalidConfig => match e.input().map(|input| flag(input, s)) {
-            Some(flag) => Failure::new(Status::Usage, format!("{flag}: {e}")),
-            None => config_error(e.to_string()),
-        },
+        ErrorKind::InvalidConfig if e.input().is_some() => usage(e, s, "bedrock-token"),
+        ErrorKind::InvalidConfig => config_error(e.to_string()),
         ErrorKind::AccessDenied => Failure::new(Status::NoPermission, e.to_string()),
-        ErrorKind::InvalidExpiry => Failure::new(Status::Usage, format!("--expiry: {e}")),
-        ErrorKind::UnsupportedService => Failure::new(Status::Usage, format!("--service: {e}")),
+        ErrorKind::InvalidExpiry => usage(e, s, "--expiry"),
+        ErrorKind::UnsupportedService => usage(e, s, "--service"),
         _ => internal(e),
     }
 }
 
-/// The flag that supplies `input`.
-fn flag(input: Input, s: &Settings) -> &'static str {
+/// The flag that supplies `input`: the one place where the library's [`Input`] (which
+/// setting an error is about) becomes a flag name. Library messages never name flags.
+pub(crate) fn flag(input: Input, s: &Settings) -> &'static str {
     match input {
         Input::Region => "--region",
         Input::Profile => "--profile",
@@ -108,8 +113,22 @@ fn flag(input: Input, s: &Settings) -> &'static str {
         }
         Input::SessionPolicy => "--session-policy",
         Input::Service => "--service",
+        Input::ListenAddress => "--listen",
+        Input::Upstream => "--upstream",
+        Input::ClientKey => "--client-key-file",
+        Input::UserName => "--user-name",
+        Input::KeyId => "--id",
+        Input::KeyAge => "--days",
+        Input::PolicyArn => "--policy-arn",
         _ => "bedrock-token",
     }
+}
+
+/// A usage error about `e`'s input, or `default` when the library names none: the flag,
+/// then the library's message.
+pub(crate) fn usage(e: &Error, s: &Settings, default: &'static str) -> Failure {
+    let flag = e.input().map_or(default, |input| flag(input, s));
+    Failure::new(Status::Usage, format!("{flag}: {e}"))
 }
 
 /// A bug or a caught panic: one line, no detail from where it happened.

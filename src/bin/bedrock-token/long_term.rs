@@ -512,7 +512,15 @@ fn cell(s: &str) -> String {
 /// and what the command line adds, chosen by the error's kind and fields and by what the
 /// command was about (never by reading the message).
 fn explain(e: &Error, s: &Settings, about: About<'_>) -> Failure {
-    let mut message = e.to_string();
+    let usage = matches!(
+        e.kind(),
+        ErrorKind::InvalidKeyAge | ErrorKind::InvalidArgument | ErrorKind::UnsupportedService
+    );
+    // A bad value: the flag that gave it first (`--user-name: invalid IAM user name ...`).
+    let mut message = match e.input() {
+        Some(input) if usage => format!("{}: {e}", errors::flag(input, s)),
+        _ => e.to_string(),
+    };
     let mut add = |more: &str| {
         message.push_str("; ");
         message.push_str(more);
@@ -523,7 +531,7 @@ fn explain(e: &Error, s: &Settings, about: About<'_>) -> Failure {
     let status = match e.kind() {
         ErrorKind::InvalidKeyAge | ErrorKind::InvalidArgument => Status::Usage,
         ErrorKind::UnsupportedService => {
-            add("pick another --service");
+            add("pick another service");
             Status::Usage
         }
         ErrorKind::NotFound => {
