@@ -158,7 +158,7 @@ pub fn generate_service_token(
 /// directly; aws-sigv4 derives the signing key and computes the signature. (Going through
 /// aws-sigv4's general request signer costs about 2 µs more per token for parsing and
 /// sorting a request we already know; `tests/sigv4_oracle.rs` checks this function against
-/// that signer on arbitrary inputs, and `tests/conformance.rs` against the official
+/// that signer on arbitrary inputs, and `tests/keys/conformance.rs` against the official
 /// generators.)
 ///
 /// Parameters are emitted in botocore's order: `Action`, the signing parameters,

@@ -92,7 +92,7 @@ pub(crate) const FACTS: [Facts; 5] = [
         // Host, SigV4 name and prefix: the official generator (PyPI
         // `aws-bedrock-token-generator`) that "Generate Amazon Bedrock API keys" points to,
         // https://docs.aws.amazon.com/bedrock/latest/userguide/api-keys.html
-        // (checked byte for byte by tests/conformance.rs).
+        // (checked byte for byte by tests/keys/conformance.rs).
         short_term: Some(ShortTerm {
             host: "bedrock.amazonaws.com",
             signing_name: "bedrock",
@@ -119,7 +119,7 @@ pub(crate) const FACTS: [Facts; 5] = [
         // Claude Platform on AWS User Guide, Authentication:
         // https://docs.aws.amazon.com/claude-platform/latest/userguide/authentication.html
         // and its official generator, PyPI `token-generator-for-aws-external-anthropic`
-        // (checked byte for byte by tests/conformance.rs).
+        // (checked byte for byte by tests/keys/conformance.rs).
         short_term: Some(ShortTerm {
             host: "aws-external-anthropic.amazonaws.com",
             signing_name: "aws-external-anthropic",

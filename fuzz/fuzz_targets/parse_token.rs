@@ -4,7 +4,7 @@
 //!
 //! Raw bytes rarely get past base64 and the URL prefix, so the input also drives
 //! structural mutations of a VALID key: a token minted by `generate_token`, then changed
-//! parameter by parameter (the same mutations as tests/inspect_props.rs, from
+//! parameter by parameter (the same mutations as tests/keys/inspect_props.rs, from
 //! tests/support/keys.rs), and a long-term key with a fuzzed alias.
 //!
 //! `cargo fuzz run parse_token` (needs a nightly compiler, or RUSTC_BOOTSTRAP=1).

@@ -2,7 +2,7 @@
 //! test-owned cache directory and a `credential_process` that counts its runs.
 #![cfg(all(feature = "cli", unix))]
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! TokenProvider: builder validation, caching, refresh, static stability, timeouts.
 //! Time is a ManualTimeSource; timeouts run on Tokio's paused clock.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
@@ -748,4 +748,42 @@ async fn debug_text_is_pinned_and_free_of_secrets() {
     for secret in [SECRET, SESSION, "bedrock-api-key-"] {
         assert!(!after.contains(secret), "{after}");
     }
+}
+
+fn paused_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap()
+}
+
+/// A provider shared by several runtimes (a `static` provider used by several
+/// `#[tokio::test]`s, or one runtime per request in a sync program): a load that was
+/// in flight when its runtime shut down must not wedge the provider nor panic in the next
+/// runtime's callers.
+#[test]
+fn a_load_orphaned_by_a_runtime_shutdown_does_not_wedge_the_provider() {
+    let clock = ManualTimeSource::new(start());
+    let creds = ScriptedCredentials::new(Next::Hang);
+    let provider = builder(&creds, &clock).build().unwrap();
+
+    let first = paused_runtime();
+    first.block_on(async {
+        // The caller gives up (its own deadline) while the load hangs.
+        let r = tokio::time::timeout(Duration::from_millis(10), provider.token()).await;
+        assert!(r.is_err(), "the load hangs");
+    });
+    drop(first); // the spawned load is dropped with its runtime
+
+    creds.set(Next::Ok(static_creds()));
+    let second = paused_runtime();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        second.block_on(async {
+            tokio::time::timeout(Duration::from_secs(30), provider.token()).await
+        })
+    }));
+    let outcome = outcome.expect("no panic reaches a caller");
+    let token = outcome.expect("the next runtime's caller is not stuck behind a dead load");
+    assert!(token.is_ok(), "{token:?}");
 }

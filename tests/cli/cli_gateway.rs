@@ -2,7 +2,7 @@
 //! Bedrock stand-in on 127.0.0.1 (which verifies every key it is sent).
 #![cfg(feature = "cli")]
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Stdio};

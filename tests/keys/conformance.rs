@@ -9,7 +9,7 @@ use aws_credential_types::Credentials;
 use serde_json::Value;
 use support::sigv4::decode_url;
 
-mod support;
+use crate::support;
 
 struct Vector {
     name: String,
@@ -34,7 +34,7 @@ fn claude_vectors() -> Vec<Vector> {
 
 fn vectors_of(key: &str) -> Vec<Vector> {
     let doc: Value =
-        serde_json::from_str(include_str!("data/vectors.json")).expect("vectors.json parses");
+        serde_json::from_str(include_str!("../data/vectors.json")).expect("vectors.json parses");
     let s = |v: &Value, k: &str| v[k].as_str().unwrap_or_else(|| panic!("{k}")).to_owned();
     doc[key]
         .as_array()

@@ -9,7 +9,7 @@ use aws_credential_types::Credentials;
 use proptest::prelude::*;
 use support::sigv4::{decode_url, presign, region_strategy};
 
-mod support;
+use crate::support;
 
 /// Parameters of aws-sigv4's presigned request, raw (not percent-encoded).
 fn oracle(

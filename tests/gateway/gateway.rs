@@ -5,7 +5,7 @@
 //! logs without keys, TLS, bind checks and the client key file. Loopback only.
 #![cfg(feature = "gateway")]
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::time::Duration;

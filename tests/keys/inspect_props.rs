@@ -8,7 +8,7 @@
 //! renamed, duplicated, dropped or moved. Long-term keys get the same treatment through
 //! their alias.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, UNIX_EPOCH};
 

@@ -2,7 +2,7 @@
 //! credentials in a test-owned environment.
 #![cfg(feature = "default-chain")]
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

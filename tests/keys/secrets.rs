@@ -1,7 +1,7 @@
 //! No secret key, session token, signature or token text ever shows in `Debug`,
 //! `Display` or error messages.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, UNIX_EPOCH};
 

@@ -3,7 +3,7 @@
 //! of them gave a bad value), one line each.
 #![cfg(feature = "cli")]
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! stand-in on 127.0.0.1 (tests/support/bedrock.rs), which verifies every token.
 #![cfg(feature = "default-chain")]
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

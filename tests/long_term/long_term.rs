@@ -2,7 +2,7 @@
 //! IAM stand-in on 127.0.0.1 (tests/support/iam.rs).
 #![cfg(feature = "long-term")]
 
-mod support;
+use crate::support;
 
 use std::error::Error as _;
 use std::sync::{Arc, Mutex};

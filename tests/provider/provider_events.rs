@@ -2,7 +2,7 @@
 //! test's own, with planted secrets) and its `status()` snapshot. Time is a
 //! ManualTimeSource; loads and the keep-fresh task run on Tokio's paused clock.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};

@@ -3,7 +3,7 @@
 //! loopback. Instance metadata is disabled; nothing leaves 127.0.0.1.
 #![cfg(feature = "default-chain")]
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! through the standard endpoint overrides, and mints from the role session.
 #![cfg(feature = "default-chain")]
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

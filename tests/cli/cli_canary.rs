@@ -7,7 +7,7 @@
 //! error (78) that names the variable.
 #![cfg(feature = "cli")]
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Output;

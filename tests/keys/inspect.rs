@@ -1,8 +1,8 @@
 //! TokenInfo, LongTermKeyInfo and KeyInfo: precise errors for every kind of malformed key,
-//! and the fields they report. (tests/inspect_props.rs has the property tests: no panic on
+//! and the fields they report. (tests/keys/inspect_props.rs has the property tests: no panic on
 //! arbitrary or mutated input, and exact round trips.)
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, UNIX_EPOCH};
 

@@ -1,7 +1,7 @@
 //! TokenProvider::keep_fresh: a background task keeps `cached()` supplied with no caller.
 //! The token clock is a ManualTimeSource; the task's sleeps run on Tokio's paused clock.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
