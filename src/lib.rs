@@ -7,7 +7,7 @@
 //! | [`Service`], [`KeyKind`] (`service`) | the AWS services that take API keys, and each one's facts in one table |
 //! | [`generate_token`], [`generate_service_token`] (`mint`) | the pure minting function and its validation |
 //! | [`BedrockToken`] (`token`) | the minted token: redacted `Debug`, zeroized text |
-//! | [`TokenProvider`], [`KeepFresh`], [`ProviderStatus`] (`provider/`: `builder`, `sources`, `cache`, `refresh`, `background`, `events`) | credential/region resolution, caching and refresh |
+//! | [`TokenProvider`], [`KeepFresh`], [`ProviderStatus`] (`provider/`: `builder`, `source`, `cache`, `refresh`, `background`, `events`) | a cache (`refresh`, `cache`) in front of a token source (`source`: credentials, region, role, mint), built by `builder` |
 //! | [`prefer_bearer_auth`], `ProvideToken` for [`TokenProvider`] (`sdk`) | AWS SDK integration |
 //! | [`TokenInfo`], [`LongTermKeyInfo`], [`KeyInfo`] (`inspect`) | parsing a key back into its facts |
 //! | [`SessionPolicy`], [`ModelPolicy`] (`policy`, feature `default-chain`) | session policies for the assume-role step |

@@ -1,9 +1,8 @@
 //! [`Builder`]: the provider's configuration, validated once by [`Builder::build`].
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwapOption;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep};
 use aws_smithy_async::time::{SharedTimeSource, TimeSource};
@@ -11,7 +10,9 @@ use aws_types::region::Region;
 use aws_types::SdkConfig;
 
 use super::cache::Policy;
-use super::{sources, Inner, TokenProvider};
+use super::refresh::Cache;
+use super::source::{self, TokenSource};
+use super::TokenProvider;
 use crate::mint::{validate_expiry, validate_region, DEFAULT_EXPIRY};
 use crate::{Error, ErrorKind, Input};
 
@@ -25,23 +26,6 @@ pub const DEFAULT_LOAD_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default: a cached token with less than this left is not handed out; callers wait for
 /// a new one instead.
 pub const DEFAULT_MIN_VALIDITY: Duration = Duration::from_secs(15);
-
-/// The validated configuration.
-pub(super) struct Config {
-    pub service: crate::Service,
-    pub region: Option<Region>,
-    pub credentials: Option<SharedCredentialsProvider>,
-    #[cfg_attr(not(feature = "default-chain"), allow(dead_code))]
-    pub profile_name: Option<String>,
-    pub expiry: Duration,
-    pub time_source: SharedTimeSource,
-    pub sleep: Option<SharedAsyncSleep>,
-    pub policy: Policy,
-    pub load_timeout: Duration,
-    /// The assume-role step, if any.
-    #[cfg(feature = "default-chain")]
-    pub role: Option<crate::role::AssumeRole>,
-}
 
 /// Builds a [`TokenProvider`]. Later calls override earlier ones, including what
 /// [`Builder::configure`] took from an `SdkConfig`.
@@ -274,10 +258,10 @@ impl Builder {
         #[cfg(not(feature = "default-chain"))]
         {
             if self.region.is_none() {
-                return Err(sources::no_region_error());
+                return Err(source::no_region_error());
             }
             if self.credentials.is_none() {
-                return Err(sources::no_credentials_error());
+                return Err(source::no_credentials_error());
             }
         }
         let time_source: SharedTimeSource = self.time_source.unwrap_or_default();
@@ -285,30 +269,32 @@ impl Builder {
         let role = self
             .role
             .validate(self.expiry, self.region.as_ref(), &time_source)?;
-        let config = Config {
+        // The builder makes both layers: the source (what a token is minted from) and the
+        // cache in front of it (when to load, and how failures are retried).
+        let source = TokenSource::new(source::Settings {
             service: self.service,
             region: self.region,
             credentials: self.credentials,
             profile_name: self.profile_name,
             expiry,
-            time_source,
-            sleep: self.sleep,
-            policy: Policy {
-                refresh_window: self.refresh_window.unwrap_or(DEFAULT_REFRESH_WINDOW),
-                refresh_jitter: self.refresh_jitter.unwrap_or(DEFAULT_REFRESH_JITTER),
-                min_validity: self.min_validity.unwrap_or(DEFAULT_MIN_VALIDITY),
-            },
-            load_timeout,
+            time_source: time_source.clone(),
+            sleep: self.sleep.clone(),
             #[cfg(feature = "default-chain")]
             role,
+        });
+        let policy = Policy {
+            refresh_window: self.refresh_window.unwrap_or(DEFAULT_REFRESH_WINDOW),
+            refresh_jitter: self.refresh_jitter.unwrap_or(DEFAULT_REFRESH_JITTER),
+            min_validity: self.min_validity.unwrap_or(DEFAULT_MIN_VALIDITY),
         };
         Ok(TokenProvider {
-            inner: Arc::new(Inner {
-                sources: tokio::sync::OnceCell::new_with(sources::given(&config)),
-                config,
-                current: ArcSwapOption::empty(),
-                state: Mutex::default(),
-            }),
+            cache: Arc::new(Cache::new(
+                source,
+                policy,
+                load_timeout,
+                time_source,
+                self.sleep,
+            )),
         })
     }
 }

@@ -1,10 +1,15 @@
 //! [`TokenProvider`]: resolves credentials, caches the token, and replaces it ahead of
 //! its expiry around the pure [`crate::generate_token`].
 //!
-//! - `builder.rs`: configuration and its validation;
-//! - `sources.rs`: region and credentials from the builder or the standard chains;
-//! - `cache.rs`: the cache's rules as pure functions of time;
-//! - `refresh.rs`: the refresh state machine (one load at a time, backoff);
+//! Two layers, shaped as smithy-rs's lazy identity cache is: a cache that knows nothing
+//! of where tokens come from, and a token source it calls through one narrow interface
+//! (`Source::load`). The builder makes both; this file is the public API over them.
+//!
+//! - `builder.rs`: configuration and its validation; builds the source and the cache;
+//! - `source.rs`: the token source (region and credentials from the builder or the
+//!   standard chains, the assume-role step, the mint): the only I/O;
+//! - `cache.rs`: the cache's rules as pure functions of time, and the one backoff state;
+//! - `refresh.rs`: the cache itself, the refresh state machine (one load at a time);
 //! - `background.rs`: the optional task that keeps the token fresh with no caller;
 //! - `events.rs`: the `tracing` events (no secret in any field).
 
@@ -13,13 +18,11 @@ mod builder;
 mod cache;
 mod events;
 mod refresh;
-mod sources;
+mod source;
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-
-use arc_swap::ArcSwapOption;
 
 pub use background::KeepFresh;
 pub use builder::{
@@ -120,16 +123,8 @@ pub async fn provide_service_token(service: crate::Service) -> Result<BedrockTok
 /// ```
 #[derive(Clone)]
 pub struct TokenProvider {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    config: builder::Config,
-    sources: tokio::sync::OnceCell<sources::Sources>,
-    /// The cached token. Read lock-free on every call; replaced whole.
-    current: ArcSwapOption<cache::Entry>,
-    /// Loads, failures and invalidations. A std mutex: never held across `.await`.
-    state: Mutex<refresh::State>,
+    /// The cache in front of the token source; shared by clones and the keep-fresh task.
+    cache: Arc<refresh::Cache<source::TokenSource>>,
 }
 
 impl TokenProvider {
@@ -142,10 +137,7 @@ impl TokenProvider {
     /// unless it is unusable, otherwise a newly minted one. See the type docs for the
     /// refresh model and failure rules.
     pub async fn token(&self) -> Result<BedrockToken, Error> {
-        match self.fresh_token() {
-            Some(token) => Ok(token),
-            None => self.token_slow().await,
-        }
+        self.cache.token().await
     }
 
     /// The cached token if it may be handed out now (fresh, or stale while a refresh is
@@ -153,7 +145,7 @@ impl TokenProvider {
     /// its expiry. It never starts a load: pair it with a keep-fresh task, or call
     /// [`TokenProvider::token`] when it returns `None`.
     pub fn cached(&self) -> Option<BedrockToken> {
-        self.usable_token()
+        self.cache.usable_token()
     }
 
     /// Loads credentials and mints a new token now, waits for it, caches it and returns
@@ -163,7 +155,7 @@ impl TokenProvider {
     /// instead of starting another. It ignores the refresh schedule and the backoff: use
     /// it to fail fast at start-up, or to replace a token on demand, not in a loop.
     pub async fn refresh(&self) -> Result<BedrockToken, Error> {
-        self.load_now().await
+        self.cache.load_now().await
     }
 
     /// Drops the cached token, so that the next [`TokenProvider::token`] mints a new one.
@@ -173,14 +165,14 @@ impl TokenProvider {
     /// already running: a load that began before the call is not cached, and callers that
     /// arrive afterwards wait for a load that began after it.
     pub fn invalidate(&self) {
-        self.invalidate_if("invalidate", |_| true);
+        self.cache.invalidate_if("invalidate", |_| true);
     }
 
     /// Drops the cached token only if it is `rejected` (the token text a request was sent
     /// with), and says whether it did. A late rejection of an older token, after a new one
     /// was cached, costs nothing.
     pub fn invalidate_token(&self, rejected: &str) -> bool {
-        self.invalidate_if("invalidate_token", |cached| {
+        self.cache.invalidate_if("invalidate_token", |cached| {
             cached.is_some_and(|t| t.as_str() == rejected)
         })
     }
@@ -208,21 +200,48 @@ impl TokenProvider {
     /// # }
     /// ```
     pub fn status(&self) -> ProviderStatus {
-        self.snapshot()
+        self.cache.snapshot()
     }
 
-    fn now(&self) -> SystemTime {
-        self.inner.config.time_source.now()
+    /// Starts a Tokio task that keeps this provider's token fresh with no caller: it loads
+    /// a token at once, then a new one at each refresh point, and after a failure retries
+    /// with the provider's backoff (1 s doubling to 60 s). Read the token synchronously
+    /// with [`TokenProvider::cached`], for example in an HTTP header callback or a gRPC
+    /// interceptor that cannot `.await`.
+    ///
+    /// The task runs on the current Tokio runtime until the returned handle is dropped or
+    /// stopped. It uses the provider's own refresh machinery (one load at a time, shared
+    /// with `token()` callers), so running it next to `token()` callers costs no extra
+    /// loads.
+    ///
+    /// Fails with [`ErrorKind::InvalidConfig`](crate::ErrorKind::InvalidConfig) outside a
+    /// Tokio runtime with the time driver.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), aws_bedrock_token_generator::Error> {
+    /// use aws_bedrock_token_generator::TokenProvider;
+    ///
+    /// let provider = TokenProvider::builder().build()?;
+    /// let _refresher = provider.keep_fresh()?;
+    /// provider.token().await?; // optional: wait for the first token, fail fast
+    /// // Later, in synchronous code:
+    /// if let Some(token) = provider.cached() {
+    ///     // set `Authorization: Bearer {token.as_str()}`
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn keep_fresh(&self) -> Result<KeepFresh, Error> {
+        background::keep_fresh(&self.cache)
     }
 
     /// The configured load timeout.
     pub(crate) fn load_timeout(&self) -> Duration {
-        self.inner.config.load_timeout
+        self.cache.load_timeout
     }
 
     /// The provider's current time, for what it reports to the SDK.
     pub(crate) fn current_time(&self) -> SystemTime {
-        self.now()
+        self.cache.now()
     }
 }
 
@@ -246,13 +265,8 @@ pub struct ProviderStatus {
 
 impl fmt::Debug for TokenProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let config = &self.inner.config;
-        let cached_expires_at = self
-            .inner
-            .current
-            .load()
-            .as_ref()
-            .map(|e| e.token.expires_at());
+        let config = &self.cache.source.settings;
+        let policy = &self.cache.policy;
         f.debug_struct("TokenProvider")
             .field("service", &config.service)
             .field("region", &config.region)
@@ -266,12 +280,12 @@ impl fmt::Debug for TokenProvider {
                 },
             )
             .field("expiry", &config.expiry)
-            .field("refresh_window", &config.policy.refresh_window)
-            .field("refresh_jitter", &config.policy.refresh_jitter)
-            .field("min_validity", &config.policy.min_validity)
-            .field("load_timeout", &config.load_timeout)
-            .field("cached_expires_at", &cached_expires_at)
-            .field("loading", &self.is_loading())
+            .field("refresh_window", &policy.refresh_window)
+            .field("refresh_jitter", &policy.refresh_jitter)
+            .field("min_validity", &policy.min_validity)
+            .field("load_timeout", &self.cache.load_timeout)
+            .field("cached_expires_at", &self.cache.cached_expires_at())
+            .field("loading", &self.cache.is_loading())
             .finish()
     }
 }

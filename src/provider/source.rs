@@ -1,31 +1,71 @@
-//! Where region and credentials come from: what the builder was given, else the standard
-//! AWS chains. Resolved once per provider, on its first load.
+//! The token source: region and credentials (what the builder was given, else the
+//! standard AWS chains, resolved once, on the first load), the assume-role step, and the
+//! mint. The only I/O of a provider; the cache (`refresh.rs`) reaches it through
+//! [`Source::load`] alone, and knows nothing of where tokens come from.
+
+use std::future::Future;
+use std::time::Duration;
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_smithy_async::rt::sleep::SharedAsyncSleep;
+use aws_smithy_async::time::SharedTimeSource;
 use aws_types::region::Region;
 
-use super::builder::Config;
-use super::TokenProvider;
 use crate::aws_error::Failure;
 use crate::{generate_service_token, BedrockToken, Error, ErrorKind};
 
-/// Region and credentials provider, resolved once.
-pub(super) struct Sources {
-    pub region: Region,
-    pub credentials: SharedCredentialsProvider,
+/// Where the cache gets a new token: the one interface between the two. The cache owns
+/// timeouts, panics, backoff and caching; a source only loads.
+pub(super) trait Source: Send + Sync + 'static {
+    /// Loads a new token (credentials, then the mint). May take long or fail; the cache
+    /// bounds it with its load timeout, and calls it once at a time.
+    fn load(&self) -> impl Future<Output = Result<BedrockToken, Error>> + Send;
 }
 
-impl TokenProvider {
-    /// Resolves sources (once), loads credentials and mints. Timeout, panics and caching
-    /// are the caller's (`refresh.rs`).
-    pub(super) async fn load(&self) -> Result<BedrockToken, Error> {
-        let config = &self.inner.config;
-        let sources = self
-            .inner
-            .sources
-            .get_or_try_init(|| resolve(config))
-            .await?;
+/// What a token is minted with, validated by the builder.
+pub(super) struct Settings {
+    pub service: crate::Service,
+    pub region: Option<Region>,
+    pub credentials: Option<SharedCredentialsProvider>,
+    #[cfg_attr(not(feature = "default-chain"), allow(dead_code))]
+    pub profile_name: Option<String>,
+    pub expiry: Duration,
+    pub time_source: SharedTimeSource,
+    #[cfg_attr(not(feature = "default-chain"), allow(dead_code))]
+    pub sleep: Option<SharedAsyncSleep>,
+    /// The assume-role step, if any.
+    #[cfg(feature = "default-chain")]
+    pub role: Option<crate::role::AssumeRole>,
+}
+
+/// Region and credentials provider, resolved once.
+struct Sources {
+    region: Region,
+    credentials: SharedCredentialsProvider,
+}
+
+/// The provider's token source: its settings, and the region and credentials provider
+/// resolved from them on the first load.
+pub(super) struct TokenSource {
+    pub settings: Settings,
+    sources: tokio::sync::OnceCell<Sources>,
+}
+
+impl TokenSource {
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            sources: tokio::sync::OnceCell::new_with(given(&settings)),
+            settings,
+        }
+    }
+}
+
+impl Source for TokenSource {
+    /// Resolves sources (once), loads credentials and mints.
+    async fn load(&self) -> Result<BedrockToken, Error> {
+        let config = &self.settings;
+        let sources = self.sources.get_or_try_init(|| resolve(config)).await?;
         let explicit = config.credentials.is_some();
         let credentials = sources
             .credentials
@@ -43,13 +83,13 @@ impl TokenProvider {
             &credentials,
             sources.region.as_ref(),
             config.expiry,
-            self.now(),
+            config.time_source.now(),
         )
     }
 }
 
 /// Both given to the builder (and no role to assume): nothing to resolve.
-pub(super) fn given(config: &Config) -> Option<Sources> {
+fn given(config: &Settings) -> Option<Sources> {
     #[cfg(feature = "default-chain")]
     if config.role.is_some() {
         return None;
@@ -74,7 +114,7 @@ pub(super) fn given(config: &Config) -> Option<Sources> {
 /// that when environment variables (or a profile with static keys) answer, no HTTPS client
 /// is created.
 #[cfg(feature = "default-chain")]
-async fn resolve(config: &Config) -> Result<Sources, Error> {
+async fn resolve(config: &Settings) -> Result<Sources, Error> {
     use aws_config::default_provider::{credentials::DefaultCredentialsChain, region};
     use aws_config::profile::ProfileFileCredentialsProvider;
     use aws_config::provider_config::ProviderConfig;
@@ -155,7 +195,7 @@ fn environment_has_keys() -> bool {
 }
 
 #[cfg(not(feature = "default-chain"))]
-async fn resolve(_config: &Config) -> Result<Sources, Error> {
+async fn resolve(_config: &Settings) -> Result<Sources, Error> {
     // `build()` rejects a configuration without both, and seeds the cell with them.
     Err(no_region_error())
 }
@@ -203,7 +243,7 @@ async fn check_profile_exists(profile: &str) -> Result<(), Error> {
 
 /// An invalid region from the environment or a profile says where it came from.
 #[cfg(feature = "default-chain")]
-fn name_region_source(error: Error, config: &Config) -> Error {
+fn name_region_source(error: Error, config: &Settings) -> Error {
     let from_env = ["AWS_REGION", "AWS_DEFAULT_REGION"]
         .into_iter()
         .find(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()));
