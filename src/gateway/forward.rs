@@ -2,7 +2,7 @@
 //! call.
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::str::FromStr as _;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,11 +54,20 @@ pub(super) struct Shared {
     /// [`REFUSAL_RELOAD_INTERVAL`], however many requests are refused.
     pub refused: std::sync::Mutex<Option<tokio::time::Instant>>,
     pub client_key: ClientKey,
+    /// The header values of the key last sent, built once per key rather than per request.
+    pub key_headers: std::sync::Mutex<Option<KeyHeaders>>,
     pub upstream: Upstream,
     pub client: UpstreamClient,
     pub port: u16,
     pub tls: bool,
     pub limits: Limits,
+}
+
+/// A key and its header values (`Bearer <key>` and the key alone), marked sensitive.
+pub(super) struct KeyHeaders {
+    key: BedrockToken,
+    bearer: HeaderValue,
+    api_key: HeaderValue,
 }
 
 /// The upstream: where every request goes.
@@ -133,8 +142,13 @@ impl Upstream {
 
     /// The upstream URI for a request's path and query.
     fn uri_for(&self, target: Option<&PathAndQuery>) -> Option<Uri> {
-        let target = target.map_or("/", PathAndQuery::as_str);
-        let path_and_query = PathAndQuery::from_str(&format!("{}{target}", self.prefix)).ok()?;
+        let root = PathAndQuery::from_static("/");
+        let target = target.unwrap_or(&root);
+        let path_and_query = if self.prefix.is_empty() {
+            target.clone()
+        } else {
+            PathAndQuery::from_str(&format!("{}{target}", self.prefix)).ok()?
+        };
         Uri::builder()
             .scheme(self.scheme.clone())
             .authority(self.authority.clone())
@@ -193,7 +207,8 @@ pub(super) async fn handle(
 ) -> Response<Body> {
     let started = tokio::time::Instant::now();
     let method = req.method().clone();
-    let path = logged_path(req.uri().path());
+    // A reference-counted copy: the path is escaped only if the event is logged.
+    let uri = req.uri().clone();
     let http1 = req.version() < Version::HTTP_2;
     let response = match route(&shared, framing, req).await {
         Ok(response) => response,
@@ -202,7 +217,7 @@ pub(super) async fn handle(
     tracing::info!(
         target: LOG_TARGET,
         method = %method,
-        path = %path,
+        path = %LoggedPath(uri.path()),
         status = response.status().as_u16(),
         latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "request"
@@ -299,18 +314,20 @@ fn check_target(req: &Request<Incoming>, http1: bool) -> Result<(), Refusal> {
 
 /// `Host` (HTTP/2: `:authority`) must be a loopback name or address with our port.
 fn check_host(shared: &Shared, req: &Request<Incoming>, http1: bool) -> Result<(), Refusal> {
-    let hosts: Vec<&HeaderValue> = req.headers().get_all(header::HOST).iter().collect();
-    let value = match (http1, req.uri().authority(), hosts.as_slice()) {
-        (_, _, [_, _, ..]) => return Err(Refusal::bad_request("more than one Host header")),
-        (true, _, [host]) => host.to_str().ok(),
-        (true, _, []) => return Err(Refusal::bad_request("the request has no Host header")),
-        (false, Some(authority), []) => Some(authority.as_str()),
-        (false, Some(authority), [host]) => match host.to_str() {
+    let (host, more) = at_most_one(req.headers(), &header::HOST);
+    if more {
+        return Err(Refusal::bad_request("more than one Host header"));
+    }
+    let value = match (http1, req.uri().authority(), host) {
+        (true, _, Some(host)) => host.to_str().ok(),
+        (true, _, None) => return Err(Refusal::bad_request("the request has no Host header")),
+        (false, Some(authority), None) => Some(authority.as_str()),
+        (false, Some(authority), Some(host)) => match host.to_str() {
             Ok(host) if host == authority.as_str() => Some(host),
             _ => return Err(Refusal::bad_request("Host and :authority differ")),
         },
-        (false, None, [host]) => host.to_str().ok(),
-        (false, None, []) => return Err(Refusal::bad_request("the request has no :authority")),
+        (false, None, Some(host)) => host.to_str().ok(),
+        (false, None, None) => return Err(Refusal::bad_request("the request has no :authority")),
     };
     let authority = value
         .filter(|v| !v.contains('@'))
@@ -342,8 +359,8 @@ struct Forms {
 /// Every `Authorization` / `x-api-key` header present must hold the client key, and at
 /// least one must be present. Compared in constant time.
 fn check_client_key(key: &ClientKey, headers: &HeaderMap) -> Result<Forms, Refusal> {
-    let auth: Vec<&HeaderValue> = headers.get_all(header::AUTHORIZATION).iter().collect();
-    let api: Vec<&HeaderValue> = headers.get_all(X_API_KEY).iter().collect();
+    let (auth, more_auth) = at_most_one(headers, &header::AUTHORIZATION);
+    let (api, more_api) = at_most_one(headers, &X_API_KEY);
     let unauthorized = |message| {
         Err(Refusal::new(
             StatusCode::UNAUTHORIZED,
@@ -351,10 +368,10 @@ fn check_client_key(key: &ClientKey, headers: &HeaderMap) -> Result<Forms, Refus
             message,
         ))
     };
-    if auth.len() > 1 || api.len() > 1 {
+    if more_auth || more_api {
         return unauthorized("send the client key in one Authorization or x-api-key header");
     }
-    if auth.is_empty() && api.is_empty() {
+    if auth.is_none() && api.is_none() {
         return unauthorized(
             "this gateway needs its client key: send Authorization: Bearer <client key> or \
              x-api-key: <client key>",
@@ -362,7 +379,7 @@ fn check_client_key(key: &ClientKey, headers: &HeaderMap) -> Result<Forms, Refus
     }
     let expected = key.as_str().as_bytes();
     let mut matches = subtle::Choice::from(1);
-    if let Some(value) = auth.first() {
+    if let Some(value) = auth {
         match bearer_credential(value.as_bytes()) {
             Some(presented) => matches &= expected.ct_eq(presented),
             None => {
@@ -373,16 +390,22 @@ fn check_client_key(key: &ClientKey, headers: &HeaderMap) -> Result<Forms, Refus
             }
         }
     }
-    if let Some(value) = api.first() {
+    if let Some(value) = api {
         matches &= expected.ct_eq(value.as_bytes());
     }
     if !bool::from(matches) {
         return unauthorized("wrong client key");
     }
     Ok(Forms {
-        bearer: !auth.is_empty(),
-        api_key: !api.is_empty(),
+        bearer: auth.is_some(),
+        api_key: api.is_some(),
     })
+}
+
+/// The first value of a header, and whether there are more.
+fn at_most_one<'a>(headers: &'a HeaderMap, name: &HeaderName) -> (Option<&'a HeaderValue>, bool) {
+    let mut values = headers.get_all(name).iter();
+    (values.next(), values.next().is_some())
 }
 
 /// The credential of `Bearer <credential>` (the scheme in any case).
@@ -476,6 +499,11 @@ async fn forward(
     key: &BedrockToken,
 ) -> Result<Response<Body>, Refusal> {
     let (parts, body) = req.into_parts();
+    if has_dot_segment(parts.uri.path()) {
+        return Err(Refusal::bad_request(
+            "the request path has a `.` or `..` segment: send the path it stands for",
+        ));
+    }
     let uri = shared
         .upstream
         .uri_for(parts.uri.path_and_query())
@@ -486,12 +514,12 @@ async fn forward(
     headers.remove(header::AUTHORIZATION);
     headers.remove(X_API_KEY);
     headers.insert(header::HOST, shared.upstream.host.clone());
+    let (bearer, api_key) = key_headers(shared, key)?;
     if forms.bearer {
-        let value = Zeroizing::new(format!("Bearer {}", key.as_str()));
-        headers.insert(header::AUTHORIZATION, secret_value(&value)?);
+        headers.insert(header::AUTHORIZATION, bearer);
     }
     if forms.api_key {
-        headers.insert(X_API_KEY, secret_value(key.as_str())?);
+        headers.insert(X_API_KEY, api_key);
     }
     let mut upstream_req = Request::new(body);
     *upstream_req.method_mut() = parts.method;
@@ -533,8 +561,38 @@ async fn forward(
     }
     let (mut parts, body) = response.into_parts();
     drop_hop_by_hop(&mut parts.headers);
+    drop_browser_grants(&mut parts.headers);
     parts.version = Version::HTTP_11;
     Ok(Response::from_parts(parts, Either::Right(body)))
+}
+
+/// The header values for `key`: the cached ones if it is the key last sent.
+fn key_headers(shared: &Shared, key: &BedrockToken) -> Result<(HeaderValue, HeaderValue), Refusal> {
+    let mut cached = shared
+        .key_headers
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(c) = cached.as_ref().filter(|c| c.key.as_str() == key.as_str()) {
+        return Ok((c.bearer.clone(), c.api_key.clone()));
+    }
+    let bearer = secret_value(&Zeroizing::new(format!("Bearer {}", key.as_str())))?;
+    let api_key = secret_value(key.as_str())?;
+    *cached = Some(KeyHeaders {
+        key: key.clone(),
+        bearer: bearer.clone(),
+        api_key: api_key.clone(),
+    });
+    Ok((bearer, api_key))
+}
+
+/// Whether a path has a `.` or `..` segment, percent-encoded or not: with a path prefix
+/// on the upstream URL, `/../x` would leave it once the upstream resolves the dots.
+fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let decoded = percent_encoding::percent_decode_str(segment);
+        let decoded: Cow<'_, [u8]> = decoded.into();
+        matches!(&*decoded, b"." | b"..")
+    })
 }
 
 fn secret_value(text: &str) -> Result<HeaderValue, Refusal> {
@@ -563,6 +621,21 @@ fn drop_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// Drops response headers that grant browsers anything: `Set-Cookie` (a cookie for the
+/// loopback host is shared with every other local service) and `Access-Control-*` (the
+/// gateway allows no cross-origin use).
+fn drop_browser_grants(headers: &mut HeaderMap) {
+    headers.remove(header::SET_COOKIE);
+    let names: Vec<HeaderName> = headers
+        .keys()
+        .filter(|n| n.as_str().starts_with("access-control-"))
+        .cloned()
+        .collect();
+    for name in names {
+        headers.remove(name);
+    }
+}
+
 /// Drops `Forwarded` and `X-Forwarded-*`: the gateway tells the upstream nothing about
 /// its clients.
 fn drop_forwarding(headers: &mut HeaderMap) {
@@ -576,25 +649,26 @@ fn drop_forwarding(headers: &mut HeaderMap) {
     }
 }
 
-fn logged_path(path: &str) -> String {
-    // Anything but printable ASCII escaped: a right-to-left override in a path must not
-    // reorder the log line it is written in.
-    let mut shown: String = path
-        .chars()
-        .take(MAX_LOGGED_PATH)
-        .flat_map(|c| {
-            let printable = c.is_ascii_graphic();
-            let escaped = (!printable).then(|| c.escape_unicode().to_string());
-            escaped
-                .unwrap_or_else(|| c.to_string())
-                .chars()
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    if path.chars().count() > MAX_LOGGED_PATH {
-        shown.push_str("...");
+/// A request path as logged: at most [`MAX_LOGGED_PATH`] characters, and anything but
+/// printable ASCII escaped (a right-to-left override in a path must not reorder the log
+/// line it is written in). Formatted only when the event is logged.
+struct LoggedPath<'a>(&'a str);
+
+impl fmt::Display for LoggedPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut chars = self.0.chars();
+        for c in chars.by_ref().take(MAX_LOGGED_PATH) {
+            if c.is_ascii_graphic() {
+                f.write_char(c)?;
+            } else {
+                write!(f, "{}", c.escape_unicode())?;
+            }
+        }
+        if chars.next().is_some() {
+            f.write_str("...")?;
+        }
+        Ok(())
     }
-    shown
 }
 
 /// A request the gateway answers itself.
@@ -763,11 +837,14 @@ mod tests {
 
     #[test]
     fn long_paths_are_cut_for_logs() {
-        assert_eq!(logged_path("/a"), "/a");
+        assert_eq!(LoggedPath("/a").to_string(), "/a");
         let long = format!("/{}", "a".repeat(300));
-        assert_eq!(logged_path(&long).chars().count(), MAX_LOGGED_PATH + 3);
-        assert!(logged_path(&long).ends_with("..."));
+        let shown = LoggedPath(&long).to_string();
+        assert_eq!(shown.chars().count(), MAX_LOGGED_PATH + 3);
+        assert!(shown.ends_with("..."));
+        let exact = format!("/{}", "a".repeat(MAX_LOGGED_PATH - 1));
+        assert_eq!(LoggedPath(&exact).to_string(), exact);
         // Anything but printable ASCII is escaped: no reordering of the log line.
-        assert_eq!(logged_path("/\u{202e}é"), "/\\u{202e}\\u{e9}");
+        assert_eq!(LoggedPath("/\u{202e}é").to_string(), "/\\u{202e}\\u{e9}");
     }
 }

@@ -358,6 +358,7 @@ impl Builder {
             provider: self.provider,
             refused: std::sync::Mutex::new(None),
             client_key: self.client_key,
+            key_headers: std::sync::Mutex::new(None),
             upstream,
             client,
             port: local_addr.port(),
