@@ -329,6 +329,9 @@ fn check_host(shared: &Shared, req: &Request<Incoming>, http1: bool) -> Result<(
         (false, None, Some(host)) => host.to_str().ok(),
         (false, None, None) => return Err(Refusal::bad_request("the request has no :authority")),
     };
+    if value.is_some_and(|v| is_usual_host(v, shared.port)) {
+        return Ok(());
+    }
     let authority = value
         .filter(|v| !v.contains('@'))
         .and_then(|v| Authority::from_str(v).ok())
@@ -347,6 +350,18 @@ fn check_host(shared: &Shared, req: &Request<Incoming>, http1: bool) -> Result<(
         ));
     }
     Ok(())
+}
+
+/// `127.0.0.1:PORT`, `localhost:PORT` or `[::1]:PORT` exactly (what clients send),
+/// recognised without parsing; anything else goes through the full check.
+fn is_usual_host(value: &str, port: u16) -> bool {
+    ["127.0.0.1:", "localhost:", "[::1]:"].iter().any(|host| {
+        value.strip_prefix(host).is_some_and(|digits| {
+            !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && digits.parse::<u16>() == Ok(port)
+        })
+    })
 }
 
 /// Which headers carried the client key (so the real key goes in the same ones).
@@ -509,10 +524,7 @@ async fn forward(
         .uri_for(parts.uri.path_and_query())
         .ok_or_else(|| Refusal::bad_request("the request path cannot be forwarded"))?;
     let mut headers = parts.headers;
-    drop_hop_by_hop(&mut headers);
-    drop_forwarding(&mut headers);
-    headers.remove(header::AUTHORIZATION);
-    headers.remove(X_API_KEY);
+    next_hop(&mut headers, Hop::Request);
     headers.insert(header::HOST, shared.upstream.host.clone());
     let (bearer, api_key) = key_headers(shared, key)?;
     if forms.bearer {
@@ -560,8 +572,7 @@ async fn forward(
         key_refused(shared, response.status());
     }
     let (mut parts, body) = response.into_parts();
-    drop_hop_by_hop(&mut parts.headers);
-    drop_browser_grants(&mut parts.headers);
+    next_hop(&mut parts.headers, Hop::Response);
     parts.version = Version::HTTP_11;
     Ok(Response::from_parts(parts, Either::Right(body)))
 }
@@ -607,8 +618,23 @@ fn secret_value(text: &str) -> Result<HeaderValue, Refusal> {
     Ok(value)
 }
 
-/// Drops hop-by-hop headers, and the ones `Connection` names.
-fn drop_hop_by_hop(headers: &mut HeaderMap) {
+/// Which way headers go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hop {
+    /// Client to upstream.
+    Request,
+    /// Upstream to client.
+    Response,
+}
+
+/// Drops the headers that must not go on, in one pass. Dropped both ways: hop-by-hop headers and the
+/// ones `Connection` names. Requests also lose `Host` and the client key's headers (the
+/// gateway sets its own), and `Forwarded` and `X-Forwarded-*` (the upstream learns
+/// nothing about the gateway's clients). Answers lose what grants browsers anything:
+/// `Set-Cookie` (a cookie for the loopback host is shared with every other local
+/// service) and `Access-Control-*` (the gateway allows no cross-origin use).
+fn next_hop(headers: &mut HeaderMap, hop: Hop) {
+    // Empty (no allocation) unless a `Connection` header names some.
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -616,35 +642,24 @@ fn drop_hop_by_hop(headers: &mut HeaderMap) {
         .flat_map(|v| v.split(','))
         .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
         .collect();
-    for name in named.iter().chain(&HOP_BY_HOP) {
-        headers.remove(name);
-    }
-}
-
-/// Drops response headers that grant browsers anything: `Set-Cookie` (a cookie for the
-/// loopback host is shared with every other local service) and `Access-Control-*` (the
-/// gateway allows no cross-origin use).
-fn drop_browser_grants(headers: &mut HeaderMap) {
-    headers.remove(header::SET_COOKIE);
-    let names: Vec<HeaderName> = headers
-        .keys()
-        .filter(|n| n.as_str().starts_with("access-control-"))
-        .cloned()
-        .collect();
-    for name in names {
-        headers.remove(name);
-    }
-}
-
-/// Drops `Forwarded` and `X-Forwarded-*`: the gateway tells the upstream nothing about
-/// its clients.
-fn drop_forwarding(headers: &mut HeaderMap) {
-    let names: Vec<HeaderName> = headers
-        .keys()
-        .filter(|n| n.as_str() == "forwarded" || n.as_str().starts_with("x-forwarded-"))
-        .cloned()
-        .collect();
-    for name in names {
+    let dropped = |name: &HeaderName| {
+        let text = name.as_str();
+        HOP_BY_HOP.contains(name)
+            || named.contains(name)
+            || match hop {
+                Hop::Request => {
+                    *name == header::HOST
+                        || *name == header::AUTHORIZATION
+                        || *name == X_API_KEY
+                        || text == "forwarded"
+                        || text.starts_with("x-forwarded-")
+                }
+                Hop::Response => *name == header::SET_COOKIE || text.starts_with("access-control-"),
+            }
+    };
+    // Usually none: then nothing is allocated or removed.
+    let doomed: Vec<HeaderName> = headers.keys().filter(|n| dropped(n)).cloned().collect();
+    for name in doomed {
         headers.remove(name);
     }
 }
@@ -776,6 +791,27 @@ mod tests {
     }
 
     #[test]
+    fn usual_hosts() {
+        for ok in ["127.0.0.1:8080", "localhost:8080", "[::1]:8080"] {
+            assert!(is_usual_host(ok, 8080), "{ok}");
+        }
+        for other in [
+            "127.0.0.1:8081",
+            "127.0.0.1:",
+            "127.0.0.1:+8080",
+            "127.0.0.1:8080x",
+            "127.0.0.1",
+            "LOCALHOST:8080",
+            "127.0.0.2:8080",
+            "evil.com:8080",
+            "x@127.0.0.1:8080",
+            "127.0.0.1:99999",
+        ] {
+            assert!(!is_usual_host(other, 8080), "{other}");
+        }
+    }
+
+    #[test]
     fn bearer_credentials() {
         assert_eq!(bearer_credential(b"Bearer abc"), Some(&b"abc"[..]));
         assert_eq!(bearer_credential(b"bearer  abc "), Some(&b"abc"[..]));
@@ -829,10 +865,33 @@ mod tests {
         ] {
             h.append(name, HeaderValue::from_static(value));
         }
-        drop_hop_by_hop(&mut h);
-        drop_forwarding(&mut h);
-        assert_eq!(h.len(), 1, "{h:?}");
-        assert!(h.contains_key("content-type"));
+        h.append("accept", HeaderValue::from_static("a"));
+        h.append("accept", HeaderValue::from_static("b"));
+        for name in ["host", "authorization", "x-api-key"] {
+            h.append(name, HeaderValue::from_static("client's"));
+        }
+        let mut kept = h.clone();
+        next_hop(&mut kept, Hop::Request);
+        assert_eq!(kept.len(), 3, "{kept:?}");
+        assert_eq!(kept.get_all("accept").iter().count(), 2);
+        assert!(kept.contains_key("content-type"));
+
+        // Answers keep the client-facing headers and lose what grants browsers anything.
+        for (name, value) in [
+            ("set-cookie", "session=1"),
+            ("access-control-allow-origin", "*"),
+            ("access-control-allow-credentials", "true"),
+        ] {
+            h.append(name, HeaderValue::from_static(value));
+        }
+        let mut kept = h;
+        next_hop(&mut kept, Hop::Response);
+        assert!(kept.contains_key("authorization") && kept.contains_key("content-type"));
+        assert!(!kept.contains_key("set-cookie") && !kept.contains_key("x-private"));
+        assert!(!kept
+            .keys()
+            .any(|n| n.as_str().starts_with("access-control-")));
+        assert!(!kept.contains_key("connection") && !kept.contains_key("te"));
     }
 
     #[test]

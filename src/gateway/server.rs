@@ -110,18 +110,30 @@ async fn connection(
     _permit: OwnedSemaphorePermit,
 ) {
     let _ = stream.set_nodelay(true);
+    // An idle connection costs only its socket until the client sends something: the
+    // buffers of TLS and HTTP, and their (large) futures, are made when there is
+    // something to read.
+    if !matches!(
+        tokio::time::timeout(limits.header_read_timeout, stream.readable()).await,
+        Ok(Ok(()))
+    ) {
+        return;
+    }
     let Some(acceptor) = tls else {
-        return http1(stream, shared, limits, watcher).await;
+        return Box::pin(http1(stream, shared, limits, watcher)).await;
     };
-    let Ok(Ok(stream)) =
-        tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream)).await
+    let Ok(Ok(stream)) = Box::pin(tokio::time::timeout(
+        limits.header_read_timeout,
+        acceptor.accept(stream),
+    ))
+    .await
     else {
         return;
     };
     if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
-        http2(stream, shared, limits, watcher).await;
+        Box::pin(http2(stream, shared, limits, watcher)).await;
     } else {
-        http1(stream, shared, limits, watcher).await;
+        Box::pin(http1(stream, shared, limits, watcher)).await;
     }
 }
 
