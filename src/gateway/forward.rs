@@ -19,13 +19,14 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
+use super::body::Paced;
 use super::framing::Framing;
 use super::{io_error, is_loopback_host, ClientKey, Limits, HEALTH_PATH, LOG_TARGET};
 use crate::{BedrockToken, Error, ErrorKind, Input, TokenProvider};
 
 /// What the gateway answers with: its own small JSON bodies, or the upstream's, streamed.
 pub(super) type Body = Either<Full<Bytes>, Incoming>;
-type UpstreamClient = Client<HttpsConnector<HttpConnector>, Incoming>;
+type UpstreamClient = Client<HttpsConnector<HttpConnector>, Paced>;
 
 /// The gateway's own paths: never forwarded.
 const OWN_PREFIX: &str = "/.bedrock-token/";
@@ -205,24 +206,52 @@ pub(super) async fn handle(
     framing: Option<Framing>,
     req: Request<Incoming>,
 ) -> Response<Body> {
-    let started = tokio::time::Instant::now();
-    let method = req.method().clone();
-    // A reference-counted copy: the path is escaped only if the event is logged.
-    let uri = req.uri().clone();
+    let mut log = RequestLog {
+        started: tokio::time::Instant::now(),
+        method: req.method().clone(),
+        // A reference-counted copy: the path is escaped only if the event is logged.
+        uri: req.uri().clone(),
+        status: None,
+    };
     let http1 = req.version() < Version::HTTP_2;
     let response = match route(&shared, framing, req).await {
         Ok(response) => response,
         Err(refusal) => refusal.into_response(http1),
     };
-    tracing::info!(
-        target: LOG_TARGET,
-        method = %method,
-        path = %LoggedPath(uri.path()),
-        status = response.status().as_u16(),
-        latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        "request"
-    );
+    log.status = Some(response.status());
     response
+}
+
+/// One request's log line, written when it is answered, or when the client gives up
+/// before that (hyper then drops the request's future, and this with it).
+struct RequestLog {
+    started: tokio::time::Instant,
+    method: Method,
+    uri: Uri,
+    status: Option<StatusCode>,
+}
+
+impl Drop for RequestLog {
+    fn drop(&mut self) {
+        let latency_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match self.status {
+            Some(status) => tracing::info!(
+                target: LOG_TARGET,
+                method = %self.method,
+                path = %LoggedPath(self.uri.path()),
+                status = status.as_u16(),
+                latency_ms,
+                "request"
+            ),
+            None => tracing::info!(
+                target: LOG_TARGET,
+                method = %self.method,
+                path = %LoggedPath(self.uri.path()),
+                latency_ms,
+                "request abandoned by the client before its answer"
+            ),
+        }
+    }
 }
 
 async fn route(
@@ -533,7 +562,7 @@ async fn forward(
     if forms.api_key {
         headers.insert(X_API_KEY, api_key);
     }
-    let mut upstream_req = Request::new(body);
+    let mut upstream_req = Request::new(Paced::new(body, shared.limits.header_read_timeout));
     *upstream_req.method_mut() = parts.method;
     *upstream_req.uri_mut() = uri;
     *upstream_req.version_mut() = Version::HTTP_11;
