@@ -71,7 +71,8 @@ async fn converse(url: &str, key: &str) -> Result<String, String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_forwards_with_a_fresh_key_and_stops_on_sigterm() {
     let bedrock = stand_in().await;
-    let env = CliEnv::with_env_credentials();
+    let mut env = CliEnv::with_env_credentials();
+    env.set("RUST_LOG", "trace");
     let key_file = env.path("client-key");
     let key_path = key_file.display().to_string();
     let proxy = Proxy::start(
@@ -118,6 +119,22 @@ async fn proxy_forwards_with_a_fresh_key_and_stops_on_sigterm() {
     let (status, stderr) = proxy.stop();
     assert_eq!(status, Some(0), "{stderr}");
     assert!(stderr.contains("/converse"), "a request line: {stderr}");
+    // At RUST_LOG=trace, only this crate's events: none of hyper's or the SDK's.
+    for foreign in [
+        "checkout",
+        "pooling idle connection",
+        "config file loaded",
+        "handshake",
+    ] {
+        assert!(
+            !stderr.contains(foreign),
+            "a foreign event ({foreign}): {stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("minted a new"),
+        "the provider's events: {stderr}"
+    );
     for secret in presented
         .iter()
         .map(String::as_str)
