@@ -392,7 +392,7 @@ async fn revoke_with_delete_deletes_only_that_key() {
         .unwrap();
     assert!(matches!(found, KeyMatch::Found(ref k) if k.id.as_deref() == Some(first.as_str())));
     let left: Vec<String> = iam.keys().into_iter().map(|k| k.id).collect();
-    assert_eq!(left, [second.clone()]);
+    assert_eq!(left, [second.as_str()]);
     assert_eq!(iam.key(&second).status, "Active");
     assert_eq!(iam.actions()[1], "DeleteServiceSpecificCredential");
 }

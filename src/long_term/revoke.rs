@@ -160,7 +160,7 @@ fn match_alias(listed: Vec<KeyMetadata>, alias: &str) -> KeyMatch {
 /// that form and the user part is a possible IAM user name (1 to 64 characters).
 fn user_from_alias(alias: &str) -> Option<&str> {
     alias.rmatch_indices("-at-").find_map(|(i, m)| {
-        let rest = alias[i + m.len()..].as_bytes();
+        let rest = &alias.as_bytes()[i + m.len()..];
         let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
         let user = &alias[..i];
         (digits == 12 && (1..=64).contains(&user.len())).then_some(user)
