@@ -97,13 +97,16 @@ enum LongTermCommand {
     Reset(ResetArgs),
     /// Delete a key for good
     Delete(KeyRef),
-    /// Report every key of the account with its findings (read-only; exit status 1 if
-    /// any): never expires, expires soon, expired, old, inactive, broad permissions,
-    /// console user
+    /// Report every key of the account with its findings (read-only; exit status 1 if any)
+    ///
+    /// Findings: never expires, expires soon, expired, old, inactive, broad permissions,
+    /// console user.
     #[command(after_help = audit::AFTER_HELP)]
     Audit(audit::AuditArgs),
-    /// Revoke a leaked key from its text (read from stdin with `-`): deactivate (or
-    /// --delete) the long-term key; for a short-term key, say what revoking it means
+    /// Deactivate (or delete) a leaked key found from its text, read from stdin with `-`
+    ///
+    /// For a short-term key: say what revoking it means, and with --apply deactivate the
+    /// IAM user access key that signed it.
     #[command(after_help = revoke::AFTER_HELP)]
     Revoke(revoke::RevokeArgs),
 }

@@ -49,6 +49,10 @@ that signed a key still valid is deactivated (UpdateAccessKey), which stops ever
 signed with it. A key signed with temporary credentials (ASIA...) dies with its session:
 revoke the role's older sessions instead.
 
+IAM permissions: iam:ListServiceSpecificCredentials and iam:UpdateServiceSpecificCredential
+(iam:DeleteServiceSpecificCredential with --delete); with --apply iam:GetAccessKeyLastUsed
+and iam:UpdateAccessKey. Nothing is called for a short-term key without --apply.
+
 Exit status:
   0   revoked (or, for a short-term key, explained)
   2   not an API key this command knows
