@@ -93,3 +93,82 @@ where
         ),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::FutureExt as _;
+
+    fn run<F, Fut>(page: F) -> Result<Vec<u32>, Error>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: Future<Output = Result<Page<u32>, Error>>,
+    {
+        every_page(Call::new("ListUserPolicies", Some("alice")), page)
+            .now_or_never()
+            .expect("the pages are ready at once")
+    }
+
+    #[test]
+    fn follows_markers_to_the_last_page() {
+        let items = run(|marker| async move {
+            let n: u32 = marker.map_or(0, |m| m.parse().unwrap());
+            Ok(Page {
+                items: vec![n],
+                truncated: n < 4,
+                marker: Some((n + 1).to_string()),
+            })
+        })
+        .unwrap();
+        assert_eq!(items, [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_marker_given_twice_or_none_ends_the_listing() {
+        for marker in [Some("same".to_owned()), None, Some(String::new())] {
+            let e = run(|_| {
+                let marker = marker.clone();
+                async move {
+                    Ok(Page {
+                        items: vec![1],
+                        truncated: true,
+                        marker,
+                    })
+                }
+            })
+            .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Iam);
+            assert!(e.to_string().contains("no new marker"), "{e}");
+            assert!(
+                e.to_string()
+                    .contains("ListUserPolicies for IAM user `alice`"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn endless_pages_end_after_the_page_limit() {
+        let mut asked = 0;
+        let e = run(|_| {
+            asked += 1;
+            let fresh = asked.to_string();
+            async move {
+                Ok(Page {
+                    items: vec![],
+                    truncated: true,
+                    marker: Some(fresh),
+                })
+            }
+        })
+        .unwrap_err();
+        assert_eq!(asked, MAX_LIST_PAGES);
+        assert!(e.to_string().contains("after 1000 pages"), "{e}");
+    }
+
+    #[test]
+    fn a_failed_page_is_the_listings_error() {
+        let e = run(|_| async { Err(Error::new(ErrorKind::AccessDenied, "denied")) }).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::AccessDenied);
+    }
+}

@@ -36,6 +36,8 @@ Examples:
   bedrock-token inspect                           check $AWS_BEARER_TOKEN_BEDROCK
   pbpaste | bedrock-token inspect -               check a token read from stdin
   bedrock-token long-term list --user-name NAME   long-term keys (see long-term --help)
+  bedrock-token long-term audit                   what is wrong with every long-term key
+  pbpaste | bedrock-token long-term revoke -      cut off a leaked key from its text
 
 Exit status:
   0   success; inspect: the token is valid (or is a long-term key)
