@@ -556,3 +556,55 @@ async fn temporary_and_expired_short_term_keys_are_never_acted_on() {
     );
     assert!(iam.calls().is_empty(), "{:?}", iam.actions());
 }
+
+/// An IAM that refuses every call with an AccessDenied whose message is the request
+/// itself (headers, the session token among them, and body).
+async fn echoing_iam() -> support::http::Server {
+    support::http::Server::start(|req: support::http::Request| async move {
+        let mut echo = String::new();
+        for (name, value) in req.headers() {
+            echo.push_str(&format!("{name}: {} ", value.to_str().unwrap_or("?")));
+        }
+        echo.push_str(&String::from_utf8_lossy(req.body()));
+        support::http::respond(
+            403,
+            "text/xml",
+            format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
+                 <Message>{}</Message></Error><RequestId>r-1</RequestId></ErrorResponse>",
+                support::iam::xml(&echo)
+            ),
+        )
+    })
+    .await
+}
+
+/// A session-token canary sent with every call, echoed back by IAM: in no output of
+/// audit, revoke or revoke --apply, which fail as access denied.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_echoing_iam_leaks_no_credential_into_audit_or_revoke() {
+    let canary = "CANARYSESSIONTOKEN0wJalrXUtnFEMIK7MDENGbPxRfiCYzq81k";
+    let hostile = echoing_iam().await;
+    let iam = Iam::start(start()).await;
+    let key = iam.add_key("alice", BEDROCK, "Active", now(), None);
+    let creds = Credentials::new("AKIAEXAMPLEEXAMPLE01", SECRET, None, None, "test");
+    let token = short_term_key(&creds, now(), Duration::from_secs(3600));
+    let mut env = CliEnv::bare();
+    env.set("AWS_ACCESS_KEY_ID", ASIA)
+        .set("AWS_SECRET_ACCESS_KEY", SECRET)
+        .set("AWS_SESSION_TOKEN", canary)
+        .set("AWS_ENDPOINT_URL_IAM", hostile.url());
+    for (args, input) in [
+        (&["audit"][..], ""),
+        (&["revoke", "-"], key.secret.as_str()),
+        (&["revoke", "--apply", "-"], token.as_str()),
+    ] {
+        let out = long_term(&iam, &env, args, input).await;
+        assert_not_echoed(&out, canary);
+        assert_not_echoed(&out, SECRET);
+        assert_not_echoed(&out, &token);
+        let err = failed(&out, 77);
+        assert!(err.contains("access denied"), "{args:?}: {err}");
+    }
+    assert!(hostile.hits() >= 3);
+}
