@@ -61,6 +61,12 @@ pub use inspect::{KeyInfo, LongTermKeyInfo, TokenInfo};
 #[cfg(feature = "long-term")]
 #[cfg_attr(docsrs, doc(cfg(feature = "long-term")))]
 pub use long_term::{
+    AuditRequest, AuditedKey, Finding, KeyMatch, RevokeAction, UserPermissions,
+    DEFAULT_EXPIRING_WITHIN, DEFAULT_OLDER_THAN,
+};
+#[cfg(feature = "long-term")]
+#[cfg_attr(docsrs, doc(cfg(feature = "long-term")))]
+pub use long_term::{
     CreateKeyRequest, CreatedKey, KeyMetadata, KeyStatus, LongTermKey, LongTermKeys,
     BEDROCK_LIMITED_ACCESS_POLICY_ARN, BEDROCK_SERVICE_NAME, MAX_KEYS_PER_USER, MAX_KEY_AGE_DAYS,
     MAX_LIST_PAGES, MAX_LIST_TIME,

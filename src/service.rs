@@ -80,6 +80,8 @@ pub(crate) struct Facts {
     pub managed_policy_arn: Option<&'static str>,
     pub long_term_prefix: Option<&'static str>,
     pub key_variable: Option<&'static str>,
+    /// How the console names the IAM users it creates for long-term keys.
+    pub console_user_prefix: Option<&'static str>,
 }
 
 /// The facts, one row per service, in [`Service`] order.
@@ -110,6 +112,9 @@ pub(crate) const FACTS: [Facts; 5] = [
         // "Use an Amazon Bedrock API key":
         // https://docs.aws.amazon.com/bedrock/latest/userguide/api-keys-use.html
         key_variable: Some("AWS_BEARER_TOKEN_BEDROCK"),
+        // The users the Bedrock console creates for long-term keys (`BedrockAPIKey-xxxx`),
+        // as issued (not stated on an AWS page).
+        console_user_prefix: Some("BedrockAPIKey-"),
     },
     Facts {
         service: Service::ClaudePlatform,
@@ -137,6 +142,9 @@ pub(crate) const FACTS: [Facts; 5] = [
         // (its source, anthropic 2.10.0), which the Authentication page above points to
         // for client configuration.
         key_variable: Some("ANTHROPIC_AWS_API_KEY"),
+        // The users the Claude Platform on AWS console creates (`AeaApiKey-…`), as issued
+        // (not stated on an AWS page).
+        console_user_prefix: Some("AeaApiKey-"),
     },
     Facts {
         service: Service::CloudWatch,
@@ -151,6 +159,7 @@ pub(crate) const FACTS: [Facts; 5] = [
         managed_policy_arn: Some("arn:aws:iam::aws:policy/CloudWatchAPIKeyAccess"),
         long_term_prefix: None,
         key_variable: None,
+        console_user_prefix: None,
     },
     Facts {
         service: Service::CloudWatchLogs,
@@ -165,6 +174,7 @@ pub(crate) const FACTS: [Facts; 5] = [
         managed_policy_arn: Some("arn:aws:iam::aws:policy/CloudWatchLogsAPIKeyAccess"),
         long_term_prefix: None,
         key_variable: None,
+        console_user_prefix: None,
     },
     Facts {
         service: Service::XRay,
@@ -181,6 +191,7 @@ pub(crate) const FACTS: [Facts; 5] = [
         managed_policy_arn: Some("arn:aws:iam::aws:policy/AWSXRayAPIKeyAccess"),
         long_term_prefix: None,
         key_variable: None,
+        console_user_prefix: None,
     },
 ];
 
@@ -277,6 +288,12 @@ impl Service {
     /// (`AWS_BEARER_TOKEN_BEDROCK`; `ANTHROPIC_AWS_API_KEY` for Claude Platform on AWS).
     pub fn key_variable(self) -> Option<&'static str> {
         self.facts().key_variable
+    }
+
+    /// How the service's console names the IAM users it creates for long-term keys
+    /// (`BedrockAPIKey-`, `AeaApiKey-`), where known.
+    pub fn console_user_prefix(self) -> Option<&'static str> {
+        self.facts().console_user_prefix
     }
 
     /// The service whose long-term key prefix `key` starts with.

@@ -2,7 +2,7 @@
 //! call.
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::str::FromStr as _;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,13 +19,14 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
+use super::body::Paced;
 use super::framing::Framing;
 use super::{io_error, is_loopback_host, ClientKey, Limits, HEALTH_PATH, LOG_TARGET};
 use crate::{BedrockToken, Error, ErrorKind, Input, TokenProvider};
 
 /// What the gateway answers with: its own small JSON bodies, or the upstream's, streamed.
 pub(super) type Body = Either<Full<Bytes>, Incoming>;
-type UpstreamClient = Client<HttpsConnector<HttpConnector>, Incoming>;
+type UpstreamClient = Client<HttpsConnector<HttpConnector>, Paced>;
 
 /// The gateway's own paths: never forwarded.
 const OWN_PREFIX: &str = "/.bedrock-token/";
@@ -54,11 +55,20 @@ pub(super) struct Shared {
     /// [`REFUSAL_RELOAD_INTERVAL`], however many requests are refused.
     pub refused: std::sync::Mutex<Option<tokio::time::Instant>>,
     pub client_key: ClientKey,
+    /// The header values of the key last sent, built once per key rather than per request.
+    pub key_headers: std::sync::Mutex<Option<KeyHeaders>>,
     pub upstream: Upstream,
     pub client: UpstreamClient,
     pub port: u16,
     pub tls: bool,
     pub limits: Limits,
+}
+
+/// A key and its header values (`Bearer <key>` and the key alone), marked sensitive.
+pub(super) struct KeyHeaders {
+    key: BedrockToken,
+    bearer: HeaderValue,
+    api_key: HeaderValue,
 }
 
 /// The upstream: where every request goes.
@@ -133,8 +143,13 @@ impl Upstream {
 
     /// The upstream URI for a request's path and query.
     fn uri_for(&self, target: Option<&PathAndQuery>) -> Option<Uri> {
-        let target = target.map_or("/", PathAndQuery::as_str);
-        let path_and_query = PathAndQuery::from_str(&format!("{}{target}", self.prefix)).ok()?;
+        let root = PathAndQuery::from_static("/");
+        let target = target.unwrap_or(&root);
+        let path_and_query = if self.prefix.is_empty() {
+            target.clone()
+        } else {
+            PathAndQuery::from_str(&format!("{}{target}", self.prefix)).ok()?
+        };
         Uri::builder()
             .scheme(self.scheme.clone())
             .authority(self.authority.clone())
@@ -191,23 +206,52 @@ pub(super) async fn handle(
     framing: Option<Framing>,
     req: Request<Incoming>,
 ) -> Response<Body> {
-    let started = tokio::time::Instant::now();
-    let method = req.method().clone();
-    let path = logged_path(req.uri().path());
+    let mut log = RequestLog {
+        started: tokio::time::Instant::now(),
+        method: req.method().clone(),
+        // A reference-counted copy: the path is escaped only if the event is logged.
+        uri: req.uri().clone(),
+        status: None,
+    };
     let http1 = req.version() < Version::HTTP_2;
     let response = match route(&shared, framing, req).await {
         Ok(response) => response,
         Err(refusal) => refusal.into_response(http1),
     };
-    tracing::info!(
-        target: LOG_TARGET,
-        method = %method,
-        path = %path,
-        status = response.status().as_u16(),
-        latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        "request"
-    );
+    log.status = Some(response.status());
     response
+}
+
+/// One request's log line, written when it is answered, or when the client gives up
+/// before that (hyper then drops the request's future, and this with it).
+struct RequestLog {
+    started: tokio::time::Instant,
+    method: Method,
+    uri: Uri,
+    status: Option<StatusCode>,
+}
+
+impl Drop for RequestLog {
+    fn drop(&mut self) {
+        let latency_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match self.status {
+            Some(status) => tracing::info!(
+                target: LOG_TARGET,
+                method = %self.method,
+                path = %LoggedPath(self.uri.path()),
+                status = status.as_u16(),
+                latency_ms,
+                "request"
+            ),
+            None => tracing::info!(
+                target: LOG_TARGET,
+                method = %self.method,
+                path = %LoggedPath(self.uri.path()),
+                latency_ms,
+                "request abandoned by the client before its answer"
+            ),
+        }
+    }
 }
 
 async fn route(
@@ -299,19 +343,24 @@ fn check_target(req: &Request<Incoming>, http1: bool) -> Result<(), Refusal> {
 
 /// `Host` (HTTP/2: `:authority`) must be a loopback name or address with our port.
 fn check_host(shared: &Shared, req: &Request<Incoming>, http1: bool) -> Result<(), Refusal> {
-    let hosts: Vec<&HeaderValue> = req.headers().get_all(header::HOST).iter().collect();
-    let value = match (http1, req.uri().authority(), hosts.as_slice()) {
-        (_, _, [_, _, ..]) => return Err(Refusal::bad_request("more than one Host header")),
-        (true, _, [host]) => host.to_str().ok(),
-        (true, _, []) => return Err(Refusal::bad_request("the request has no Host header")),
-        (false, Some(authority), []) => Some(authority.as_str()),
-        (false, Some(authority), [host]) => match host.to_str() {
+    let (host, more) = at_most_one(req.headers(), &header::HOST);
+    if more {
+        return Err(Refusal::bad_request("more than one Host header"));
+    }
+    let value = match (http1, req.uri().authority(), host) {
+        (true, _, Some(host)) => host.to_str().ok(),
+        (true, _, None) => return Err(Refusal::bad_request("the request has no Host header")),
+        (false, Some(authority), None) => Some(authority.as_str()),
+        (false, Some(authority), Some(host)) => match host.to_str() {
             Ok(host) if host == authority.as_str() => Some(host),
             _ => return Err(Refusal::bad_request("Host and :authority differ")),
         },
-        (false, None, [host]) => host.to_str().ok(),
-        (false, None, []) => return Err(Refusal::bad_request("the request has no :authority")),
+        (false, None, Some(host)) => host.to_str().ok(),
+        (false, None, None) => return Err(Refusal::bad_request("the request has no :authority")),
     };
+    if value.is_some_and(|v| is_usual_host(v, shared.port)) {
+        return Ok(());
+    }
     let authority = value
         .filter(|v| !v.contains('@'))
         .and_then(|v| Authority::from_str(v).ok())
@@ -332,6 +381,18 @@ fn check_host(shared: &Shared, req: &Request<Incoming>, http1: bool) -> Result<(
     Ok(())
 }
 
+/// `127.0.0.1:PORT`, `localhost:PORT` or `[::1]:PORT` exactly (what clients send),
+/// recognised without parsing; anything else goes through the full check.
+fn is_usual_host(value: &str, port: u16) -> bool {
+    ["127.0.0.1:", "localhost:", "[::1]:"].iter().any(|host| {
+        value.strip_prefix(host).is_some_and(|digits| {
+            !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && digits.parse::<u16>() == Ok(port)
+        })
+    })
+}
+
 /// Which headers carried the client key (so the real key goes in the same ones).
 #[derive(Debug, Clone, Copy)]
 struct Forms {
@@ -342,8 +403,8 @@ struct Forms {
 /// Every `Authorization` / `x-api-key` header present must hold the client key, and at
 /// least one must be present. Compared in constant time.
 fn check_client_key(key: &ClientKey, headers: &HeaderMap) -> Result<Forms, Refusal> {
-    let auth: Vec<&HeaderValue> = headers.get_all(header::AUTHORIZATION).iter().collect();
-    let api: Vec<&HeaderValue> = headers.get_all(X_API_KEY).iter().collect();
+    let (auth, more_auth) = at_most_one(headers, &header::AUTHORIZATION);
+    let (api, more_api) = at_most_one(headers, &X_API_KEY);
     let unauthorized = |message| {
         Err(Refusal::new(
             StatusCode::UNAUTHORIZED,
@@ -351,10 +412,10 @@ fn check_client_key(key: &ClientKey, headers: &HeaderMap) -> Result<Forms, Refus
             message,
         ))
     };
-    if auth.len() > 1 || api.len() > 1 {
+    if more_auth || more_api {
         return unauthorized("send the client key in one Authorization or x-api-key header");
     }
-    if auth.is_empty() && api.is_empty() {
+    if auth.is_none() && api.is_none() {
         return unauthorized(
             "this gateway needs its client key: send Authorization: Bearer <client key> or \
              x-api-key: <client key>",
@@ -362,7 +423,7 @@ fn check_client_key(key: &ClientKey, headers: &HeaderMap) -> Result<Forms, Refus
     }
     let expected = key.as_str().as_bytes();
     let mut matches = subtle::Choice::from(1);
-    if let Some(value) = auth.first() {
+    if let Some(value) = auth {
         match bearer_credential(value.as_bytes()) {
             Some(presented) => matches &= expected.ct_eq(presented),
             None => {
@@ -373,16 +434,22 @@ fn check_client_key(key: &ClientKey, headers: &HeaderMap) -> Result<Forms, Refus
             }
         }
     }
-    if let Some(value) = api.first() {
+    if let Some(value) = api {
         matches &= expected.ct_eq(value.as_bytes());
     }
     if !bool::from(matches) {
         return unauthorized("wrong client key");
     }
     Ok(Forms {
-        bearer: !auth.is_empty(),
-        api_key: !api.is_empty(),
+        bearer: auth.is_some(),
+        api_key: api.is_some(),
     })
+}
+
+/// The first value of a header, and whether there are more.
+fn at_most_one<'a>(headers: &'a HeaderMap, name: &HeaderName) -> (Option<&'a HeaderValue>, bool) {
+    let mut values = headers.get_all(name).iter();
+    (values.next(), values.next().is_some())
 }
 
 /// The credential of `Bearer <credential>` (the scheme in any case).
@@ -476,24 +543,26 @@ async fn forward(
     key: &BedrockToken,
 ) -> Result<Response<Body>, Refusal> {
     let (parts, body) = req.into_parts();
+    if has_dot_segment(parts.uri.path()) {
+        return Err(Refusal::bad_request(
+            "the request path has a `.` or `..` segment: send the path it stands for",
+        ));
+    }
     let uri = shared
         .upstream
         .uri_for(parts.uri.path_and_query())
         .ok_or_else(|| Refusal::bad_request("the request path cannot be forwarded"))?;
     let mut headers = parts.headers;
-    drop_hop_by_hop(&mut headers);
-    drop_forwarding(&mut headers);
-    headers.remove(header::AUTHORIZATION);
-    headers.remove(X_API_KEY);
+    next_hop(&mut headers, Hop::Request);
     headers.insert(header::HOST, shared.upstream.host.clone());
+    let (bearer, api_key) = key_headers(shared, key)?;
     if forms.bearer {
-        let value = Zeroizing::new(format!("Bearer {}", key.as_str()));
-        headers.insert(header::AUTHORIZATION, secret_value(&value)?);
+        headers.insert(header::AUTHORIZATION, bearer);
     }
     if forms.api_key {
-        headers.insert(X_API_KEY, secret_value(key.as_str())?);
+        headers.insert(X_API_KEY, api_key);
     }
-    let mut upstream_req = Request::new(body);
+    let mut upstream_req = Request::new(Paced::new(body, shared.limits.header_read_timeout));
     *upstream_req.method_mut() = parts.method;
     *upstream_req.uri_mut() = uri;
     *upstream_req.version_mut() = Version::HTTP_11;
@@ -532,9 +601,38 @@ async fn forward(
         key_refused(shared, response.status());
     }
     let (mut parts, body) = response.into_parts();
-    drop_hop_by_hop(&mut parts.headers);
+    next_hop(&mut parts.headers, Hop::Response);
     parts.version = Version::HTTP_11;
     Ok(Response::from_parts(parts, Either::Right(body)))
+}
+
+/// The header values for `key`: the cached ones if it is the key last sent.
+fn key_headers(shared: &Shared, key: &BedrockToken) -> Result<(HeaderValue, HeaderValue), Refusal> {
+    let mut cached = shared
+        .key_headers
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(c) = cached.as_ref().filter(|c| c.key.as_str() == key.as_str()) {
+        return Ok((c.bearer.clone(), c.api_key.clone()));
+    }
+    let bearer = secret_value(&Zeroizing::new(format!("Bearer {}", key.as_str())))?;
+    let api_key = secret_value(key.as_str())?;
+    *cached = Some(KeyHeaders {
+        key: key.clone(),
+        bearer: bearer.clone(),
+        api_key: api_key.clone(),
+    });
+    Ok((bearer, api_key))
+}
+
+/// Whether a path has a `.` or `..` segment, percent-encoded or not: with a path prefix
+/// on the upstream URL, `/../x` would leave it once the upstream resolves the dots.
+fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let decoded = percent_encoding::percent_decode_str(segment);
+        let decoded: Cow<'_, [u8]> = decoded.into();
+        matches!(&*decoded, b"." | b"..")
+    })
 }
 
 fn secret_value(text: &str) -> Result<HeaderValue, Refusal> {
@@ -549,8 +647,23 @@ fn secret_value(text: &str) -> Result<HeaderValue, Refusal> {
     Ok(value)
 }
 
-/// Drops hop-by-hop headers, and the ones `Connection` names.
-fn drop_hop_by_hop(headers: &mut HeaderMap) {
+/// Which way headers go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hop {
+    /// Client to upstream.
+    Request,
+    /// Upstream to client.
+    Response,
+}
+
+/// Drops the headers that must not go on, in one pass. Dropped both ways: hop-by-hop headers and the
+/// ones `Connection` names. Requests also lose `Host` and the client key's headers (the
+/// gateway sets its own), and `Forwarded` and `X-Forwarded-*` (the upstream learns
+/// nothing about the gateway's clients). Answers lose what grants browsers anything:
+/// `Set-Cookie` (a cookie for the loopback host is shared with every other local
+/// service) and `Access-Control-*` (the gateway allows no cross-origin use).
+fn next_hop(headers: &mut HeaderMap, hop: Hop) {
+    // Empty (no allocation) unless a `Connection` header names some.
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -558,43 +671,48 @@ fn drop_hop_by_hop(headers: &mut HeaderMap) {
         .flat_map(|v| v.split(','))
         .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
         .collect();
-    for name in named.iter().chain(&HOP_BY_HOP) {
+    let dropped = |name: &HeaderName| {
+        let text = name.as_str();
+        HOP_BY_HOP.contains(name)
+            || named.contains(name)
+            || match hop {
+                Hop::Request => {
+                    *name == header::HOST
+                        || *name == header::AUTHORIZATION
+                        || *name == X_API_KEY
+                        || text == "forwarded"
+                        || text.starts_with("x-forwarded-")
+                }
+                Hop::Response => *name == header::SET_COOKIE || text.starts_with("access-control-"),
+            }
+    };
+    // Usually none: then nothing is allocated or removed.
+    let doomed: Vec<HeaderName> = headers.keys().filter(|n| dropped(n)).cloned().collect();
+    for name in doomed {
         headers.remove(name);
     }
 }
 
-/// Drops `Forwarded` and `X-Forwarded-*`: the gateway tells the upstream nothing about
-/// its clients.
-fn drop_forwarding(headers: &mut HeaderMap) {
-    let names: Vec<HeaderName> = headers
-        .keys()
-        .filter(|n| n.as_str() == "forwarded" || n.as_str().starts_with("x-forwarded-"))
-        .cloned()
-        .collect();
-    for name in names {
-        headers.remove(name);
-    }
-}
+/// A request path as logged: at most [`MAX_LOGGED_PATH`] characters, and anything but
+/// printable ASCII escaped (a right-to-left override in a path must not reorder the log
+/// line it is written in). Formatted only when the event is logged.
+struct LoggedPath<'a>(&'a str);
 
-fn logged_path(path: &str) -> String {
-    // Anything but printable ASCII escaped: a right-to-left override in a path must not
-    // reorder the log line it is written in.
-    let mut shown: String = path
-        .chars()
-        .take(MAX_LOGGED_PATH)
-        .flat_map(|c| {
-            let printable = c.is_ascii_graphic();
-            let escaped = (!printable).then(|| c.escape_unicode().to_string());
-            escaped
-                .unwrap_or_else(|| c.to_string())
-                .chars()
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    if path.chars().count() > MAX_LOGGED_PATH {
-        shown.push_str("...");
+impl fmt::Display for LoggedPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut chars = self.0.chars();
+        for c in chars.by_ref().take(MAX_LOGGED_PATH) {
+            if c.is_ascii_graphic() {
+                f.write_char(c)?;
+            } else {
+                write!(f, "{}", c.escape_unicode())?;
+            }
+        }
+        if chars.next().is_some() {
+            f.write_str("...")?;
+        }
+        Ok(())
     }
-    shown
 }
 
 /// A request the gateway answers itself.
@@ -702,6 +820,27 @@ mod tests {
     }
 
     #[test]
+    fn usual_hosts() {
+        for ok in ["127.0.0.1:8080", "localhost:8080", "[::1]:8080"] {
+            assert!(is_usual_host(ok, 8080), "{ok}");
+        }
+        for other in [
+            "127.0.0.1:8081",
+            "127.0.0.1:",
+            "127.0.0.1:+8080",
+            "127.0.0.1:8080x",
+            "127.0.0.1",
+            "LOCALHOST:8080",
+            "127.0.0.2:8080",
+            "evil.com:8080",
+            "x@127.0.0.1:8080",
+            "127.0.0.1:99999",
+        ] {
+            assert!(!is_usual_host(other, 8080), "{other}");
+        }
+    }
+
+    #[test]
     fn bearer_credentials() {
         assert_eq!(bearer_credential(b"Bearer abc"), Some(&b"abc"[..]));
         assert_eq!(bearer_credential(b"bearer  abc "), Some(&b"abc"[..]));
@@ -755,19 +894,45 @@ mod tests {
         ] {
             h.append(name, HeaderValue::from_static(value));
         }
-        drop_hop_by_hop(&mut h);
-        drop_forwarding(&mut h);
-        assert_eq!(h.len(), 1, "{h:?}");
-        assert!(h.contains_key("content-type"));
+        h.append("accept", HeaderValue::from_static("a"));
+        h.append("accept", HeaderValue::from_static("b"));
+        for name in ["host", "authorization", "x-api-key"] {
+            h.append(name, HeaderValue::from_static("client's"));
+        }
+        let mut kept = h.clone();
+        next_hop(&mut kept, Hop::Request);
+        assert_eq!(kept.len(), 3, "{kept:?}");
+        assert_eq!(kept.get_all("accept").iter().count(), 2);
+        assert!(kept.contains_key("content-type"));
+
+        // Answers keep the client-facing headers and lose what grants browsers anything.
+        for (name, value) in [
+            ("set-cookie", "session=1"),
+            ("access-control-allow-origin", "*"),
+            ("access-control-allow-credentials", "true"),
+        ] {
+            h.append(name, HeaderValue::from_static(value));
+        }
+        let mut kept = h;
+        next_hop(&mut kept, Hop::Response);
+        assert!(kept.contains_key("authorization") && kept.contains_key("content-type"));
+        assert!(!kept.contains_key("set-cookie") && !kept.contains_key("x-private"));
+        assert!(!kept
+            .keys()
+            .any(|n| n.as_str().starts_with("access-control-")));
+        assert!(!kept.contains_key("connection") && !kept.contains_key("te"));
     }
 
     #[test]
     fn long_paths_are_cut_for_logs() {
-        assert_eq!(logged_path("/a"), "/a");
+        assert_eq!(LoggedPath("/a").to_string(), "/a");
         let long = format!("/{}", "a".repeat(300));
-        assert_eq!(logged_path(&long).chars().count(), MAX_LOGGED_PATH + 3);
-        assert!(logged_path(&long).ends_with("..."));
+        let shown = LoggedPath(&long).to_string();
+        assert_eq!(shown.chars().count(), MAX_LOGGED_PATH + 3);
+        assert!(shown.ends_with("..."));
+        let exact = format!("/{}", "a".repeat(MAX_LOGGED_PATH - 1));
+        assert_eq!(LoggedPath(&exact).to_string(), exact);
         // Anything but printable ASCII is escaped: no reordering of the log line.
-        assert_eq!(logged_path("/\u{202e}é"), "/\\u{202e}\\u{e9}");
+        assert_eq!(LoggedPath("/\u{202e}é").to_string(), "/\\u{202e}\\u{e9}");
     }
 }

@@ -84,16 +84,16 @@
 //! # Limits
 //!
 //! Defaults: header read timeout 10 s (HTTP/1 heads, including the wait for the next
-//! request on a kept-alive connection, and TLS handshakes), request head 64 KiB
+//! request on a kept-alive connection; TLS handshakes; each pause in a request body,
+//! after which the upstream request is abandoned and the client gets `502`; HTTP/2
+//! connections without a new request, which then get a `GOAWAY`), request head 64 KiB
 //! (HTTP/1: start line and headers, at most 100 headers; HTTP/2: the header list), 1024
 //! concurrent connections (more wait in the listen backlog until one closes: they are not
 //! refused), upstream TCP connect 10 s, upstream answer head 5 min (counted from sending,
 //! so it includes the upstream TLS handshake; bodies may stream for longer), grace period
 //! 10 s at shutdown. Upstream connections are pooled (idle ones closed after 90 s).
 //!
-//! HTTP/2 is served over TLS only (by ALPN); plain HTTP is HTTP/1.1. HTTP/2 connections
-//! have no header read timeout (hyper has none for them); the connection limit bounds
-//! them.
+//! HTTP/2 is served over TLS only (by ALPN); plain HTTP is HTTP/1.1.
 //!
 //! # Logging
 //!
@@ -101,6 +101,7 @@
 //! `method`, the `path` without the query (at most 200 characters), the `status` and
 //! `latency_ms` (to the answer's head). Never headers, keys or bodies.
 
+mod body;
 mod forward;
 mod framing;
 mod key;
@@ -257,7 +258,9 @@ impl Builder {
     }
 
     /// How long a client may take to send a request head (or, on a kept-alive
-    /// connection, to start the next one), and a TLS handshake. Default 10 s.
+    /// connection, to start the next one), a TLS handshake, or the next part of a request
+    /// body; and how long an HTTP/2 connection may go without a new request before it is
+    /// closed (gracefully: requests in flight finish). Default 10 s.
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.limits.header_read_timeout = timeout;
         self
@@ -358,6 +361,7 @@ impl Builder {
             provider: self.provider,
             refused: std::sync::Mutex::new(None),
             client_key: self.client_key,
+            key_headers: std::sync::Mutex::new(None),
             upstream,
             client,
             port: local_addr.port(),

@@ -4,15 +4,16 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use hyper_util::server::graceful::GracefulConnection;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use super::forward::{self, Shared};
@@ -37,7 +38,8 @@ pub(super) async fn serve(
         ..
     } = gateway;
     let permits = Arc::new(Semaphore::new(limits.max_connections));
-    let graceful = GracefulShutdown::new();
+    // Dropped at shutdown: every connection sees it close and finishes up.
+    let (stopping, stop) = watch::channel(());
     let mut tasks = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -72,12 +74,14 @@ pub(super) async fn serve(
             shared.clone(),
             tls.clone(),
             limits,
-            graceful.watcher(),
+            stop.clone(),
             permit,
         ));
     }
     drop(listener);
-    if tokio::time::timeout(limits.grace_period, graceful.shutdown())
+    drop(stopping);
+    let drained = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(limits.grace_period, drained)
         .await
         .is_err()
     {
@@ -106,26 +110,40 @@ async fn connection(
     shared: Arc<Shared>,
     tls: Option<tokio_rustls::TlsAcceptor>,
     limits: Limits,
-    watcher: Watcher,
+    mut stop: watch::Receiver<()>,
     _permit: OwnedSemaphorePermit,
 ) {
     let _ = stream.set_nodelay(true);
+    // An idle connection costs only its socket until the client sends something: the
+    // buffers of TLS and HTTP, and their (large) futures, are made when there is
+    // something to read.
+    tokio::select! {
+        readable = tokio::time::timeout(limits.header_read_timeout, stream.readable()) => {
+            if !matches!(readable, Ok(Ok(()))) {
+                return;
+            }
+        }
+        _ = stop.changed() => return,
+    }
     let Some(acceptor) = tls else {
-        return http1(stream, shared, limits, watcher).await;
+        return Box::pin(http1(stream, shared, limits, stop)).await;
     };
-    let Ok(Ok(stream)) =
-        tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream)).await
+    let Ok(Ok(stream)) = Box::pin(tokio::time::timeout(
+        limits.header_read_timeout,
+        acceptor.accept(stream),
+    ))
+    .await
     else {
         return;
     };
     if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
-        http2(stream, shared, limits, watcher).await;
+        Box::pin(http2(stream, shared, limits, stop)).await;
     } else {
-        http1(stream, shared, limits, watcher).await;
+        Box::pin(http1(stream, shared, limits, stop)).await;
     }
 }
 
-async fn http1<S>(stream: S, shared: Arc<Shared>, limits: Limits, watcher: Watcher)
+async fn http1<S>(stream: S, shared: Arc<Shared>, limits: Limits, stop: watch::Receiver<()>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -144,14 +162,17 @@ where
         .header_read_timeout(limits.header_read_timeout)
         .max_header_size(limits.max_header_bytes)
         .max_buf_size(limits.max_header_bytes.max(MIN_BUF_SIZE));
-    let _ = watcher.watch(builder.serve_connection(io, service)).await;
+    drive(builder.serve_connection(io, service), stop, None).await;
 }
 
-async fn http2<S>(stream: S, shared: Arc<Shared>, limits: Limits, watcher: Watcher)
+async fn http2<S>(stream: S, shared: Arc<Shared>, limits: Limits, stop: watch::Receiver<()>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let requests = Arc::new(AtomicU64::new(0));
+    let counted = requests.clone();
     let service = service_fn(move |req| {
+        counted.fetch_add(1, Ordering::Relaxed);
         let shared = shared.clone();
         async move { Ok::<_, Infallible>(forward::handle(shared, None, req).await) }
     });
@@ -159,7 +180,50 @@ where
     builder
         .timer(TokioTimer::new())
         .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
-    let _ = watcher
-        .watch(builder.serve_connection(TokioIo::new(stream), service))
-        .await;
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    // hyper has no idle timeout for HTTP/2: without one, a client that opens connections
+    // and sends nothing would hold the connection slots for ever.
+    let idle = Idle {
+        after: limits.header_read_timeout,
+        requests,
+    };
+    drive(conn, stop, Some(idle)).await;
+}
+
+/// An HTTP/2 connection's idle rule: no new request within `after`.
+struct Idle {
+    after: Duration,
+    requests: Arc<AtomicU64>,
+}
+
+/// Runs a connection to its end. At shutdown, or once it is idle, it is asked to finish:
+/// requests in flight complete (HTTP/2: after a `GOAWAY`), then it closes.
+async fn drive<C: GracefulConnection>(conn: C, mut stop: watch::Receiver<()>, idle: Option<Idle>) {
+    let mut conn = std::pin::pin!(conn);
+    let mut finishing = false;
+    let mut seen = 0;
+    loop {
+        let tick = async {
+            match &idle {
+                Some(idle) if !finishing => tokio::time::sleep(idle.after).await,
+                _ => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            // The sender is dropped at shutdown.
+            _ = stop.changed(), if !finishing => {
+                conn.as_mut().graceful_shutdown();
+                finishing = true;
+            }
+            () = tick => {
+                let count = idle.as_ref().map_or(0, |i| i.requests.load(Ordering::Relaxed));
+                if count == seen {
+                    conn.as_mut().graceful_shutdown();
+                    finishing = true;
+                }
+                seen = count;
+            }
+        }
+    }
 }

@@ -7,16 +7,26 @@
 //! | `request` | [`CreateKeyRequest`] and the checks made before any IAM call |
 //! | `key` | [`LongTermKey`] (the secret), [`KeyMetadata`], [`KeyStatus`], [`CreatedKey`] |
 //! | `errors` | IAM failures mapped to the crate's [`Error`](crate::Error) |
+//! | `audit` | [`LongTermKeys::audit`]: every key of the account with its [`Finding`]s |
+//! | `revoke` | [`LongTermKeys::revoke`]: a leaked key, found from its text by alias |
+//! | `pages` | IAM's pagination for any list call, bounded as `list` is |
 #![cfg_attr(docsrs, doc(cfg(feature = "long-term")))]
 
+mod audit;
 mod client;
 mod errors;
 mod key;
+mod pages;
 mod request;
+mod revoke;
 
+pub use audit::{
+    AuditRequest, AuditedKey, Finding, UserPermissions, DEFAULT_EXPIRING_WITHIN, DEFAULT_OLDER_THAN,
+};
 pub use client::LongTermKeys;
 pub use key::{CreatedKey, KeyMetadata, KeyStatus, LongTermKey};
 pub use request::CreateKeyRequest;
+pub use revoke::{KeyMatch, RevokeAction};
 
 /// The IAM service name of Amazon Bedrock API keys (`ServiceName` in IAM's
 /// service-specific credential calls).

@@ -71,7 +71,8 @@ async fn converse(url: &str, key: &str) -> Result<String, String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_forwards_with_a_fresh_key_and_stops_on_sigterm() {
     let bedrock = stand_in().await;
-    let env = CliEnv::with_env_credentials();
+    let mut env = CliEnv::with_env_credentials();
+    env.set("RUST_LOG", "trace");
     let key_file = env.path("client-key");
     let key_path = key_file.display().to_string();
     let proxy = Proxy::start(
@@ -118,6 +119,22 @@ async fn proxy_forwards_with_a_fresh_key_and_stops_on_sigterm() {
     let (status, stderr) = proxy.stop();
     assert_eq!(status, Some(0), "{stderr}");
     assert!(stderr.contains("/converse"), "a request line: {stderr}");
+    // At RUST_LOG=trace, only this crate's events: none of hyper's or the SDK's.
+    for foreign in [
+        "checkout",
+        "pooling idle connection",
+        "config file loaded",
+        "handshake",
+    ] {
+        assert!(
+            !stderr.contains(foreign),
+            "a foreign event ({foreign}): {stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("minted a new"),
+        "the provider's events: {stderr}"
+    );
     for secret in presented
         .iter()
         .map(String::as_str)
@@ -125,6 +142,81 @@ async fn proxy_forwards_with_a_fresh_key_and_stops_on_sigterm() {
     {
         assert!(!stderr.contains(secret), "a key in the log: {stderr}");
     }
+}
+
+#[test]
+fn a_second_signal_stops_the_proxy_without_waiting_for_the_grace_period() {
+    use std::io::{Read as _, Write as _};
+    // An upstream that takes requests and never answers.
+    let upstream = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream_url = format!("http://{}", upstream.local_addr().unwrap());
+    let (arrived, request_arrived) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut held, _) = upstream.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = held.read(&mut buf);
+        arrived.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(60));
+        drop(held);
+    });
+    let env = CliEnv::with_env_credentials();
+    let key_path = env.path("client-key").display().to_string();
+    let mut proxy = Proxy::start(
+        &env,
+        &[
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            &upstream_url,
+            "--client-key-file",
+            &key_path,
+        ],
+    );
+    let client_key = std::fs::read_to_string(&key_path).unwrap();
+    let authority = proxy.url.trim_start_matches("http://").to_owned();
+    let mut client = std::net::TcpStream::connect(&authority).unwrap();
+    write!(
+        client,
+        "POST /model/m/converse HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer {}\r\nContent-Length: 0\r\n\r\n",
+        client_key.trim_end()
+    )
+    .unwrap();
+    request_arrived
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the request never reached the upstream");
+
+    let pid = rustix::process::Pid::from_raw(proxy.child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    // The request in flight holds the first shutdown for its grace period (10 s)...
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        proxy.child.try_wait().unwrap().is_none(),
+        "it waits for the request"
+    );
+    // ...a second signal ends it at once.
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    // Within 5 s (250 polls 20 ms apart), half the grace period.
+    let status = (0..250)
+        .find_map(|_| {
+            let status = proxy.child.try_wait().unwrap();
+            if status.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            status
+        })
+        .expect("a second signal did not end the proxy");
+    assert_eq!(status.code(), Some(0));
+    let mut stderr = String::new();
+    proxy
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(stderr.contains("second signal"), "{stderr}");
+    assert!(!stderr.contains(client_key.trim_end()), "{stderr}");
 }
 
 #[test]

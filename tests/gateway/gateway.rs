@@ -438,6 +438,45 @@ async fn request_bodies_stream_to_the_upstream_as_the_client_sends_them() {
     assert!(f.upstream.seen()[0].header("transfer-encoding").is_some());
 }
 
+#[tokio::test]
+async fn a_request_the_client_abandons_is_logged() {
+    // This thread's events: the test's runtime, and so the gateway, runs on it.
+    let (events, _guard) = Events::capture();
+    let f = Fixture::start().await;
+    let (first_tx, first_rx) = oneshot::channel();
+    let (_go, go_rx) = oneshot::channel();
+    f.upstream.then(Answer::ReadSlowly {
+        first: first_tx,
+        go: go_rx,
+    });
+    let mut stream = TcpStream::connect(f.gw.addr).await.unwrap();
+    let head = format!(
+        "POST /model/abandon-m/converse HTTP/1.1\r\nHost: {}\r\n{}Content-Length: 5\r\n\r\nhello",
+        f.gw.host(),
+        f.bearer()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    timeout(PATIENCE, first_rx).await.unwrap().unwrap();
+    // The client gives up while the upstream has not answered.
+    drop(stream);
+    let abandoned = |all: &[support::events::Captured]| {
+        all.iter().any(|e| {
+            e.target == "bedrock_token::gateway"
+                && e.field("path") == Some("/model/abandon-m/converse")
+                && e.message().contains("abandoned")
+                && e.field("status").is_none()
+        })
+    };
+    let deadline = Instant::now() + PATIENCE;
+    while !abandoned(&events.all()) {
+        assert!(
+            Instant::now() < deadline,
+            "no log line for the abandoned request"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Keys: refresh, outage, invalidation.
 
@@ -790,6 +829,62 @@ async fn slow_request_heads_are_cut_off() {
 }
 
 #[tokio::test]
+async fn a_stalled_request_body_is_cut_off() {
+    let f = Fixture::start_with(|b| b.header_read_timeout(Duration::from_millis(300))).await;
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(f.gw.addr).await.unwrap();
+    // A head promising 100 bytes, 10 of them, then nothing.
+    let head = format!(
+        "POST /model/m/converse HTTP/1.1\r\nHost: {}\r\n{}Content-Length: 100\r\n\r\n0123456789",
+        f.gw.host(),
+        f.bearer()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let answer = timeout(PATIENCE, read_until(&mut stream, "\r\n\r\n"))
+        .await
+        .expect("the gateway waited for the rest of the body for ever");
+    assert_eq!(status(&answer), 502, "{answer}");
+    assert!(started.elapsed() >= Duration::from_millis(250));
+}
+
+#[tokio::test]
+async fn dot_segments_are_refused_and_dots_in_names_are_not() {
+    let f = Fixture::start().await;
+    for target in [
+        "/model/../admin",
+        "/model/m/..",
+        "/./model/m/converse",
+        "/model/%2e%2E/admin",
+        "/model/%2E/converse",
+    ] {
+        let answer = f.send(&f.request("POST", target, "")).await;
+        assert_eq!(status(&answer), 400, "{target}: {answer}");
+    }
+    assert_eq!(f.upstream.hits(), 0);
+    let fine = "/model/anthropic.claude-3-haiku-20240307-v1:0/converse";
+    let answer = f.send(&f.request("POST", fine, "")).await;
+    assert_eq!(status(&answer), 200, "{answer}");
+    assert_eq!(f.upstream.seen()[0].target, fine);
+}
+
+#[tokio::test]
+async fn answers_lose_cookies_and_cors_grants() {
+    let f = Fixture::start().await;
+    f.upstream.then(Answer::WithHeaders(vec![
+        ("set-cookie", "session=abc; Path=/"),
+        ("access-control-allow-origin", "*"),
+        ("access-control-allow-credentials", "true"),
+        ("x-amzn-requestid", "req-1"),
+    ]));
+    let answer = f.send(&f.request("POST", "/model/m/converse", "")).await;
+    assert_eq!(status(&answer), 200, "{answer}");
+    assert_eq!(header(&answer, "x-amzn-requestid"), Some("req-1"));
+    let lower = answer.to_ascii_lowercase();
+    assert!(!lower.contains("set-cookie"), "{answer}");
+    assert!(!lower.contains("access-control-"), "{answer}");
+}
+
+#[tokio::test]
 async fn oversized_request_heads_get_431() {
     // Under hyper's smallest read buffer (8 KiB), so that the whole head is read and the
     // 431 is not lost to a reset.
@@ -1134,6 +1229,86 @@ async fn https_serves_http2_by_alpn() {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
     assert_eq!(f.upstream.hits(), 1);
+}
+
+/// An HTTP/2 connection to `f`'s TLS gateway, its driver running.
+async fn h2_connection(
+    f: &Fixture,
+    cert: Vec<u8>,
+) -> (
+    hyper::client::conn::http2::SendRequest<http_body_util::Empty<Bytes>>,
+    tokio::task::JoinHandle<Result<(), hyper::Error>>,
+) {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from(cert))
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let tcp = TcpStream::connect(f.gw.addr).await.unwrap();
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(
+            rustls::pki_types::ServerName::try_from("localhost").unwrap(),
+            tcp,
+        )
+        .await
+        .unwrap();
+    let (sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tls),
+    )
+    .await
+    .unwrap();
+    (sender, tokio::spawn(conn))
+}
+
+#[tokio::test]
+async fn idle_http2_connections_are_closed_and_free_their_slot() {
+    let identity = TlsIdentity::generate_localhost().unwrap();
+    let cert = identity.cert_der().to_vec();
+    let f = Fixture::start_with(|b| {
+        b.tls(identity)
+            .max_connections(1)
+            .header_read_timeout(Duration::from_millis(300))
+    })
+    .await;
+    let port = f.gw.addr.port();
+    let request = |key: &str| {
+        ::http::Request::builder()
+            .method("POST")
+            .uri(format!("https://localhost:{port}/model/m/converse"))
+            .header("authorization", format!("Bearer {key}"))
+            .body(http_body_util::Empty::<Bytes>::new())
+            .unwrap()
+    };
+    // A connection that sends nothing is closed; so is one idle after a request.
+    let (_silent, closed) = h2_connection(&f, cert.clone()).await;
+    timeout(PATIENCE, closed)
+        .await
+        .expect("an HTTP/2 connection with no request stayed open")
+        .unwrap()
+        .unwrap();
+    let (mut sender, closed) = h2_connection(&f, cert.clone()).await;
+    let ok = sender.send_request(request(f.key.as_str())).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    timeout(PATIENCE, closed)
+        .await
+        .expect("an idle HTTP/2 connection stayed open")
+        .unwrap()
+        .unwrap();
+    // Its slot (the only one) serves the next client.
+    let (mut sender, _open) = h2_connection(&f, cert).await;
+    let ok = timeout(PATIENCE, sender.send_request(request(f.key.as_str())))
+        .await
+        .expect("the connection slot was never freed")
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(f.upstream.hits(), 2);
 }
 
 // ---------------------------------------------------------------------------------------

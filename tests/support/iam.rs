@@ -9,6 +9,13 @@
 //! the SDK cannot read (`garble`), carrying a call out and then answering a server error
 //! (`fail_after`), answering late (`delay`), handing out malformed key text
 //! (`bad_key_text`), and list pages that never end (`endless_pages`).
+//!
+//! For auditing and revoking (tests/long_term_audit.rs, tests/cli_long_term_audit.rs) it
+//! also keeps inline policies and group memberships, keys of any age, status and alias
+//! put in place directly (`add_key`, `set_alias`), and IAM users' access keys
+//! (`add_access_key`), and answers ListAttachedUserPolicies, ListUserPolicies,
+//! ListGroupsForUser, GetAccessKeyLastUsed and UpdateAccessKey, paginated like
+//! ListServiceSpecificCredentials.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -75,6 +82,17 @@ pub struct Key {
     pub expires: Option<SystemTime>,
     /// The key text handed out (`ABSK…`), to check it never leaks.
     pub secret: String,
+    /// The `ServiceCredentialAlias` listed (`None`: left out of answers), and the alias
+    /// inside the key text.
+    pub alias: Option<String>,
+}
+
+/// An IAM user's access key (`AKIA…`), as UpdateAccessKey changes it.
+#[derive(Clone, Debug)]
+pub struct AccessKey {
+    pub id: String,
+    pub user: String,
+    pub status: String,
 }
 
 #[derive(Default)]
@@ -100,6 +118,11 @@ struct State {
     minted: usize,
     handed_out: Vec<String>,
     now: Option<SystemTime>,
+    /// User name → inline policy names.
+    inline: BTreeMap<String, BTreeSet<String>>,
+    /// User name → the groups the user is in.
+    groups: BTreeMap<String, BTreeSet<String>>,
+    access_keys: Vec<AccessKey>,
 }
 
 pub struct Iam {
@@ -219,6 +242,106 @@ impl Iam {
         state.users[user].iter().cloned().collect()
     }
 
+    /// Attaches managed policy `arn` to `user` (created if need be), without a call.
+    pub fn attach(&self, user: &str, arn: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.policies.insert(arn.into());
+        state
+            .users
+            .entry(user.into())
+            .or_default()
+            .insert(arn.into());
+    }
+
+    /// Gives `user` (created if need be) an inline policy named `name`.
+    pub fn put_inline_policy(&self, user: &str, name: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.users.entry(user.into()).or_default();
+        state
+            .inline
+            .entry(user.into())
+            .or_default()
+            .insert(name.into());
+    }
+
+    /// Puts `user` (created if need be) in group `group`.
+    pub fn add_to_group(&self, user: &str, group: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.users.entry(user.into()).or_default();
+        state
+            .groups
+            .entry(user.into())
+            .or_default()
+            .insert(group.into());
+    }
+
+    /// Puts a key in place without a call: for `user` (created if need be), IAM service
+    /// name `service`, with the given status and dates; its alias is
+    /// `<user>-at-<ACCOUNT>` and its text as IAM's. IAM's two-keys limit is not applied.
+    pub fn add_key(
+        &self,
+        user: &str,
+        service: &str,
+        status: &str,
+        created: SystemTime,
+        expires: Option<SystemTime>,
+    ) -> Key {
+        let mut state = self.state.lock().unwrap();
+        state.users.entry(user.into()).or_default();
+        state.minted += 1;
+        let prefix = prefix_of(service);
+        let alias = format!("{user}-at-{ACCOUNT}");
+        let key = Key {
+            id: format!("ACCAEXAMPLEKEY{:06}", state.minted),
+            user: user.into(),
+            service: service.into(),
+            status: status.into(),
+            created,
+            expires,
+            secret: alias_text(prefix, &alias, state.minted),
+            alias: Some(alias),
+        };
+        state.handed_out.push(key.secret.clone());
+        state.keys.push(key.clone());
+        key
+    }
+
+    /// Gives key `id` the alias `alias` (`None`: IAM's answers leave it out) and new key
+    /// text carrying it (as IAM would have issued it); returns that text.
+    pub fn set_alias(&self, id: &str, alias: Option<&str>) -> String {
+        let mut state = self.state.lock().unwrap();
+        state.minted += 1;
+        let n = state.minted;
+        let key = state.keys.iter_mut().find(|k| k.id == id).expect("key");
+        let inner = alias.map_or_else(|| format!("{}-at-{ACCOUNT}", key.user), str::to_owned);
+        key.secret = alias_text(prefix_of(&key.service), &inner, n);
+        key.alias = alias.map(str::to_owned);
+        let secret = key.secret.clone();
+        state.handed_out.push(secret.clone());
+        secret
+    }
+
+    /// Gives `user` (created if need be) the active access key `id` (`AKIA…`).
+    pub fn add_access_key(&self, user: &str, id: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.users.entry(user.into()).or_default();
+        state.access_keys.push(AccessKey {
+            id: id.into(),
+            user: user.into(),
+            status: "Active".into(),
+        });
+    }
+
+    pub fn access_key(&self, id: &str) -> AccessKey {
+        let state = self.state.lock().unwrap();
+        state
+            .access_keys
+            .iter()
+            .find(|k| k.id == id)
+            .cloned()
+            .expect("access key")
+    }
+
     /// Every key text the stand-in ever handed out (including replaced ones).
     pub fn secrets(&self) -> Vec<String> {
         self.state.lock().unwrap().handed_out.clone()
@@ -238,12 +361,65 @@ impl State {
 /// The `n`th key text: `ABSK` (or the service's prefix) + base64(`<alias>:<secret>`), as
 /// IAM's keys look.
 fn secret_text(prefix: &str, user: &str, n: usize) -> String {
-    let inner =
-        format!("{user}-at-{ACCOUNT}:SECRETEXAMPLE{n:04}wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY");
+    alias_text(prefix, &format!("{user}-at-{ACCOUNT}"), n)
+}
+
+/// [`secret_text`] with any alias.
+fn alias_text(prefix: &str, alias: &str, n: usize) -> String {
+    let inner = format!("{alias}:SECRETEXAMPLE{n:04}wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY");
     format!(
         "{prefix}{}",
         base64::engine::general_purpose::STANDARD.encode(inner)
     )
+}
+
+/// The key text prefix of IAM service name `service` (`ABSK` for an unknown one).
+fn prefix_of(service: &str) -> &'static str {
+    SERVICES
+        .iter()
+        .find(|(name, _)| *name == service)
+        .map_or("ABSK", |(_, prefix)| prefix)
+}
+
+/// One page of `items` (already rendered as XML members) for a list call with
+/// parameters `p`: the `page-N` markers, `MaxItems` and the page size as for
+/// ListServiceSpecificCredentials, and `endless` pages when switched on.
+fn page_of(
+    p: &BTreeMap<String, String>,
+    items: &[String],
+    page_size: usize,
+    endless: Option<usize>,
+) -> Result<(String, String), Failure> {
+    if let Some(n) = endless {
+        return Ok((
+            String::new(),
+            format!("<IsTruncated>true</IsTruncated><Marker>fresh-{n}</Marker>"),
+        ));
+    }
+    let start: usize = match p.get("Marker") {
+        None => 0,
+        Some(m) => m
+            .strip_prefix("page-")
+            .and_then(|n| n.parse().ok())
+            .ok_or((400, "InvalidInput", "Invalid Marker.".to_owned()))?,
+    };
+    let max = p
+        .get("MaxItems")
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(usize::MAX)
+        .min(page_size);
+    let end = start.saturating_add(max).min(items.len());
+    let members = items[start.min(end)..end].concat();
+    let truncated = end < items.len();
+    let marker = if truncated {
+        format!("<Marker>page-{end}</Marker>")
+    } else {
+        String::new()
+    };
+    Ok((
+        members,
+        format!("<IsTruncated>{truncated}</IsTruncated>{marker}"),
+    ))
 }
 
 /// The answer to `req`, and how long to hold it back.
@@ -401,6 +577,7 @@ fn action_result(
                 created: now,
                 expires: days.map(|d| now + DAY * d as u32),
                 secret: state.next_secret(&user, prefix),
+                alias: Some(format!("{user}-at-{ACCOUNT}")),
             };
             state.handed_out.push(key.secret.clone());
             state.keys.push(key.clone());
@@ -508,19 +685,113 @@ fn action_result(
                 }
             }
         }
+        "ListAttachedUserPolicies" | "ListUserPolicies" | "ListGroupsForUser" => {
+            if !state.users.contains_key(&user) {
+                return Err(no_user(&user));
+            }
+            let (items, element): (Vec<String>, &str) = match action {
+                "ListAttachedUserPolicies" => (
+                    state.users[&user]
+                        .iter()
+                        .map(|arn| {
+                            format!(
+                                "<member><PolicyName>{}</PolicyName><PolicyArn>{}</PolicyArn>\
+                                 </member>",
+                                xml(arn.rsplit('/').next().unwrap_or_default()),
+                                xml(arn)
+                            )
+                        })
+                        .collect(),
+                    "AttachedPolicies",
+                ),
+                "ListUserPolicies" => (
+                    state
+                        .inline
+                        .get(&user)
+                        .into_iter()
+                        .flatten()
+                        .map(|name| format!("<member>{}</member>", xml(name)))
+                        .collect(),
+                    "PolicyNames",
+                ),
+                _ => (
+                    state
+                        .groups
+                        .get(&user)
+                        .into_iter()
+                        .flatten()
+                        .map(|g| {
+                            format!(
+                                "<member><Path>/</Path><GroupName>{g}</GroupName>\
+                                 <GroupId>AGPAEXAMPLEEXAMPLE01</GroupId>\
+                                 <Arn>arn:aws:iam::{ACCOUNT}:group/{g}</Arn>\
+                                 <CreateDate>{d}</CreateDate></member>",
+                                g = xml(g),
+                                d = iso(now)
+                            )
+                        })
+                        .collect(),
+                    "Groups",
+                ),
+            };
+            let endless = state.endless_pages.then_some(state.calls.len());
+            let (members, tail) = page_of(p, &items, state.page_size, endless)?;
+            Ok(wrap(format!("<{element}>{members}</{element}>{tail}")))
+        }
+        "GetAccessKeyLastUsed" => {
+            let id = p.get("AccessKeyId").cloned().unwrap_or_default();
+            let Some(key) = state.access_keys.iter().find(|k| k.id == id) else {
+                return Err((
+                    404,
+                    "NoSuchEntity",
+                    format!("The Access Key with id {id} cannot be found."),
+                ));
+            };
+            Ok(wrap(format!(
+                "<UserName>{}</UserName><AccessKeyLastUsed><Region>N/A</Region>\
+                 <ServiceName>N/A</ServiceName></AccessKeyLastUsed>",
+                xml(&key.user)
+            )))
+        }
+        "UpdateAccessKey" => {
+            let id = p.get("AccessKeyId").cloned().unwrap_or_default();
+            let status = p.get("Status").cloned().unwrap_or_default();
+            if status != "Active" && status != "Inactive" {
+                return Err((400, "InvalidInput", "Invalid Status.".into()));
+            }
+            let Some(key) = state
+                .access_keys
+                .iter_mut()
+                .find(|k| k.id == id && k.user == user)
+            else {
+                return Err((
+                    404,
+                    "NoSuchEntity",
+                    format!("The Access Key with id {id} cannot be found."),
+                ));
+            };
+            key.status = status;
+            Ok(String::new())
+        }
         _ => Err((400, "InvalidAction", format!("Unknown action {action}"))),
     }
 }
 
 fn credential_xml(key: &Key, element: &str, with_secret: bool) -> String {
-    let alias = format!("{}-at-{ACCOUNT}", key.user);
+    let service_user = format!("{}-at-{ACCOUNT}", key.user);
+    let alias = key.alias.as_deref().map_or_else(String::new, |a| {
+        format!(
+            "<ServiceCredentialAlias>{}</ServiceCredentialAlias>",
+            xml(a)
+        )
+    });
     let mut out = format!(
         "<{element}><UserName>{u}</UserName><Status>{s}</Status>\
-         <ServiceUserName>{a}</ServiceUserName><ServiceCredentialAlias>{a}</ServiceCredentialAlias>\
+         <ServiceUserName>{a}</ServiceUserName>{alias}\
          <CreateDate>{c}</CreateDate>",
         u = xml(&key.user),
         s = key.status,
-        a = xml(&alias),
+        a = xml(&service_user),
         c = iso(key.created),
     );
     if let Some(expires) = key.expires {

@@ -42,6 +42,8 @@ pub enum Answer {
         first: Bytes,
         rest: mpsc::UnboundedReceiver<Bytes>,
     },
+    /// `200 {"ok":true}` with these extra headers.
+    WithHeaders(Vec<(&'static str, &'static str)>),
     /// Reads the body's first frame, reports it on `first`, then waits for `go` before
     /// reading the rest and answering `200`.
     ReadSlowly {
@@ -145,7 +147,10 @@ async fn answer_one(
     };
     let full = |text: String| Full::new(Bytes::from(text)).boxed_unsync();
     Ok(match answer {
-        None | Some(Answer::Json(..)) | Some(Answer::Stream { .. }) => {
+        None
+        | Some(Answer::Json(..))
+        | Some(Answer::Stream { .. })
+        | Some(Answer::WithHeaders(_)) => {
             let bytes = body
                 .collect()
                 .await
@@ -168,6 +173,16 @@ async fn answer_one(
                         "text/event-stream",
                         StreamBody::new(frames).boxed_unsync(),
                     )
+                }
+                Some(Answer::WithHeaders(extra)) => {
+                    let mut answer =
+                        response(200, "application/json", full(r#"{"ok":true}"#.into()));
+                    for (name, value) in extra {
+                        answer
+                            .headers_mut()
+                            .append(name, http::HeaderValue::from_static(value));
+                    }
+                    answer
                 }
                 _ => response(200, "application/json", full(r#"{"ok":true}"#.into())),
             }

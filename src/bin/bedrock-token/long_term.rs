@@ -28,6 +28,9 @@ use crate::redact::redact;
 use crate::settings::Settings;
 use crate::{errors, Failure, Status};
 
+mod audit;
+mod revoke;
+
 /// How long one IAM call may take without `--timeout`.
 const IAM_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -39,6 +42,8 @@ Examples:
   bedrock-token long-term list --format json            every user's keys, as JSON
   bedrock-token long-term deactivate --user-name alice --id ACCA...
   bedrock-token long-term reset --user-name alice --id ACCA...
+  bedrock-token long-term audit                         findings about every key (exit 1 if any)
+  pbpaste | bedrock-token long-term revoke -            deactivate a leaked key from its text
 
 Prefer short-term keys (plain `bedrock-token`) where you can. A long-term key is printed
 on stdout by create and reset only, and IAM never shows it again: store it in a secret
@@ -46,8 +51,11 @@ manager. list, inspect and messages never show key text.
 
 Exit status:
   0   success
+  1   audit: at least one key has a finding
+  2   revoke: not an API key
   64  usage: bad flag value (--days, user name, key id, policy ARN)
-  67  the IAM user or key does not exist
+  65  revoke: the key's alias matches more than one credential (nothing changed)
+  67  the IAM user or key does not exist; revoke: no credential matches the key
   69  IAM or the credential source failed or timed out; IAM's answer was unusable
   73  not created: the user already has two keys, or the user already exists
   74  create, reset: the key could not be written to stdout (it exists: delete it)
@@ -89,6 +97,18 @@ enum LongTermCommand {
     Reset(ResetArgs),
     /// Delete a key for good
     Delete(KeyRef),
+    /// Report every key of the account with its findings (read-only; exit status 1 if any)
+    ///
+    /// Findings: never expires, expires soon, expired, old, inactive, broad permissions,
+    /// console user.
+    #[command(after_help = audit::AFTER_HELP)]
+    Audit(audit::AuditArgs),
+    /// Deactivate (or delete) a leaked key found from its text, read from stdin with `-`
+    ///
+    /// For a short-term key: say what revoking it means, and with --apply deactivate the
+    /// IAM user access key that signed it.
+    #[command(after_help = revoke::AFTER_HELP)]
+    Revoke(revoke::RevokeArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -189,9 +209,15 @@ pub(crate) fn run(args: LongTermArgs, now: SystemTime) -> Result<Status, Failure
     if let Some(failure) = errors::empty_profile(&settings) {
         return Err(failure);
     }
+    // These take the clock, and revoke reads its key before deciding whether to call IAM.
+    let command = match args.command {
+        LongTermCommand::Audit(a) => return audit::run(a, &settings, now),
+        LongTermCommand::Revoke(a) => return revoke::run(a, &settings, now),
+        other => other,
+    };
     // Key text exists once: refuse before asking IAM for a key nobody would see.
     let makes_key = matches!(
-        args.command,
+        command,
         LongTermCommand::Create(_) | LongTermCommand::Reset(_)
     );
     if makes_key && output::stdout_is_discarded() {
@@ -203,7 +229,7 @@ pub(crate) fn run(args: LongTermArgs, now: SystemTime) -> Result<Status, Failure
     }
     let runtime = crate::runtime()?;
     let keys = connect(&runtime, &settings, now)?;
-    runtime.block_on(execute(&keys, args.command, &settings))
+    runtime.block_on(execute(&keys, command, &settings))
 }
 
 /// The IAM client: the standard chains' configuration, with credentials loaded once here
@@ -359,6 +385,9 @@ async fn execute(
                 .await
                 .map_err(|e| explain(&e, s, About::key("delete", &key)))?;
             confirm("deleted", &key);
+        }
+        LongTermCommand::Audit(_) | LongTermCommand::Revoke(_) => {
+            unreachable!("run handles audit and revoke")
         }
     }
     Ok(Status::Ok)

@@ -36,13 +36,16 @@ Examples:
   bedrock-token inspect                           check $AWS_BEARER_TOKEN_BEDROCK
   pbpaste | bedrock-token inspect -               check a token read from stdin
   bedrock-token long-term list --user-name NAME   long-term keys (see long-term --help)
+  bedrock-token long-term audit                   what is wrong with every long-term key
+  pbpaste | bedrock-token long-term revoke -      cut off a leaked key from its text
 
 Exit status:
   0   success; inspect: the token is valid (or is a long-term key)
-  1   inspect: the token has expired or is not yet valid
-  2   inspect: not a valid Bedrock API key
+  1   inspect: the token has expired or is not yet valid; long-term audit: findings
+  2   inspect, long-term revoke: not a valid API key
   64  usage: unknown flag, bad flag value, no token to inspect
-  67  long-term: the IAM user or key does not exist
+  65  long-term revoke: the key's alias matches more than one credential
+  67  long-term: the IAM user or key does not exist; revoke: no matching credential
   69  the credential source failed or timed out, or STS gave an unusable answer;
       long-term: IAM failed or timed out
   70  internal error (a bug, or a dependency that panicked)
@@ -161,7 +164,8 @@ enum Command {
         #[arg(value_name = "TOKEN|-")]
         token: Option<String>,
     },
-    /// Create, list, activate, deactivate, reset and delete long-term keys (IAM).
+    /// Create, list, activate, deactivate, reset and delete long-term keys (IAM); audit
+    /// them, and revoke a leaked key from its text.
     #[command(after_help = long_term::AFTER_HELP, arg_required_else_help = false)]
     LongTerm(long_term::LongTermArgs),
     /// Serve a local gateway that forwards requests with a key it keeps fresh.
@@ -222,6 +226,11 @@ pub(crate) enum Status {
     Ok,
     /// `inspect`: the token has expired or is not yet valid.
     NotValidNow,
+    /// `long-term audit`: at least one key has a finding.
+    Findings,
+    /// `long-term revoke`: the key's alias matches more than one credential
+    /// (`EX_DATAERR`).
+    Ambiguous,
     /// `inspect`: not a valid Bedrock API key.
     InvalidKey,
     /// Bad command line (sysexits `EX_USAGE`).
@@ -250,9 +259,10 @@ impl Status {
     pub(crate) fn code(self) -> u8 {
         match self {
             Status::Ok => 0,
-            Status::NotValidNow => 1,
+            Status::NotValidNow | Status::Findings => 1,
             Status::InvalidKey => 2,
             Status::Usage => 64,
+            Status::Ambiguous => 65,
             Status::NotFound => 67,
             Status::Unavailable => 69,
             Status::Internal => 70,

@@ -86,7 +86,8 @@ pub(crate) fn redact(message: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Refuses any argument that looks like a key, except the one argument of `inspect`,
+/// Refuses any argument that looks like a key, except the one argument of `inspect` and
+/// of `long-term revoke`,
 /// naming where it was found (the flag whose value it is, in the subcommand it is given
 /// to) but never showing it.
 pub(crate) fn screen_args(args: &[OsString], command: &clap::Command) -> Result<(), Failure> {
@@ -129,9 +130,16 @@ pub(crate) fn screen_args(args: &[OsString], command: &clap::Command) -> Result<
             Place::Commands => match scope.find_subcommand(arg.as_ref()) {
                 Some(sub) => {
                     let is_inspect = std::ptr::eq(scope, command) && sub.get_name() == "inspect";
+                    let is_revoke = scope.get_name() == "long-term"
+                        && command
+                            .find_subcommand("long-term")
+                            .is_some_and(|l| std::ptr::eq(scope, l))
+                        && sub.get_name() == "revoke";
                     scope = sub;
                     if is_inspect {
-                        Place::Inspect
+                        Place::Inspect("inspect")
+                    } else if is_revoke {
+                        Place::Inspect("long-term revoke")
                     } else {
                         Place::Commands
                     }
@@ -142,19 +150,23 @@ pub(crate) fn screen_args(args: &[OsString], command: &clap::Command) -> Result<
                 }
             },
             // The one place a key belongs.
-            Place::Inspect => Place::AfterInspectToken,
+            Place::Inspect(name) => Place::AfterInspectToken(name),
             // Nothing may follow it, and what does is often the rest of a token that
             // was split by a space (which on its own looks like no key): never show it.
-            Place::AfterInspectToken => {
+            Place::AfterInspectToken(name) => {
                 return Err(Failure::new(
                     Status::Usage,
                     if looks_like_key(&arg) {
-                        "inspect takes one token, and the next argument looks like a Bedrock API \
-                         key (not shown); to check a key, pipe it to `bedrock-token inspect -`"
+                        format!(
+                            "{name} takes one token, and the next argument looks like a Bedrock \
+                             API key (not shown); pipe the key to `bedrock-token {name} -`"
+                        )
                     } else {
-                        "inspect takes one token, but more arguments followed (not shown): if \
-                         the token holds spaces or line breaks, quote it or pipe it to \
-                         `bedrock-token inspect -`"
+                        format!(
+                            "{name} takes one token, but more arguments followed (not shown): \
+                             if the token holds spaces or line breaks, quote it or pipe it to \
+                             `bedrock-token {name} -`"
+                        )
                     },
                 ));
             }
@@ -172,10 +184,10 @@ pub(crate) fn screen_args(args: &[OsString], command: &clap::Command) -> Result<
 enum Place {
     /// Where the name of a subcommand of `scope` goes.
     Commands,
-    /// The argument of `inspect`.
-    Inspect,
-    /// After the argument of `inspect`.
-    AfterInspectToken,
+    /// The argument of `inspect` or `long-term revoke` (the command named).
+    Inspect(&'static str),
+    /// After that argument.
+    AfterInspectToken(&'static str),
     /// Anywhere else (clap rejects it).
     Elsewhere,
 }
@@ -288,6 +300,8 @@ mod tests {
             &["--region", "us-east-1", "--expiry=1h"],
             &["--profile", "inspect"],
             &["long-term", "list", "--user-name", "inspect"],
+            &["long-term", "revoke", KEY],
+            &["long-term", "--profile", "p", "revoke", "--delete", KEY],
         ] {
             assert_eq!(screen(allowed), Ok(()), "{allowed:?}");
         }
@@ -323,6 +337,12 @@ mod tests {
             (&["long-term", "inspect", KEY], "an argument"),
             (&["long-term", KEY], "an argument"),
             (&["help", "inspect", KEY], "an argument"),
+            (&["revoke", KEY], "an argument"),
+            (&["long-term", "list", "revoke", KEY], "an argument"),
+            (
+                &["long-term", "revoke", KEY, "X1NpZ25hdHVyZT1kZWFkYmVlZg"],
+                "long-term revoke takes one token, but more arguments followed",
+            ),
         ] {
             let message = screen(refused).unwrap_err();
             assert!(message.starts_with(what), "{refused:?}: {message}");

@@ -119,8 +119,12 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 }
 
 /// Request lines and provider events to stderr, filtered by `RUST_LOG` (default
-/// `info`), without colours. Neither ever holds a key.
+/// `info`), without colours. Neither ever holds a key. Other crates' events (aws-config's,
+/// the AWS SDK's, hyper's) are never written, whatever `RUST_LOG` says: they carry
+/// foreign error text and, at the finer levels, requests with their headers.
 fn init_logging() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
@@ -128,7 +132,23 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .with_target(false)
+        .finish()
+        .with(tracing_subscriber::filter::filter_fn(|meta| {
+            is_ours(meta.target())
+        }))
         .try_init();
+}
+
+/// Whether an event's target is this crate's: the library's modules or the gateway's and
+/// the command's own (`bedrock_token::…`).
+fn is_ours(target: &str) -> bool {
+    ["aws_bedrock_token_generator", "bedrock_token"]
+        .iter()
+        .any(|ours| {
+            target
+                .strip_prefix(ours)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+        })
 }
 
 /// Keeps other processes of this user (the command `exec` runs, above all) from reading
@@ -168,6 +188,27 @@ mod tests {
     use aws_bedrock_token_generator::{generate_service_token, Service};
     use aws_credential_types::Credentials;
     use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn only_this_crates_events_are_written() {
+        for ours in [
+            "bedrock_token",
+            "bedrock_token::gateway",
+            "aws_bedrock_token_generator::provider",
+        ] {
+            assert!(is_ours(ours), "{ours}");
+        }
+        for foreign in [
+            "aws_config::profile",
+            "aws_smithy_runtime::client::orchestrator",
+            "hyper_util::client::legacy::pool",
+            "h2::codec",
+            "bedrock_tokenizer",
+            "aws_bedrock_token_generator_extra",
+        ] {
+            assert!(!is_ours(foreign), "{foreign}");
+        }
+    }
 
     fn info(service: Service) -> TokenInfo {
         let creds = Credentials::new("AKIDEXAMPLE", "SECRET", None, None, "test");

@@ -36,32 +36,66 @@ pub(crate) fn run(args: ProxyArgs) -> Result<Status, Failure> {
             .await
             .map_err(|e| explain(&e, super::bind_flag(&e)))?;
         output::print_line(&gateway.url())?;
-        gateway
-            .serve(shutdown_signal())
-            .await
-            .map_err(|e| explain(&e, "serving"))?;
+        // The first signal starts a graceful shutdown; a second one ends it at once.
+        let mut signals = StopSignals::new();
+        let (first, first_seen) = tokio::sync::oneshot::channel::<()>();
+        let serving = gateway.serve(async {
+            let _ = first_seen.await;
+        });
+        tokio::select! {
+            served = serving => served.map_err(|e| explain(&e, "serving"))?,
+            () = async {
+                signals.next().await;
+                let _ = first.send(());
+                signals.next().await;
+            } => tracing::info!(
+                target: aws_bedrock_token_generator::gateway::LOG_TARGET,
+                "second signal: stopping without waiting for requests in flight"
+            ),
+        }
         Ok(Status::Ok)
     })
 }
 
-/// Resolves on the first SIGTERM or SIGINT (Ctrl-C).
-pub(super) async fn shutdown_signal() {
+/// SIGTERM and SIGINT (Ctrl-C), listened for from creation on.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            return std::future::pending().await;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl StopSignals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let signals = match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) {
+                (Ok(term), Ok(int)) => Some((term, int)),
+                _ => None,
+            };
+            StopSignals { signals }
         }
+        #[cfg(not(unix))]
+        StopSignals {}
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// Resolves on the next SIGTERM or SIGINT (never, if they cannot be listened for).
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            let Some((term, int)) = &mut self.signals else {
+                return std::future::pending().await;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

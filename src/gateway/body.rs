@@ -1,0 +1,73 @@
+//! A request body that may not stall: the client's body goes to the upstream as it
+//! arrives, but a pause longer than the limit ends it with an error (the upstream
+//! request is then abandoned and the client gets `502`), rather than holding the
+//! connection until the upstream's own timeout.
+
+use std::future::Future as _;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
+use tokio::time::Sleep;
+
+/// The client's body with a limit on each pause in it.
+#[derive(Debug)]
+pub(super) struct Paced {
+    inner: Incoming,
+    pause: Duration,
+    /// Armed while the client is waited for; none while bytes flow (so a body that
+    /// arrives with its head never sets a timer).
+    deadline: Option<Pin<Box<Sleep>>>,
+}
+
+impl Paced {
+    pub(super) fn new(inner: Incoming, pause: Duration) -> Self {
+        Paced {
+            inner,
+            pause,
+            deadline: None,
+        }
+    }
+}
+
+/// The client paused its body for longer than allowed.
+#[derive(Debug, thiserror::Error)]
+#[error("the client sent no part of its request body for too long")]
+pub(super) struct Stalled;
+
+impl Body for Paced {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                this.deadline = None;
+                Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+            }
+            Poll::Pending => {
+                let pause = this.pause;
+                let deadline = this
+                    .deadline
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(pause)));
+                match deadline.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(Stalled.into()))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
