@@ -74,7 +74,10 @@ fn is_hyphenated_lower_alnum(s: &str) -> bool {
 /// `aws-iso-e`, `aws-iso-f`, `aws-eusc`; "Amazon Resource Names (ARNs)",
 /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html>, and the
 /// partitions of the AWS SDKs' `partitions.json`). `aws--` and `aws-cn-` are not.
-#[cfg_attr(not(feature = "default-chain"), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "default-chain", feature = "long-term")),
+    allow(dead_code)
+)]
 pub(crate) fn is_partition(partition: &str) -> bool {
     partition == "aws"
         || partition
@@ -126,17 +129,23 @@ pub(crate) fn is_key_id(id: &str) -> bool {
 pub(crate) const MAX_ALIAS_LEN: usize = 128;
 
 /// A long-term key's alias (IAM's `ServiceCredentialAlias`) into the IAM user name and the
-/// account id, when it has the form `<user name>-at-<12 digits>` and nothing after the
-/// digits: the form IAM documents for the names of service-specific credentials
-/// ("combining the IAM user's name combined with the ID number of the AWS account, as in
-/// jane-at-123456789012",
-/// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_ServiceSpecificCredential.html>).
-/// The user part is everything before the last `-at-` and must be an
-/// [IAM user name](is_iam_user_name). `None` for any other alias: AWS does not document
-/// where the account id would be in it.
+/// account id, when it has the form `<user name>-at-<12 digits>`, possibly followed by a
+/// suffix that does not start with a digit. IAM documents the alias as "the IAM user name
+/// and a suffix containing version and creation information", and the names of
+/// service-specific credentials as "the IAM user's name combined with the ID number of the
+/// AWS account, as in jane-at-123456789012"
+/// (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_ServiceSpecificCredential.html>).
+/// The user part is everything before the last `-at-` that is followed by 12 digits, and
+/// must be an [IAM user name](is_iam_user_name). `None` for any other alias.
 pub(crate) fn split_alias(alias: &str) -> Option<(&str, &str)> {
-    let (user, account) = alias.rsplit_once("-at-")?;
-    (is_iam_user_name(user) && is_account_id(account)).then_some((user, account))
+    alias.rmatch_indices("-at-").find_map(|(at, sep)| {
+        let user = &alias[..at];
+        let rest = &alias[at + sep.len()..];
+        let account = rest.get(..ACCOUNT_ID_LEN)?;
+        let suffix = &rest[ACCOUNT_ID_LEN..];
+        let ends = !suffix.starts_with(|c: char| c.is_ascii_digit());
+        (is_iam_user_name(user) && is_account_id(account) && ends).then_some((user, account))
+    })
 }
 
 #[cfg(test)]
@@ -294,10 +303,27 @@ mod tests {
     }
 
     #[test]
-    fn aliases_split_only_on_a_trailing_account_id() {
+    fn aliases_split_on_the_last_account_id() {
         assert_eq!(
             split_alias("alice-at-123456789012"),
             Some(("alice", "123456789012"))
+        );
+        // A suffix after the account id (IAM: "version and creation information").
+        for suffixed in [
+            "alice-at-123456789012-x",
+            "alice-at-123456789012-v1",
+            "alice-at-123456789012+1",
+            "alice-at-123456789012-at-x",
+        ] {
+            assert_eq!(
+                split_alias(suffixed),
+                Some(("alice", "123456789012")),
+                "{suffixed}"
+            );
+        }
+        assert_eq!(
+            split_alias("bob-at-home-at-123456789012-z1"),
+            Some(("bob-at-home", "123456789012"))
         );
         assert_eq!(
             split_alias("bob-at-home-at-000000000000"),
@@ -312,8 +338,6 @@ mod tests {
             "alice-at-12345678901",
             "alice-at-1234567890123",
             "alice-at-12345678901x",
-            "alice-at-123456789012-x",
-            "alice-at-123456789012-v1",
             "alice-AT-123456789012",
             "al ice-at-123456789012",
             "alicé-at-123456789012",

@@ -151,13 +151,15 @@ impl LongTermKeyInfo {
         &self.alias
     }
 
-    /// The IAM user the key belongs to: the alias before its last `-at-`, if the alias
-    /// ends in `-at-` and 12 digits; otherwise `None`.
+    /// The IAM user the key belongs to: the alias before its last `-at-` and 12 digits
+    /// (which may be followed by a suffix that does not start with a digit); otherwise
+    /// `None`.
     pub fn user_name(&self) -> Option<&str> {
         self.user_name.as_deref()
     }
 
-    /// The 12-digit AWS account id at the end of the alias (after `-at-`), if there is one.
+    /// The 12-digit AWS account id after the alias's last `-at-` followed by 12 digits, if
+    /// there is one.
     pub fn account_id(&self) -> Option<&str> {
         self.account_id.as_deref()
     }

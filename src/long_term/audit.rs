@@ -6,6 +6,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::error::{Error, ErrorKind};
+use crate::names;
 use crate::Service;
 
 use super::errors::Call;
@@ -260,7 +261,8 @@ fn is_managed_policy_of(arn: &str, service: Service) -> bool {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     matches!(
         parts.as_slice(),
-        ["arn", _, "iam", "", "aws", resource] if resource.strip_prefix("policy/") == Some(name)
+        ["arn", partition, "iam", "", "aws", resource]
+            if names::is_partition(partition) && resource.strip_prefix("policy/") == Some(name)
     )
 }
 

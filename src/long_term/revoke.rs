@@ -13,6 +13,7 @@ use aws_sdk_iam::types::StatusType;
 
 use crate::aws_error::Failure;
 use crate::error::{Error, ErrorKind};
+use crate::names;
 use crate::LongTermKeyInfo;
 
 use super::errors::Call;
@@ -157,14 +158,9 @@ fn match_alias(listed: Vec<KeyMetadata>, alias: &str) -> KeyMatch {
 }
 
 /// The IAM user an alias `<user>-at-<12-digit account id>[suffix]` names, if it has
-/// that form and the user part is a possible IAM user name (1 to 64 characters).
+/// that form ([`names::split_alias`]).
 fn user_from_alias(alias: &str) -> Option<&str> {
-    alias.rmatch_indices("-at-").find_map(|(i, m)| {
-        let rest = &alias.as_bytes()[i + m.len()..];
-        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        let user = &alias[..i];
-        (digits == 12 && (1..=64).contains(&user.len())).then_some(user)
-    })
+    names::split_alias(alias).map(|(user, _)| user)
 }
 
 /// An IAM user's access key id: `AKIA` and 16 to 124 more letters and digits.

@@ -286,7 +286,6 @@ fn an_alias_without_an_account_id_is_kept_whole() {
         "alice",
         "alice-at-12345678901",
         "alice-at-1234567890123",
-        "alice-at-123456789012-x",
         "-at-123456789012",
         "a_b+c=d,e.f@g-h",
     ] {
@@ -299,6 +298,12 @@ fn an_alias_without_an_account_id_is_kept_whole() {
     let info = LongTermKeyInfo::parse(&long_term("bob-at-home-at-000000000000")).unwrap();
     assert_eq!(info.user_name(), Some("bob-at-home"));
     assert_eq!(info.account_id(), Some("000000000000"));
+    // A suffix after the account id (IAM documents "a suffix containing version and
+    // creation information"): user and account are still read (src/names.rs, one rule
+    // with KeyMetadata and revoke).
+    let info = LongTermKeyInfo::parse(&long_term("alice-at-123456789012-x")).unwrap();
+    assert_eq!(info.user_name(), Some("alice"));
+    assert_eq!(info.account_id(), Some("123456789012"));
 }
 
 #[test]
