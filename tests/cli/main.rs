@@ -11,5 +11,6 @@ mod cli_cache;
 mod cli_canary;
 mod cli_gateway;
 mod cli_long_term;
+mod cli_long_term_audit;
 mod cli_messages;
 mod cli_role;

@@ -6,3 +6,4 @@
 mod support;
 
 mod long_term;
+mod long_term_audit;

@@ -10,7 +10,7 @@
 //! (`fail_after`), answering late (`delay`), handing out malformed key text
 //! (`bad_key_text`), and list pages that never end (`endless_pages`).
 //!
-//! For auditing and revoking (tests/long_term_audit.rs, tests/cli_long_term_audit.rs) it
+//! For auditing and revoking (tests/long_term/long_term_audit.rs, tests/cli/cli_long_term_audit.rs) it
 //! also keeps inline policies and group memberships, keys of any age, status and alias
 //! put in place directly (`add_key`, `set_alias`), and IAM users' access keys
 //! (`add_access_key`), and answers ListAttachedUserPolicies, ListUserPolicies,

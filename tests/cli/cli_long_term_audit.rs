@@ -5,7 +5,7 @@
 //! anywhere near a threshold.
 #![cfg(feature = "cli")]
 
-mod support;
+use crate::support;
 
 use std::io::Write as _;
 use std::process::{Output, Stdio};

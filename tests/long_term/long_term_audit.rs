@@ -3,7 +3,7 @@
 //! 127.0.0.1 (tests/support/iam.rs), with the audit's clock injected.
 #![cfg(feature = "long-term")]
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
