@@ -4,8 +4,6 @@ use std::fmt;
 
 use aws_sdk_iam::config::retry::RetryConfig;
 use aws_sdk_iam::types::StatusType;
-use aws_smithy_async::future::timeout::Timeout;
-use aws_smithy_async::rt::sleep::{default_async_sleep, AsyncSleep};
 use aws_types::region::Region;
 use aws_types::SdkConfig;
 
@@ -13,9 +11,9 @@ use crate::error::{Error, ErrorKind};
 
 use super::errors::{Call, Done, CREATE_KEY, RESET_KEY};
 use super::key::{CreatedKey, KeyMetadata};
+use super::pages::{all_pages, Page};
 use super::request::iam_service_name;
 use super::request::{validate_key_id, validate_user_name, CreateKeyRequest};
-use super::{MAX_LIST_PAGES, MAX_LIST_TIME};
 use crate::Service;
 
 const LIST: &str = "ListServiceSpecificCredentials";
@@ -155,7 +153,7 @@ impl LongTermKeys {
     /// account with `None`, following IAM's pagination. Never includes key text.
     ///
     /// An IAM that keeps saying the list goes on cannot keep this listing forever: after
-    /// [`MAX_LIST_PAGES`] pages, a marker it gave before, or [`MAX_LIST_TIME`] in all
+    /// [`MAX_LIST_PAGES`](super::MAX_LIST_PAGES) pages, a marker it gave before, or [`MAX_LIST_TIME`](super::MAX_LIST_TIME) in all
     /// (timed with the client's sleep implementation), the listing ends with an
     /// [`ErrorKind::Iam`] error naming the bound.
     pub async fn list(&self, user_name: Option<&str>) -> Result<Vec<KeyMetadata>, Error> {
@@ -198,83 +196,30 @@ impl LongTermKeys {
             validate_user_name(user)?;
         }
         let call = Call::new(LIST, user_name);
-        let pages = self.list_pages(call, service_name);
-        let Some(sleep) = self
-            .client
-            .config()
-            .sleep_impl()
-            .or_else(default_async_sleep)
-        else {
-            return pages.await;
-        };
-        Timeout::new(pages, sleep.sleep(MAX_LIST_TIME))
-            .await
-            .unwrap_or_else(|_elapsed| {
-                Err(Error::new(
-                    ErrorKind::Iam,
-                    format!(
-                        "listing {} did not finish within {} minutes, the most a listing may \
-                         take (IAM kept saying the list goes on, or answered very slowly); \
-                         gave up",
-                        call.subject(),
-                        MAX_LIST_TIME.as_secs() / 60
-                    ),
-                )
-                .during(LIST))
-            })
-    }
-
-    /// Every page of `call`'s list, up to [`MAX_LIST_PAGES`].
-    async fn list_pages(
-        &self,
-        call: Call<'_>,
-        service_name: &'static str,
-    ) -> Result<Vec<KeyMetadata>, Error> {
-        let mut keys = Vec::new();
-        let mut marker: Option<String> = None;
-        // Every marker seen: one that comes round again would list forever.
-        let mut seen = std::collections::HashSet::new();
-        for _ in 0..MAX_LIST_PAGES {
+        all_pages(&self.client, call, |marker| async move {
             let request = self
                 .client
                 .list_service_specific_credentials()
                 .service_name(service_name)
-                .set_marker(marker.clone());
+                .set_marker(marker);
             let request = match call.user {
                 Some(user) => request.user_name(user),
                 None => request.all_users(true),
             };
             let out = request.send().await.map_err(|e| call.error(e))?;
-            for listed in out.service_specific_credentials.unwrap_or_default() {
-                keys.push(KeyMetadata::from_listed(listed)?);
-            }
-            if !out.is_truncated {
-                return Ok(keys);
-            }
-            match out.marker.filter(|m| !m.is_empty()) {
-                Some(next) if seen.insert(next.clone()) => marker = Some(next),
-                _ => {
-                    return Err(Error::new(
-                        ErrorKind::Iam,
-                        format!(
-                            "IAM {LIST} for {} said the list goes on but gave no new marker to \
-                             continue from (none, or one it had given before); gave up",
-                            call.subject()
-                        ),
-                    )
-                    .during(LIST))
-                }
-            }
-        }
-        Err(Error::new(
-            ErrorKind::Iam,
-            format!(
-                "IAM {LIST} for {} still said the list goes on after {MAX_LIST_PAGES} pages, \
-                 more than the keys of the largest account fill; gave up",
-                call.subject()
-            ),
-        )
-        .during(LIST))
+            let items = out
+                .service_specific_credentials
+                .unwrap_or_default()
+                .into_iter()
+                .map(KeyMetadata::from_listed)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Page {
+                items,
+                truncated: out.is_truncated,
+                marker: out.marker,
+            })
+        })
+        .await
     }
 
     /// Makes key `key_id` of `user_name` usable again.

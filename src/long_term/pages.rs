@@ -44,11 +44,12 @@ where
             Err(Error::new(
                 ErrorKind::Iam,
                 format!(
-                    "IAM {} for {} did not finish within {} minutes, the most a listing may \
-                     take (IAM kept saying the list goes on, or answered very slowly); gave up",
-                    call.action,
+                    "listing {} did not finish within {} minutes, the most a listing may \
+                     take (IAM {} kept saying the list goes on, or answered very slowly); \
+                     gave up",
                     call.subject(),
-                    MAX_LIST_TIME.as_secs() / 60
+                    MAX_LIST_TIME.as_secs() / 60,
+                    call.action,
                 ),
             ))
         })

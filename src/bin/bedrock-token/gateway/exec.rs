@@ -99,7 +99,7 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
             .tls(identity)
             .bind(([127, 0, 0, 1], 0).into())
             .await
-            .map_err(|e| explain(&e, super::bind_flag(&e)))?;
+            .map_err(|e| explain(&e, super::bind_flag(&e, &settings)))?;
         let url = gateway.url();
         env.extend(
             url_vars(&settings)

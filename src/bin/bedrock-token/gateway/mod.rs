@@ -159,13 +159,10 @@ fn not_dumpable() {
     let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
 }
 
-/// The flag a bind error is about: `--upstream` for the upstream URL, else `--listen`.
-fn bind_flag(e: &aws_bedrock_token_generator::Error) -> &'static str {
-    match e.input() {
-        Some(aws_bedrock_token_generator::Input::Upstream) => "--upstream",
-        Some(aws_bedrock_token_generator::Input::ClientKey) => "--client-key-file",
-        _ => "--listen",
-    }
+/// The flag a bind error is about (`--listen` when the library names no input).
+fn bind_flag(e: &aws_bedrock_token_generator::Error, settings: &Settings) -> &'static str {
+    e.input()
+        .map_or("--listen", |input| errors::flag(input, settings))
 }
 
 /// A gateway error (bind, serve, TLS, client key file) in the command's terms.

@@ -34,7 +34,7 @@ pub(crate) fn run(args: ProxyArgs) -> Result<Status, Failure> {
         let gateway = builder
             .bind(args.listen)
             .await
-            .map_err(|e| explain(&e, super::bind_flag(&e)))?;
+            .map_err(|e| explain(&e, super::bind_flag(&e, &settings)))?;
         output::print_line(&gateway.url())?;
         // The first signal starts a graceful shutdown; a second one ends it at once.
         let mut signals = StopSignals::new();
