@@ -1,6 +1,6 @@
 //! A request body that may not stall: the client's body goes to the upstream as it
 //! arrives, but a pause longer than the limit ends it with an error (the upstream
-//! request is then abandoned and the client gets `502`), rather than holding the
+//! request is then abandoned and the client gets `408`), rather than holding the
 //! connection until the upstream's own timeout.
 
 use std::future::Future as _;
@@ -70,4 +70,16 @@ impl Body for Paced {
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
     }
+}
+
+/// Whether an upstream call failed because the client's body stalled.
+pub(super) fn stalled(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(e) = cause {
+        if e.is::<Stalled>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }

@@ -19,7 +19,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
-use super::body::Paced;
+use super::body::{self, Paced};
 use super::framing::Framing;
 use super::{io_error, is_loopback_host, ClientKey, Limits, HEALTH_PATH, LOG_TARGET};
 use crate::{BedrockToken, Error, ErrorKind, Input, TokenProvider};
@@ -285,7 +285,15 @@ async fn route(
     }
     if req.uri().path().starts_with(OWN_PREFIX) {
         return if req.uri().path() == HEALTH_PATH && req.method() == Method::GET {
-            Ok(health(shared).await)
+            let mut answer = health(shared).await;
+            if http1 {
+                // Probes ask once: a kept-alive connection would let a client without
+                // the key hold a connection slot with health checks.
+                answer
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            Ok(answer)
         } else {
             Err(Refusal::new(
                 StatusCode::NOT_FOUND,
@@ -571,6 +579,17 @@ async fn forward(
     let wait = shared.limits.upstream_response_timeout;
     let response = match tokio::time::timeout(wait, shared.client.request(upstream_req)).await {
         Ok(Ok(response)) => response,
+        Ok(Err(e)) if body::stalled(&e) => {
+            return Err(Refusal::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!(
+                    "the request body paused for longer than {} s: send it without such \
+                     pauses",
+                    shared.limits.header_read_timeout.as_secs_f64()
+                ),
+            ));
+        }
         Ok(Err(e)) => {
             let message = if e.is_connect() {
                 "could not connect to the upstream"

@@ -85,7 +85,7 @@
 //!
 //! Defaults: header read timeout 10 s (HTTP/1 heads, including the wait for the next
 //! request on a kept-alive connection; TLS handshakes; each pause in a request body,
-//! after which the upstream request is abandoned and the client gets `502`; HTTP/2
+//! after which the upstream request is abandoned and the client gets `408`; HTTP/2
 //! connections without a new request, which then get a `GOAWAY`), request head 64 KiB
 //! (HTTP/1: start line and headers, at most 100 headers; HTTP/2: the header list), 1024
 //! concurrent connections (more wait in the listen backlog until one closes: they are not

@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 
 use super::forward::{self, Shared};
 use super::framing::{Scanner, Sniffed, Verdicts};
-use super::{Gateway, Limits, LOG_TARGET};
+use super::{Gateway, Limits, HEALTH_PATH, LOG_TARGET};
 use crate::Error;
 
 /// hyper's smallest HTTP/1 read buffer.
@@ -128,13 +128,16 @@ async fn connection(
     let Some(acceptor) = tls else {
         return Box::pin(http1(stream, shared, limits, stop)).await;
     };
-    let Ok(Ok(stream)) = Box::pin(tokio::time::timeout(
+    let handshake = Box::pin(tokio::time::timeout(
         limits.header_read_timeout,
         acceptor.accept(stream),
-    ))
-    .await
-    else {
-        return;
+    ));
+    let stream = tokio::select! {
+        done = handshake => match done {
+            Ok(Ok(stream)) => stream,
+            _ => return,
+        },
+        _ = stop.changed() => return,
     };
     if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
         Box::pin(http2(stream, shared, limits, stop)).await;
@@ -171,14 +174,27 @@ where
 {
     let requests = Arc::new(AtomicU64::new(0));
     let counted = requests.clone();
-    let service = service_fn(move |req| {
-        counted.fetch_add(1, Ordering::Relaxed);
+    let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(forward::handle(shared, None, req).await) }
+        let counted = counted.clone();
+        // Only requests with the client key keep a connection open: refusals and health
+        // checks cost a client without the key nothing, so they must not buy it time.
+        let health = req.uri().path() == HEALTH_PATH;
+        async move {
+            let response = forward::handle(shared, None, req).await;
+            if !health && response.status() != http::StatusCode::UNAUTHORIZED {
+                counted.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok::<_, Infallible>(response)
+        }
     });
     let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
     builder
         .timer(TokioTimer::new())
+        // A peer that stops answering PINGs is dropped: it cannot hold the connection
+        // (or the final GOAWAY of a graceful close, which waits for one) for ever.
+        .keep_alive_interval(Some(limits.header_read_timeout))
+        .keep_alive_timeout(limits.header_read_timeout)
         .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     // hyper has no idle timeout for HTTP/2: without one, a client that opens connections

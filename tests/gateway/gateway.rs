@@ -829,6 +829,21 @@ async fn slow_request_heads_are_cut_off() {
 }
 
 #[tokio::test]
+async fn health_answers_close_the_connection() {
+    let f = Fixture::start().await;
+    let probe = format!(
+        "GET /.bedrock-token/health HTTP/1.1\r\nHost: {}\r\n\r\n",
+        f.gw.host()
+    );
+    // Without `Connection: close` from the client, the gateway closes it after answering.
+    let answer = timeout(PATIENCE, f.send(&probe))
+        .await
+        .expect("a health check kept its connection open");
+    assert_eq!(status(&answer), 200, "{answer}");
+    assert_eq!(header(&answer, "connection"), Some("close"));
+}
+
+#[tokio::test]
 async fn a_stalled_request_body_is_cut_off() {
     let f = Fixture::start_with(|b| b.header_read_timeout(Duration::from_millis(300))).await;
     let started = Instant::now();
@@ -840,10 +855,14 @@ async fn a_stalled_request_body_is_cut_off() {
         f.bearer()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
-    let answer = timeout(PATIENCE, read_until(&mut stream, "\r\n\r\n"))
+    let answer = timeout(PATIENCE, read_to_close(&mut stream))
         .await
         .expect("the gateway waited for the rest of the body for ever");
-    assert_eq!(status(&answer), 502, "{answer}");
+    assert_eq!(status(&answer), 408, "{answer}");
+    assert!(body(&answer)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("request body paused"));
     assert!(started.elapsed() >= Duration::from_millis(250));
 }
 
@@ -1301,6 +1320,22 @@ async fn idle_http2_connections_are_closed_and_free_their_slot() {
         .expect("an idle HTTP/2 connection stayed open")
         .unwrap()
         .unwrap();
+    // Requests without the key do not keep a connection open.
+    let (mut sender, mut closed) = h2_connection(&f, cert.clone()).await;
+    let keyless = async {
+        loop {
+            let _ = sender
+                .send_request(request("btgw-not-the-client-key"))
+                .await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::select! {
+        () = keyless => unreachable!(),
+        done = timeout(PATIENCE, &mut closed) => {
+            done.expect("refused requests kept an HTTP/2 connection open").unwrap().unwrap();
+        }
+    }
     // Its slot (the only one) serves the next client.
     let (mut sender, _open) = h2_connection(&f, cert).await;
     let ok = timeout(PATIENCE, sender.send_request(request(f.key.as_str())))
