@@ -89,6 +89,32 @@ fn a_key_given_where_it_does_not_belong_is_never_echoed() {
     }
 }
 
+/// A long-term key pasted without its `ABSK`/`AEAA` prefix (or cut at its start) is
+/// still a key: base64 of `<user>-at-<account>:<secret>`.
+#[test]
+fn a_long_term_key_without_its_prefix_is_never_echoed() {
+    let env = CliEnv::with_env_credentials();
+    for key in keys()
+        .into_iter()
+        .filter(|k| k.starts_with("ABSK") || k.starts_with("AEAA"))
+    {
+        for body in [&key[4..], &key[5..], &key[7..]] {
+            for args in [
+                vec!["long-term", "audit", "--older-than", body],
+                vec!["long-term", "audit", "--expiring-within", body],
+                vec!["--region", body],
+                vec!["long-term", "list", "--user-name", body],
+            ] {
+                let out = env.run(&args);
+                assert_not_echoed(&out, body);
+                assert_not_echoed(&out, &body[8..body.len() - 8]);
+                let err = failed(&out, 64);
+                assert!(err.contains("(not shown)"), "{args:?}: {err}");
+            }
+        }
+    }
+}
+
 #[test]
 fn a_key_in_the_environment_is_never_echoed() {
     for key in keys() {

@@ -28,7 +28,8 @@ const SHORT_TERM_BODIES: [&str; 2] = [
 /// short-term prefix (`bedrock-api-key-`, `aws-external-anthropic-api-key-`, any case)
 /// followed by at least 4 more characters, the base64 text every short-term key's body
 /// starts with, or a long-term prefix (`ABSK`, `AEAA`) followed by at least 8 base64
-/// characters. (A bare prefix alone is not a secret.)
+/// characters, or a long-term key's body without its prefix (base64 of
+/// `<user>-at-<12 digits>:<secret>`). (A bare prefix alone is not a secret.)
 pub(crate) fn looks_like_key(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
     let short_term = Service::ALL
@@ -51,7 +52,35 @@ pub(crate) fn looks_like_key(s: &str) -> bool {
                     >= 8
             })
         });
-    short_term || long_term || SHORT_TERM_BODIES.iter().any(|b| s.contains(b))
+    short_term
+        || long_term
+        || SHORT_TERM_BODIES.iter().any(|b| s.contains(b))
+        || has_long_term_body(s)
+}
+
+/// Whether `s` has a run of base64 that decodes (from any of its first four characters,
+/// so a run cut at its start is found too; unpadded) to text holding `-at-<12 digits>:`,
+/// the end of a long-term key's alias and the start of its secret.
+fn has_long_term_body(s: &str) -> bool {
+    use base64::Engine as _;
+    // Padding (`=`) ends a run: `--flag=<body>` is a run of its own.
+    s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '/'))
+        .filter(|run| run.len() >= 24)
+        .any(|run| {
+            (0..4).any(|skip| {
+                let body = &run[skip..];
+                let body = &body[..body.len() / 4 * 4];
+                base64::engine::general_purpose::STANDARD_NO_PAD
+                    .decode(body)
+                    .is_ok_and(|bytes| {
+                        bytes.windows(17).any(|w| {
+                            w.starts_with(b"-at-")
+                                && w[4..16].iter().all(u8::is_ascii_digit)
+                                && w[16] == b':'
+                        })
+                    })
+            })
+        })
 }
 
 fn is_base64(b: u8) -> bool {
@@ -220,6 +249,32 @@ mod tests {
     use super::*;
 
     const KEY: &str = "bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29tLz9BY3Rpb249Q2FsbA==";
+
+    #[test]
+    fn a_long_term_key_without_its_prefix_is_recognised() {
+        use base64::Engine as _;
+        let b64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+        for text in [
+            "alice-at-123456789012:wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEYsecret",
+            "BedrockAPIKey-abcd-at-123456789012:c2VjcmV0c2VjcmV0c2VjcmV0",
+            "bob-at-000000000000:s",
+        ] {
+            let body = b64(text);
+            assert!(looks_like_key(&body), "{text}");
+            for cut in 1..4 {
+                assert!(looks_like_key(&body[cut..]), "{text} cut by {cut}");
+            }
+            assert!(looks_like_key(&format!("--older-than={body}")), "{text}");
+        }
+        for not in [
+            b64("alice-at-12345678901:short account id, not an alias"),
+            b64("just some ordinary text that happens to be base64"),
+            "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=".to_owned(),
+            "30d".to_owned(),
+        ] {
+            assert!(!looks_like_key(&not), "{not}");
+        }
+    }
 
     #[test]
     fn what_looks_like_a_key() {
