@@ -49,26 +49,18 @@ pub enum KeyMatch {
 
 impl LongTermKeys {
     /// Finds the credential whose text `key` is, by its alias, among the credentials of
-    /// the key's service: first those of the IAM user the alias names (the alias before
-    /// `-at-<12-digit account id>`), then, if none of them matches (or the alias names no
-    /// user, or the user does not exist), those of every user. Only `List` calls.
+    /// the key's service of every user in the account (one paginated `List` call per
+    /// page, `AllUsers`). Every user, not only the one the alias names: IAM does not
+    /// document the alias of a user's second key, so another user's key could carry the
+    /// same alias, and only the whole account shows that it does not.
     ///
     /// A credential matches when its listed alias equals the key's. It is
     /// [`KeyMatch::Found`] only when it is the one candidate; a credential listed without
-    /// an alias is a candidate too, since it cannot be ruled out.
+    /// an alias is a candidate too, since it cannot be ruled out, unless the listed
+    /// aliases show that the account is not the one the key names
+    /// ([`KeyMatch::NotFound`]).
     pub async fn find_key(&self, key: &LongTermKeyInfo) -> Result<KeyMatch, Error> {
-        let service = Some(key.service());
-        if let Some(user) = user_from_alias(key.alias()) {
-            match self.list_service(service, Some(user)).await {
-                Ok(listed) => match match_alias(listed, key.alias()) {
-                    KeyMatch::NotFound => {}
-                    found => return Ok(found),
-                },
-                Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let listed = self.list_service(service, None).await?;
+        let listed = self.list_service(Some(key.service()), None).await?;
         Ok(match_alias(listed, key.alias()))
     }
 
@@ -144,8 +136,19 @@ impl LongTermKeys {
     }
 }
 
-/// The candidates among `listed` for a key with `alias` (see [`KeyMatch`]).
+/// The candidates among `listed` (all of one account's) for a key with `alias` (see
+/// [`KeyMatch`]).
 fn match_alias(listed: Vec<KeyMetadata>, alias: &str) -> KeyMatch {
+    // The account the listed aliases show, if any: a key naming another one is not here.
+    let account = |a: &str| names::split_alias(a).map(|(_, account)| account.to_owned());
+    let here = listed
+        .iter()
+        .find_map(|k| k.alias.as_deref().and_then(account));
+    if let (Some(here), Some(theirs)) = (here, account(alias)) {
+        if here != theirs {
+            return KeyMatch::NotFound;
+        }
+    }
     let mut candidates: Vec<KeyMetadata> = listed
         .into_iter()
         .filter(|k| k.alias.as_deref().is_none_or(|a| a == alias))
@@ -155,12 +158,6 @@ fn match_alias(listed: Vec<KeyMetadata>, alias: &str) -> KeyMatch {
         1 if candidates[0].alias.is_some() => KeyMatch::Found(candidates.remove(0)),
         _ => KeyMatch::Ambiguous(candidates),
     }
-}
-
-/// The IAM user an alias `<user>-at-<12-digit account id>[suffix]` names, if it has
-/// that form ([`names::split_alias`]).
-fn user_from_alias(alias: &str) -> Option<&str> {
-    names::split_alias(alias).map(|(user, _)| user)
 }
 
 /// An IAM user's access key id: `AKIA` and 16 to 124 more letters and digits.
@@ -229,22 +226,6 @@ mod tests {
     }
 
     #[test]
-    fn users_from_aliases() {
-        assert_eq!(user_from_alias("alice-at-123456789012"), Some("alice"));
-        assert_eq!(user_from_alias("alice-at-123456789012+1"), Some("alice"));
-        assert_eq!(
-            user_from_alias("bob-at-home-at-123456789012-z1"),
-            Some("bob-at-home")
-        );
-        for none in ["alice", "-at-123456789012", "alice-at-1234567890", "a-at-x"] {
-            assert_eq!(user_from_alias(none), None, "{none}");
-        }
-        assert_eq!(user_from_alias("alice-at-1234567890123"), None);
-        let long = format!("{}-at-123456789012", "x".repeat(65));
-        assert_eq!(user_from_alias(&long), None);
-    }
-
-    #[test]
     fn only_an_equal_alias_matches_and_only_alone() {
         let a = "alice-at-123456789012";
         let one = listed("ACCA1", "alice", Some(a));
@@ -267,6 +248,18 @@ mod tests {
         );
         assert_eq!(
             match_alias(vec![unknown.clone()], a),
+            KeyMatch::Ambiguous(vec![unknown.clone()])
+        );
+        // A key of another account: the listed aliases show this one, so a credential
+        // without an alias cannot be it.
+        let foreign = "mallory-at-999999999999";
+        assert_eq!(
+            match_alias(vec![other.clone(), unknown.clone()], foreign),
+            KeyMatch::NotFound
+        );
+        // With no alias listed, the account is not known: still a candidate.
+        assert_eq!(
+            match_alias(vec![unknown.clone()], foreign),
             KeyMatch::Ambiguous(vec![unknown])
         );
     }

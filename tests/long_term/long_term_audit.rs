@@ -378,7 +378,8 @@ async fn revoke_deactivates_exactly_the_matching_key() {
         ]
     );
     let calls = iam.calls();
-    assert_eq!(calls[0].param("UserName"), Some("alice"));
+    // The whole account is searched: only it shows the alias is no other user's too.
+    assert_eq!(calls[0].param("AllUsers"), Some("true"));
     assert_eq!(calls[0].param("ServiceName"), Some(BEDROCK));
     assert_eq!(
         calls[1].param("ServiceSpecificCredentialId"),
@@ -410,14 +411,14 @@ async fn no_match_changes_nothing() {
     let keys = keys(&iam);
     keys.delete("alice", &iam.keys()[1].id).await.unwrap();
     let before = iam.calls().len();
-    // Deleted already: alice's keys, then every user's, are searched; nothing matches.
+    // Deleted already: every user's keys are searched; nothing matches.
     assert_eq!(
         keys.revoke(&info, RevokeAction::Deactivate).await.unwrap(),
         KeyMatch::NotFound
     );
     let actions: Vec<String> = iam.actions()[before..].to_vec();
-    assert_eq!(actions, ["ListServiceSpecificCredentials"; 2]);
-    assert_eq!(iam.calls()[before + 1].param("AllUsers"), Some("true"));
+    assert_eq!(actions, ["ListServiceSpecificCredentials"]);
+    assert_eq!(iam.calls()[before].param("AllUsers"), Some("true"));
     // Another account's key: its user does not exist here.
     let foreign = iam.set_alias(&first, Some("mallory-at-999999999999"));
     iam.set_alias(&first, Some(&format!("alice-at-{ACCOUNT}")));
@@ -494,6 +495,28 @@ async fn a_claude_platform_key_is_found_among_its_services_keys() {
         "same alias, other service"
     );
     assert_eq!(iam.calls()[0].param("ServiceName"), Some(CLAUDE));
+}
+
+/// Another user's key with the same alias (a second key's alias suffix is not
+/// documented, and `+` is allowed in user names): found only by searching the whole
+/// account, and refused rather than guessed.
+#[tokio::test]
+async fn an_alias_shared_with_another_users_key_is_refused() {
+    let iam = Iam::start(start()).await;
+    let alias = format!("alice+1-at-{ACCOUNT}");
+    let second_of_alice = iam.add_key("alice", BEDROCK, "Active", ago(5), None);
+    iam.set_alias(&second_of_alice.id, Some(&alias));
+    let first_of_alice1 = iam.add_key("alice+1", BEDROCK, "Active", ago(5), None);
+    let text = iam.set_alias(&first_of_alice1.id, Some(&alias));
+    let info = LongTermKeyInfo::parse(&text).unwrap();
+    let found = keys(&iam)
+        .revoke(&info, RevokeAction::Deactivate)
+        .await
+        .unwrap();
+    assert!(matches!(found, KeyMatch::Ambiguous(ref c) if c.len() == 2), "{found:?}");
+    assert_eq!(iam.key(&second_of_alice.id).status, "Active");
+    assert_eq!(iam.key(&first_of_alice1.id).status, "Active");
+    assert!(iam.actions().iter().all(|a| a.starts_with("List")));
 }
 
 #[tokio::test]
