@@ -513,7 +513,10 @@ async fn an_alias_shared_with_another_users_key_is_refused() {
         .revoke(&info, RevokeAction::Deactivate)
         .await
         .unwrap();
-    assert!(matches!(found, KeyMatch::Ambiguous(ref c) if c.len() == 2), "{found:?}");
+    assert!(
+        matches!(found, KeyMatch::Ambiguous(ref c) if c.len() == 2),
+        "{found:?}"
+    );
     assert_eq!(iam.key(&second_of_alice.id).status, "Active");
     assert_eq!(iam.key(&first_of_alice1.id).status, "Active");
     assert!(iam.actions().iter().all(|a| a.starts_with("List")));

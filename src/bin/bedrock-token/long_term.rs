@@ -512,14 +512,20 @@ fn table(keys: &[KeyMetadata]) -> String {
             ]
         }))
         .collect();
-    let mut widths = [0; 7];
-    for row in &rows {
+    aligned(&rows)
+}
+
+/// Rows as text in aligned columns two spaces apart (header first), each line without
+/// trailing blanks.
+fn aligned<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0; N];
+    for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.len());
         }
     }
     let mut out = String::new();
-    for row in &rows {
+    for row in rows {
         let line: Vec<String> = row
             .iter()
             .zip(widths)

@@ -202,23 +202,7 @@ fn table(keys: &[AuditedKey], request: &AuditRequest) -> String {
             ]
         }))
         .collect();
-    let mut widths = [0; 7];
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.len());
-        }
-    }
-    let mut out = String::new();
-    for row in &rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:width$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
+    super::aligned(&rows)
 }
 
 /// A finding in words, with the audit's thresholds and, for broad permissions, what the
