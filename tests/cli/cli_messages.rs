@@ -115,6 +115,37 @@ fn a_long_term_key_without_its_prefix_is_never_echoed() {
     }
 }
 
+/// The library reads an alias with a suffix after the account id as a long-term key's
+/// (`src/names.rs`: IAM documents "a suffix containing version and creation
+/// information"), so the body of such a key, without its prefix, is a key too.
+#[test]
+fn a_long_term_key_with_a_suffixed_alias_without_its_prefix_is_never_echoed() {
+    let env = CliEnv::with_env_credentials();
+    let key = format!(
+        "ABSK{}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            "BedrockAPIKey-abcd-at-123456789012-v1:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"
+        )
+    );
+    let info = aws_bedrock_token_generator::LongTermKeyInfo::parse(&key).unwrap();
+    assert_eq!(
+        info.account_id(),
+        Some("123456789012"),
+        "the library's reading"
+    );
+    for body in [&key[4..], &key[5..], &key[7..]] {
+        for args in [
+            vec!["--region", body],
+            vec!["long-term", "list", "--user-name", body],
+        ] {
+            let out = env.run(&args);
+            assert_not_echoed(&out, body);
+            assert_not_echoed(&out, &body[8..body.len() - 8]);
+        }
+    }
+}
+
 #[test]
 fn a_key_in_the_environment_is_never_echoed() {
     for key in keys() {
