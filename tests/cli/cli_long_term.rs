@@ -471,6 +471,19 @@ mod odd_iam_answers {
         )
     }
 
+    /// A user name in IAM's answer that is not a valid one (a garbled or hostile answer)
+    /// is IAM's fault, not a bad flag: `audit` has no `--user-name`, and exit 64 says
+    /// "usage error".
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_bad_user_name_in_iams_answer_is_not_blamed_on_a_flag() {
+        let (_server, env) =
+            iam_answering(list_answer(&"u".repeat(65), "u-at-123456789012", "Active")).await;
+        let out = env.run_beside(&["long-term", "audit"]).await;
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!err.contains("--user-name"), "{err}");
+        assert_ne!(out.status.code(), Some(64), "{err}");
+    }
+
     /// Control characters, bidi overrides and unicode in what IAM says never reach the
     /// terminal through the table.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
