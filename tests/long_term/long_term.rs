@@ -306,6 +306,24 @@ async fn unknown_user_says_how_to_create_it() {
     assert!(e.to_string().contains("NoSuchPolicy"), "{e}");
 }
 
+/// IAM answers `NoSuchEntity` for a key call both when the key and when the user does not
+/// exist; `Error::input` must not name the key id when it was the user that was missing.
+#[tokio::test]
+async fn a_missing_user_is_not_reported_as_a_bad_key_id() {
+    let (_iam, keys) = stand_in().await;
+    let e = keys
+        .deactivate("ghost", "ACCAEXAMPLEKEY000001")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert!(e.to_string().contains("user with name ghost"), "{e}");
+    assert_ne!(
+        e.input(),
+        Some(aws_bedrock_token_generator::Input::KeyId),
+        "{e}"
+    );
+}
+
 #[tokio::test]
 async fn access_denied_names_the_iam_action() {
     let (iam, keys) = stand_in().await;
