@@ -298,6 +298,8 @@ impl LongTermKeys {
         let mut permissions: BTreeMap<String, Option<UserPermissions>> = BTreeMap::new();
         for user in keys.iter().filter_map(|k| k.user_name.as_deref()) {
             if !permissions.contains_key(user) {
+                // A name from IAM's listing: one its rules refuse is IAM's fault.
+                super::request::from_iam(super::request::validate_user_name(user))?;
                 let found = self.user_permissions(user).await?;
                 permissions.insert(user.to_owned(), found);
             }

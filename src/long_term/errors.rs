@@ -143,11 +143,11 @@ impl<'a> Call<'a> {
         }
     }
 
-    /// The caller's input a refusal of `kind` is about, where only one can be: the key id
-    /// or the user name IAM found no entity for, the user that already exists.
+    /// The caller's input a refusal of `kind` is about, where only one can be: the user
+    /// name IAM found no entity for when no key id was given (with one, `NoSuchEntity`
+    /// does not say which of the two is missing), the user that already exists.
     fn input_of(&self, kind: ErrorKind) -> Option<Input> {
         match (kind, self.user, self.key_id, self.policy) {
-            (ErrorKind::NotFound, Some(_), Some(_), _) => Some(Input::KeyId),
             (ErrorKind::NotFound, Some(_), None, None) => Some(Input::UserName),
             (ErrorKind::AlreadyExists, Some(_), _, _) => Some(Input::UserName),
             _ => None,
@@ -362,12 +362,10 @@ mod tests {
 
     #[test]
     fn errors_name_the_action_and_the_input_they_are_about() {
+        // User or key: IAM's NoSuchEntity does not say which is missing.
         let key = Call::new(RESET_KEY, Some("alice")).key("ACCAEXAMPLEKEY000001");
         let e = key.failed(said("NoSuchEntity", 404));
-        assert_eq!(
-            (e.operation(), e.input()),
-            (Some(RESET_KEY), Some(Input::KeyId))
-        );
+        assert_eq!((e.operation(), e.input()), (Some(RESET_KEY), None));
         let e = Call::new("CreateUser", Some("alice")).failed(said("EntityAlreadyExists", 409));
         assert_eq!(e.input(), Some(Input::UserName));
         // User or policy: IAM does not say which.

@@ -171,6 +171,18 @@ pub(crate) fn validate_user_name(name: &str) -> Result<(), Error> {
     .about(Input::UserName))
 }
 
+/// A user name or key id from IAM's own answer, checked by the rule for it: a value that
+/// fails is IAM's fault, not the caller's, so the error is [`ErrorKind::Iam`] about no
+/// input.
+pub(crate) fn from_iam(checked: Result<(), Error>) -> Result<(), Error> {
+    checked.map_err(|e| {
+        Error::new(
+            ErrorKind::Iam,
+            format!("IAM answered with a value its own rules refuse ({e}); nothing was changed"),
+        )
+    })
+}
+
 /// IAM's key id rule: 20 to 128 of `[A-Za-z0-9_]`. The id is not echoed: a caller may
 /// pass the key itself by mistake.
 pub(crate) fn validate_key_id(id: &str) -> Result<(), Error> {

@@ -86,6 +86,9 @@ impl LongTermKeys {
                  cannot be revoked by this call; revoke it in the IAM console",
             ));
         };
+        // From IAM's listing: values its rules refuse are IAM's fault, not an input's.
+        super::request::from_iam(super::request::validate_user_name(user))?;
+        super::request::from_iam(super::request::validate_key_id(id))?;
         match action {
             RevokeAction::Deactivate => self.deactivate(user, id).await?,
             RevokeAction::Delete => self.delete(user, id).await?,
@@ -121,7 +124,7 @@ impl LongTermKeys {
                 ),
             )
         })?;
-        super::request::validate_user_name(&user)?;
+        super::request::from_iam(super::request::validate_user_name(&user))?;
         self.client()
             .update_access_key()
             .user_name(&user)

@@ -59,8 +59,8 @@ pub(crate) fn looks_like_key(s: &str) -> bool {
 }
 
 /// Whether `s` has a run of base64 that decodes (from any of its first four characters,
-/// so a run cut at its start is found too; unpadded) to text holding `-at-<12 digits>:`,
-/// the end of a long-term key's alias and the start of its secret.
+/// so a run cut at its start is found too; unpadded) to the end of a long-term key's
+/// alias and the start of its secret (see [`holds_alias_end`]).
 fn has_long_term_body(s: &str) -> bool {
     use base64::Engine as _;
     // Padding (`=`) ends a run: `--flag=<body>` is a run of its own.
@@ -72,15 +72,23 @@ fn has_long_term_body(s: &str) -> bool {
                 let body = &body[..body.len() / 4 * 4];
                 base64::engine::general_purpose::STANDARD_NO_PAD
                     .decode(body)
-                    .is_ok_and(|bytes| {
-                        bytes.windows(17).any(|w| {
-                            w.starts_with(b"-at-")
-                                && w[4..16].iter().all(u8::is_ascii_digit)
-                                && w[16] == b':'
-                        })
-                    })
+                    .is_ok_and(|bytes| holds_alias_end(&bytes))
             })
         })
+}
+
+/// Whether `bytes` hold `-at-<12 digits>`, then the alias's suffix if any (IAM name
+/// characters, as the library's alias rule allows), then `:`.
+fn holds_alias_end(bytes: &[u8]) -> bool {
+    let is_name = |b: &u8| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(b);
+    bytes.windows(16).enumerate().any(|(i, w)| {
+        w.starts_with(b"-at-")
+            && w[4..].iter().all(u8::is_ascii_digit)
+            && bytes[i + 16..]
+                .iter()
+                .find(|b| !is_name(b))
+                .is_some_and(|&b| b == b':')
+    })
 }
 
 fn is_base64(b: u8) -> bool {
