@@ -123,10 +123,10 @@ pub(crate) fn is_key_id(id: &str) -> bool {
     (20..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// The longest long-term key alias accepted: IAM user names have at most 64 characters,
-/// and the alias adds `-at-` and a 12-digit account id (80 in all); twice that leaves
-/// room. (IAM's `ServiceCredentialAlias` allows up to 200.)
-pub(crate) const MAX_ALIAS_LEN: usize = 128;
+/// The longest long-term key alias accepted: IAM's `ServiceCredentialAlias` allows up to
+/// 200 characters (a user name of at most 64, `-at-`, a 12-digit account id and a
+/// suffix).
+pub(crate) const MAX_ALIAS_LEN: usize = 200;
 
 /// A long-term key's alias (IAM's `ServiceCredentialAlias`) into the IAM user name and the
 /// account id, when it has the form `<user name>-at-<12 digits>`, possibly followed by a

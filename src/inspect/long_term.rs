@@ -31,7 +31,7 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
 /// Whether the key is active, and when it expires, only IAM knows.
 ///
 /// Every field is printable ASCII: the alias may only contain the characters of IAM user
-/// names (letters, digits and `_+=,.@-`) and at most 128 of them; anything else is an
+/// names (letters, digits and `_+=,.@-`) and at most 200 of them; anything else is an
 /// [`ErrorKind::InvalidToken`] error.
 ///
 /// ```
@@ -109,8 +109,8 @@ impl LongTermKeyInfo {
         if alias.len() > MAX_ALIAS_LEN {
             return Err(invalid(
                 service,
-                "the alias before the `:` is longer than 128 characters (IAM user names have \
-                 at most 64, and IAM adds `-at-` and the account id)",
+                "the alias before the `:` is longer than 200 characters, the most IAM's \
+                 aliases have",
             ));
         }
         if !alias

@@ -332,7 +332,7 @@ fn each_long_term_defect_has_its_own_message() {
             long_term_key(FAKE_ALIAS.as_bytes(), b""),
             "the secret after the `:` is empty",
         ),
-        (long_term(&"a".repeat(129)), "longer than 128 characters"),
+        (long_term(&"a".repeat(201)), "longer than 200 characters"),
     ];
     for (key, expected) in cases {
         let got = long_term_reason(&key);
