@@ -251,7 +251,14 @@ async fn no_canary_escapes_any_failure() {
                 )
                 .unwrap();
                 let policy = policy.display().to_string();
-                let runs: [&[&str]; 3] = [
+                let leaked = format!(
+                    "ABSK{}",
+                    base64::Engine::encode(
+                        &base64::engine::general_purpose::STANDARD,
+                        format!("alice-at-123456789012:{}", canary("revoked-key"))
+                    )
+                );
+                let runs: [&[&str]; 5] = [
                     &["--cache", "--timeout", "3s"],
                     &[
                         "--role-arn",
@@ -263,11 +270,19 @@ async fn no_canary_escapes_any_failure() {
                         "3s",
                     ],
                     &["long-term", "list", "--timeout", "3s"],
+                    &["long-term", "audit", "--timeout", "3s"],
+                    &["long-term", "revoke", "-", "--timeout", "3s"],
                 ];
                 for args in runs {
                     let what = format!("{name}, {faulty} {fault}, {args:?}");
-                    let out = env.run_beside(args).await;
-                    let mut secrets = vec![policy_canary.clone()];
+                    let out = if args.contains(&"revoke") {
+                        // The leaked key on stdin, as the README advises.
+                        tokio::task::block_in_place(|| env.run_stdin(args, &leaked))
+                    } else {
+                        env.run_beside(args).await
+                    };
+                    let mut secrets =
+                        vec![policy_canary.clone(), canary("revoked-key"), leaked.clone()];
                     // A minted token carries its session token: not a leak.
                     if !(name == "session-token" && out.status.success()) {
                         secrets.push(canary(name));
