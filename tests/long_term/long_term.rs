@@ -23,7 +23,8 @@ use support::*;
 const DAY: Duration = Duration::from_secs(86_400);
 const CREATE: &str = "CreateServiceSpecificCredential";
 
-fn keys(iam: &Iam) -> LongTermKeys {
+/// A client of the IAM stand-in `iam`, with static fake credentials.
+pub(crate) fn keys(iam: &Iam) -> LongTermKeys {
     let config = aws_sdk_iam::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))

@@ -8,12 +8,10 @@ use crate::support;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use aws_bedrock_token_generator::aws_sdk_iam;
 use aws_bedrock_token_generator::{
     AuditRequest, AuditedKey, ErrorKind, Finding, KeyMatch, KeyStatus, LongTermKeyInfo,
-    LongTermKeys, RevokeAction, Service,
+    RevokeAction, Service,
 };
-use aws_sdk_iam::config::{BehaviorVersion, Region};
 use support::iam::{Iam, ACCOUNT, ANTHROPIC_INFERENCE, LIMITED_ACCESS, READ_ONLY};
 use support::*;
 
@@ -21,15 +19,7 @@ const DAY: Duration = Duration::from_secs(86_400);
 const BEDROCK: &str = "bedrock.amazonaws.com";
 const CLAUDE: &str = "aws-external-anthropic.amazonaws.com";
 
-fn keys(iam: &Iam) -> LongTermKeys {
-    let config = aws_sdk_iam::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(iam.url())
-        .credentials_provider(static_creds())
-        .build();
-    LongTermKeys::new(aws_sdk_iam::Client::from_conf(config))
-}
+use crate::long_term::keys;
 
 fn ago(days: u32) -> SystemTime {
     start() - DAY * days
