@@ -26,7 +26,9 @@ use crate::{BedrockToken, Error, ErrorKind, Input, TokenProvider};
 
 /// What the gateway answers with: its own small JSON bodies, or the upstream's, streamed.
 pub(super) type Body = Either<Full<Bytes>, Incoming>;
-type UpstreamClient = Client<HttpsConnector<HttpConnector>, Paced>;
+type UpstreamClient = Client<Connector, Paced>;
+/// Makes upstream connections; each pool of them ([`UpstreamClient`]) is built on one.
+pub(super) type Connector = HttpsConnector<HttpConnector>;
 
 /// The gateway's own paths: never forwarded.
 const OWN_PREFIX: &str = "/.bedrock-token/";
@@ -53,7 +55,8 @@ pub(super) struct Shared {
     pub provider: TokenProvider,
     /// When a refusal last made the gateway load a new key: at most one such load per
     /// [`REFUSAL_RELOAD_INTERVAL`], however many requests are refused.
-    pub refused: std::sync::Mutex<Option<tokio::time::Instant>>,
+    /// Shared by every worker thread's copy.
+    pub refused: Arc<std::sync::Mutex<Option<tokio::time::Instant>>>,
     pub client_key: ClientKey,
     /// The header values of the key last sent, built once per key rather than per request.
     pub key_headers: std::sync::Mutex<Option<KeyHeaders>>,
@@ -72,6 +75,7 @@ pub(super) struct KeyHeaders {
 }
 
 /// The upstream: where every request goes.
+#[derive(Clone)]
 pub(super) struct Upstream {
     scheme: Scheme,
     authority: Authority,
@@ -161,10 +165,7 @@ impl Upstream {
 
 /// The pooled upstream client: HTTPS (system roots, ALPN h2 and http/1.1, rustls on
 /// aws-lc-rs), or plain HTTP for a loopback upstream.
-pub(super) fn upstream_client(
-    upstream: &Upstream,
-    limits: &Limits,
-) -> Result<UpstreamClient, Error> {
+pub(super) fn upstream_connector(upstream: &Upstream, limits: &Limits) -> Result<Connector, Error> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
@@ -188,16 +189,38 @@ pub(super) fn upstream_client(
             .with_no_client_auth();
         HttpsConnectorBuilder::new().with_tls_config(config)
     };
-    let connector = tls
+    Ok(tls
         .https_or_http()
         .enable_http1()
         .enable_http2()
-        .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new())
+        .wrap_connector(http))
+}
+
+/// A new pool of upstream connections (idle ones closed after 90 s).
+pub(super) fn upstream_client(connector: Connector) -> UpstreamClient {
+    Client::builder(TokioExecutor::new())
         .timer(TokioTimer::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(Duration::from_secs(90))
-        .build(connector))
+        .build(connector)
+}
+
+impl Shared {
+    /// A copy for a worker thread: the same provider, key and settings, its own pool of
+    /// upstream connections (whose tasks then run on that thread) and key header cache.
+    pub(super) fn for_worker(&self, connector: Connector) -> Shared {
+        Shared {
+            provider: self.provider.clone(),
+            refused: self.refused.clone(),
+            client_key: self.client_key.clone(),
+            key_headers: std::sync::Mutex::new(None),
+            upstream: self.upstream.clone(),
+            client: upstream_client(connector),
+            port: self.port,
+            tls: self.tls,
+            limits: self.limits,
+        }
+    }
 }
 
 /// Answers one request and logs it.

@@ -12,13 +12,13 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulConnection;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use super::forward::{self, Shared};
 use super::framing::{Scanner, Sniffed, Verdicts};
-use super::{Gateway, Limits, HEALTH_PATH, LOG_TARGET};
+use super::{io_error, Gateway, Limits, HEALTH_PATH, LOG_TARGET};
 use crate::Error;
 
 /// hyper's smallest HTTP/1 read buffer.
@@ -33,11 +33,103 @@ pub(super) async fn serve(
     let Gateway {
         listener,
         shared,
+        connector,
         tls,
         limits,
         ..
     } = gateway;
     let permits = Arc::new(Semaphore::new(limits.max_connections));
+    if limits.threads == 0 {
+        accept_loop(listener, shared, tls, limits, permits, shutdown).await;
+        return Ok(());
+    }
+    let listener = listener
+        .into_std()
+        .map_err(|e| io_error("could not hand the listener to the gateway's threads", e))?;
+    // Dropped when serving ends, or when this future is dropped: every worker then
+    // shuts down.
+    let (stopping, stop) = watch::channel(());
+    let (ended, mut endings) = mpsc::unbounded_channel();
+    for i in 0..limits.threads {
+        let worker = Worker {
+            listener: listener
+                .try_clone()
+                .map_err(|e| io_error("could not share the listener with a gateway thread", e))?,
+            shared: Arc::new(shared.for_worker(connector.clone())),
+            tls: tls.clone(),
+            limits,
+            permits: permits.clone(),
+            stop: stop.clone(),
+        };
+        let ended = ended.clone();
+        std::thread::Builder::new()
+            .name(format!("gateway-{i}"))
+            .spawn(move || {
+                let _ = ended.send(worker.run());
+            })
+            .map_err(|e| io_error("could not start a gateway thread", e))?;
+    }
+    drop((listener, shared, stop, ended));
+    // A worker ends early only if it could not start.
+    let early = tokio::select! {
+        () = shutdown => None,
+        result = endings.recv() => result,
+    };
+    drop(stopping);
+    let mut outcome = early.unwrap_or(Ok(()));
+    while let Some(result) = endings.recv().await {
+        outcome = outcome.and(result);
+    }
+    outcome
+}
+
+/// One thread of a gateway with threads of its own.
+struct Worker {
+    listener: std::net::TcpListener,
+    shared: Arc<Shared>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    limits: Limits,
+    permits: Arc<Semaphore>,
+    stop: watch::Receiver<()>,
+}
+
+impl Worker {
+    /// Serves on a single-threaded runtime of its own until the gateway stops.
+    fn run(self) -> Result<(), Error> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| io_error("could not start a gateway thread's runtime", e))?;
+        let Worker {
+            listener,
+            shared,
+            tls,
+            limits,
+            permits,
+            mut stop,
+        } = self;
+        runtime.block_on(async move {
+            let listener = TcpListener::from_std(listener)
+                .map_err(|e| io_error("could not listen on a gateway thread", e))?;
+            let stopped = async move {
+                let _ = stop.changed().await;
+            };
+            accept_loop(listener, shared, tls, limits, permits, stopped).await;
+            Ok(())
+        })
+    }
+}
+
+/// Accepts and serves connections until `shutdown` resolves, then lets them finish
+/// within the grace period.
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    limits: Limits,
+    permits: Arc<Semaphore>,
+    shutdown: impl Future<Output = ()>,
+) {
     // Dropped at shutdown: every connection sees it close and finishes up.
     let (stopping, stop) = watch::channel(());
     let mut tasks = JoinSet::new();
@@ -91,7 +183,6 @@ pub(super) async fn serve(
         );
     }
     tasks.shutdown().await;
-    Ok(())
 }
 
 /// Accept errors that concern only the connection being accepted.

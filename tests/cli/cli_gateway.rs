@@ -171,6 +171,8 @@ fn a_second_signal_stops_the_proxy_without_waiting_for_the_grace_period() {
             &upstream_url,
             "--client-key-file",
             &key_path,
+            "--threads",
+            "1",
         ],
     );
     let client_key = std::fs::read_to_string(&key_path).unwrap();

@@ -1017,6 +1017,82 @@ async fn shutdown_cuts_off_what_outlasts_the_grace_period() {
     gw.finished().await.unwrap();
 }
 
+#[tokio::test]
+async fn on_threads_of_its_own_the_gateway_shares_one_limit_and_shuts_down_gracefully() {
+    let mut f = Fixture::start_with(|b| b.threads(2).max_connections(2)).await;
+    // Many requests, spread over the threads: every one answered.
+    let request = f.request("GET", "/ok", "");
+    let answers = futures_util::future::join_all((0..20).map(|_| f.send(&request)));
+    for answer in timeout(PATIENCE, answers).await.unwrap() {
+        assert_eq!(status(&answer), 200, "{answer}");
+    }
+    assert_eq!(f.upstream.hits(), 20);
+
+    // Two streams hold both slots: a third connection waits, whichever thread it meets.
+    let mut streams = Vec::new();
+    let mut senders = Vec::new();
+    for _ in 0..2 {
+        let (more, rest) = mpsc::unbounded_channel();
+        f.upstream.then(Answer::Stream {
+            first: Bytes::from_static(b"data: one\n\n"),
+            rest,
+        });
+        let mut stream = TcpStream::connect(f.gw.addr).await.unwrap();
+        stream
+            .write_all(f.request("GET", "/stream", "").as_bytes())
+            .await
+            .unwrap();
+        read_until(&mut stream, "data: one").await;
+        streams.push(stream);
+        senders.push(more);
+    }
+    let (addr, request) = (f.gw.addr, f.request("GET", "/ok", ""));
+    let third = tokio::spawn(async move { raw(addr, request.as_bytes()).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!third.is_finished());
+    assert_eq!(f.upstream.hits(), 22);
+    let mut first = streams.remove(0);
+    drop(senders.remove(0));
+    read_to_close(&mut first).await;
+    let answer = timeout(PATIENCE, third).await.unwrap().unwrap();
+    assert_eq!(status(&answer), 200, "{answer}");
+
+    // Shutdown: no new connections, the stream in flight finishes, serve returns.
+    f.gw.shut_down();
+    let mut refused = false;
+    for _ in 0..100 {
+        if TcpStream::connect(f.gw.addr).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(refused, "still accepting after shutdown");
+    let more = senders.remove(0);
+    more.send(Bytes::from_static(b"data: two\n\n")).unwrap();
+    drop(more);
+    let tail = read_to_close(&mut streams[0]).await;
+    assert!(tail.contains("data: two"), "{tail:?}");
+    let Fixture { gw, .. } = f;
+    gw.finished().await.unwrap();
+}
+
+#[tokio::test]
+async fn dropping_serve_stops_the_gateways_threads() {
+    let f = Fixture::start_with(|b| b.threads(2)).await;
+    assert_eq!(status(&f.send(&f.request("GET", "/ok", "")).await), 200);
+    f.gw.served.abort();
+    let mut refused = false;
+    for _ in 0..100 {
+        if TcpStream::connect(f.gw.addr).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(refused, "the threads still accept after serve was dropped");
+}
+
 // ---------------------------------------------------------------------------------------
 // Logs.
 

@@ -96,6 +96,7 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
         env.push((key_var(&settings), client_key.as_str().into()));
         let gateway = Gateway::builder(provider, client_key)
             .upstream(&upstream(args.upstream.as_deref(), &info))
+            .threads(super::gateway_threads())
             .tls(identity)
             .bind(([127, 0, 0, 1], 0).into())
             .await

@@ -46,6 +46,10 @@ pub(crate) struct ProxyArgs {
     /// With --tls: write the certificate (PEM, no private key) to FILE, for clients to trust
     #[arg(long, value_name = "FILE", requires = "tls")]
     tls_cert_out: Option<PathBuf>,
+    /// Serve on N threads, each with its own upstream connections [default: one per
+    /// processor, at most 4]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
     #[command(flatten)]
     source: SourceArgs,
 }
@@ -104,10 +108,18 @@ fn upstream(given: Option<&str>, info: &TokenInfo) -> String {
     )
 }
 
-/// The multi-threaded runtime a gateway serves on (two workers: this is a local proxy).
+/// The most threads a gateway serves on: it is a local proxy for one user's tools.
+const MAX_GATEWAY_THREADS: usize = 4;
+
+/// The gateway's threads: one per processor, at most [`MAX_GATEWAY_THREADS`].
+fn gateway_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_GATEWAY_THREADS))
+}
+
+/// The runtime for the signals, the child of `exec` and the provider's refreshes; the
+/// gateway serves on threads of its own ([`gateway_threads`]).
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| {

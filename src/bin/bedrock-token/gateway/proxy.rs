@@ -18,7 +18,11 @@ pub(crate) fn run(args: ProxyArgs) -> Result<Status, Failure> {
     runtime.block_on(async {
         let (provider, _keep_fresh, info) = fresh_provider(&settings).await?;
         let mut builder = Gateway::builder(provider, client_key)
-            .upstream(&upstream(args.upstream.as_deref(), &info));
+            .upstream(&upstream(args.upstream.as_deref(), &info))
+            .threads(
+                args.threads
+                    .map_or_else(super::gateway_threads, usize::from),
+            );
         if args.tls {
             let identity = TlsIdentity::generate_localhost().map_err(|e| explain(&e, "--tls"))?;
             if let Some(path) = &args.tls_cert_out {
