@@ -207,10 +207,12 @@ async fn connection(
     let _ = stream.set_nodelay(true);
     // An idle connection costs only its socket until the client sends something: the
     // buffers of TLS and HTTP, and their (large) futures, are made when there is
-    // something to read.
+    // something to read. A peek rather than `readable()`, which Tokio answers at once
+    // for an accepted stream (it assumes those ready).
+    let mut first = [0u8; 1];
     tokio::select! {
-        readable = tokio::time::timeout(limits.header_read_timeout, stream.readable()) => {
-            if !matches!(readable, Ok(Ok(()))) {
+        peeked = tokio::time::timeout(limits.header_read_timeout, stream.peek(&mut first)) => {
+            if !matches!(peeked, Ok(Ok(1..))) {
                 return;
             }
         }
