@@ -5,7 +5,6 @@ use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::str::FromStr as _;
 use std::sync::Arc;
-use std::time::Duration;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::{Authority, PathAndQuery, Scheme};
@@ -14,38 +13,22 @@ use http_body_util::{Either, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
 use super::body::{self, Paced};
 use super::framing::Framing;
+use super::pool::{Pool, SendError};
 use super::{io_error, is_loopback_host, ClientKey, Limits, HEALTH_PATH, LOG_TARGET};
 use crate::{BedrockToken, Error, ErrorKind, Input, TokenProvider};
 
 /// What the gateway answers with: its own small JSON bodies, or the upstream's, streamed.
 pub(super) type Body = Either<Full<Bytes>, Incoming>;
-type UpstreamClient = Client<Connector, Paced>;
-/// Makes upstream connections; each pool of them ([`UpstreamClient`]) is built on one.
+/// Makes upstream connections; each [`Pool`] of them is built on one.
 pub(super) type Connector = HttpsConnector<HttpConnector>;
 
 /// The gateway's own paths: never forwarded.
 const OWN_PREFIX: &str = "/.bedrock-token/";
-/// Hop-by-hop headers (RFC 9110 7.6.1, plus the legacy `Keep-Alive` and
-/// `Proxy-Connection`), dropped both ways; `Expect` too, as the gateway answers it itself.
-const HOP_BY_HOP: [HeaderName; 10] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    header::PROXY_AUTHENTICATE,
-    header::PROXY_AUTHORIZATION,
-    HeaderName::from_static("proxy-connection"),
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-    header::EXPECT,
-];
 const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 /// The most characters of a path put in a log event.
 const MAX_LOGGED_PATH: usize = 200;
@@ -61,7 +44,7 @@ pub(super) struct Shared {
     /// The header values of the key last sent, built once per key rather than per request.
     pub key_headers: std::sync::Mutex<Option<KeyHeaders>>,
     pub upstream: Upstream,
-    pub client: UpstreamClient,
+    pub pool: Pool,
     pub port: u16,
     pub tls: bool,
     pub limits: Limits,
@@ -196,15 +179,6 @@ pub(super) fn upstream_connector(upstream: &Upstream, limits: &Limits) -> Result
         .wrap_connector(http))
 }
 
-/// A new pool of upstream connections (idle ones closed after 90 s).
-pub(super) fn upstream_client(connector: Connector) -> UpstreamClient {
-    Client::builder(TokioExecutor::new())
-        .timer(TokioTimer::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .build(connector)
-}
-
 impl Shared {
     /// A copy for a worker thread: the same provider, key and settings, its own pool of
     /// upstream connections (whose tasks then run on that thread) and key header cache.
@@ -215,7 +189,7 @@ impl Shared {
             client_key: self.client_key.clone(),
             key_headers: std::sync::Mutex::new(None),
             upstream: self.upstream.clone(),
-            client: upstream_client(connector),
+            pool: Pool::new(connector),
             port: self.port,
             tls: self.tls,
             limits: self.limits,
@@ -585,14 +559,14 @@ async fn forward(
         .ok_or_else(|| Refusal::bad_request("the request path cannot be forwarded"))?;
     let mut headers = parts.headers;
     next_hop(&mut headers, Hop::Request);
-    headers.insert(header::HOST, shared.upstream.host.clone());
     let (bearer, api_key) = key_headers(shared, key)?;
-    if forms.bearer {
-        headers.insert(header::AUTHORIZATION, bearer);
-    }
-    if forms.api_key {
-        headers.insert(X_API_KEY, api_key);
-    }
+    set_identity(
+        &mut headers,
+        shared.upstream.host.clone(),
+        forms,
+        bearer,
+        api_key,
+    );
     let mut upstream_req = Request::new(Paced::new(body, shared.limits.header_read_timeout));
     *upstream_req.method_mut() = parts.method;
     *upstream_req.uri_mut() = uri;
@@ -600,9 +574,9 @@ async fn forward(
     *upstream_req.headers_mut() = headers;
 
     let wait = shared.limits.upstream_response_timeout;
-    let response = match tokio::time::timeout(wait, shared.client.request(upstream_req)).await {
+    let response = match tokio::time::timeout(wait, shared.pool.send(upstream_req)).await {
         Ok(Ok(response)) => response,
-        Ok(Err(e)) if body::stalled(&e) => {
+        Ok(Err(SendError::Failed(e))) if body::stalled(&e) => {
             return Err(Refusal::new(
                 StatusCode::REQUEST_TIMEOUT,
                 "request_timeout",
@@ -614,10 +588,9 @@ async fn forward(
             ));
         }
         Ok(Err(e)) => {
-            let message = if e.is_connect() {
-                "could not connect to the upstream"
-            } else {
-                "the connection to the upstream failed before its answer"
+            let message = match e {
+                SendError::Connect => "could not connect to the upstream",
+                SendError::Failed(_) => "the connection to the upstream failed before its answer",
             };
             return Err(Refusal::new(
                 StatusCode::BAD_GATEWAY,
@@ -671,9 +644,17 @@ fn key_headers(shared: &Shared, key: &BedrockToken) -> Result<(HeaderValue, Head
 /// on the upstream URL, `/../x` would leave it once the upstream resolves the dots.
 fn has_dot_segment(path: &str) -> bool {
     path.split('/').any(|segment| {
-        let decoded = percent_encoding::percent_decode_str(segment);
-        let decoded: Cow<'_, [u8]> = decoded.into();
-        matches!(&*decoded, b"." | b"..")
+        let mut rest = segment.as_bytes();
+        let mut dots = 0;
+        while !rest.is_empty() {
+            match rest {
+                [b'.', tail @ ..] => rest = tail,
+                [b'%', b'2', e, tail @ ..] if e.eq_ignore_ascii_case(&b'e') => rest = tail,
+                _ => return false,
+            }
+            dots += 1;
+        }
+        matches!(dots, 1 | 2)
     })
 }
 
@@ -698,41 +679,89 @@ enum Hop {
     Response,
 }
 
-/// Drops the headers that must not go on, in one pass. Dropped both ways: hop-by-hop headers and the
-/// ones `Connection` names. Requests also lose `Host` and the client key's headers (the
-/// gateway sets its own), and `Forwarded` and `X-Forwarded-*` (the upstream learns
+/// Replaces what identifies the client to the gateway with what the upstream needs:
+/// `Host` becomes the upstream's, and the client key the real key in the same header
+/// (`insert` replaces every value the client sent); a form the client did not use is
+/// removed all the same.
+fn set_identity(
+    headers: &mut HeaderMap,
+    host: HeaderValue,
+    forms: Forms,
+    bearer: HeaderValue,
+    api_key: HeaderValue,
+) {
+    headers.insert(header::HOST, host);
+    for (present, name, value) in [
+        (forms.bearer, header::AUTHORIZATION, bearer),
+        (forms.api_key, X_API_KEY, api_key),
+    ] {
+        if present {
+            headers.insert(name, value);
+        } else {
+            headers.remove(name);
+        }
+    }
+}
+
+/// Drops the headers that must not go on, in one pass. Dropped both ways: hop-by-hop
+/// headers and the ones `Connection` names. Requests also lose `Forwarded` and
+/// `X-Forwarded-*` (the upstream learns
 /// nothing about the gateway's clients). Answers lose what grants browsers anything:
 /// `Set-Cookie` (a cookie for the loopback host is shared with every other local
 /// service) and `Access-Control-*` (the gateway allows no cross-origin use).
 fn next_hop(headers: &mut HeaderMap, hop: Hop) {
-    // Empty (no allocation) unless a `Connection` header names some.
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
-        .collect();
-    let dropped = |name: &HeaderName| {
-        let text = name.as_str();
-        HOP_BY_HOP.contains(name)
-            || named.contains(name)
-            || match hop {
-                Hop::Request => {
-                    *name == header::HOST
-                        || *name == header::AUTHORIZATION
-                        || *name == X_API_KEY
-                        || text == "forwarded"
-                        || text.starts_with("x-forwarded-")
-                }
-                Hop::Response => *name == header::SET_COOKIE || text.starts_with("access-control-"),
-            }
-    };
-    // Usually none: then nothing is allocated or removed.
-    let doomed: Vec<HeaderName> = headers.keys().filter(|n| dropped(n)).cloned().collect();
+    // Usually nothing goes: then nothing is allocated.
+    let mut doomed: Vec<HeaderName> = Vec::new();
+    let mut connection = false;
+    for name in headers.keys() {
+        if always_dropped(name.as_str(), hop) {
+            connection |= *name == header::CONNECTION;
+            doomed.push(name.clone());
+        }
+    }
+    if connection {
+        let named: Vec<HeaderName> = headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            // The usual options, not header names (`Keep-Alive` goes anyway).
+            .filter(|o| !o.eq_ignore_ascii_case("keep-alive") && !o.eq_ignore_ascii_case("close"))
+            .filter_map(|name| HeaderName::from_bytes(name.as_bytes()).ok())
+            .filter(|name| headers.contains_key(name))
+            .collect();
+        doomed.extend(named);
+    }
     for name in doomed {
         headers.remove(name);
     }
+}
+
+/// The headers dropped whatever `Connection` says. `name` is lowercase, as header names
+/// are; a `match` on it is one switch on its length.
+fn always_dropped(name: &str, hop: Hop) -> bool {
+    // Hop-by-hop headers (RFC 9110 7.6.1, plus the legacy `Keep-Alive` and
+    // `Proxy-Connection`), and `Expect`, which the gateway answers itself.
+    let hop_by_hop = matches!(
+        name,
+        "connection"
+            | "keep-alive"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "expect"
+    );
+    hop_by_hop
+        || match hop {
+            // `Host` and the client key's headers are replaced, not dropped.
+            Hop::Request => name == "forwarded" || name.starts_with("x-forwarded-"),
+            Hop::Response => name == "set-cookie" || name.starts_with("access-control-"),
+        }
 }
 
 /// A request path as logged: at most [`MAX_LOGGED_PATH`] characters, and anything but
@@ -943,9 +972,27 @@ mod tests {
         }
         let mut kept = h.clone();
         next_hop(&mut kept, Hop::Request);
-        assert_eq!(kept.len(), 3, "{kept:?}");
+        assert_eq!(kept.len(), 6, "{kept:?}");
         assert_eq!(kept.get_all("accept").iter().count(), 2);
         assert!(kept.contains_key("content-type"));
+        // The client's identity is replaced; the form it did not use goes too.
+        for (bearer, api_key) in [(true, false), (false, true), (true, true)] {
+            let mut sent = kept.clone();
+            sent.append("authorization", HeaderValue::from_static("client's second"));
+            set_identity(
+                &mut sent,
+                HeaderValue::from_static("upstream"),
+                Forms { bearer, api_key },
+                HeaderValue::from_static("Bearer real"),
+                HeaderValue::from_static("real"),
+            );
+            let values: Vec<_> = sent.values().map(|v| v.to_str().unwrap()).collect();
+            assert!(!values.iter().any(|v| v.contains("client")), "{sent:?}");
+            assert_eq!(sent["host"], "upstream");
+            assert_eq!(sent.get("authorization").is_some(), bearer);
+            assert_eq!(sent.get("x-api-key").is_some(), api_key);
+            assert_eq!(sent.len(), 4 + usize::from(bearer) + usize::from(api_key));
+        }
 
         // Answers keep the client-facing headers and lose what grants browsers anything.
         for (name, value) in [
@@ -963,6 +1010,38 @@ mod tests {
             .keys()
             .any(|n| n.as_str().starts_with("access-control-")));
         assert!(!kept.contains_key("connection") && !kept.contains_key("te"));
+    }
+
+    proptest::proptest! {
+        /// The byte scan agrees with decoding each segment and comparing, on paths made
+        /// of the characters that matter.
+        #[test]
+        fn dot_segments_are_those_that_decode_to_dots(path in "[./%2eEa]{0,24}") {
+            let decoded = path.split('/').any(|segment| {
+                let bytes: Vec<u8> = percent_encoding::percent_decode_str(segment).collect();
+                bytes == b"." || bytes == b".."
+            });
+            proptest::prop_assert_eq!(has_dot_segment(&path), decoded, "{}", path);
+        }
+    }
+
+    #[test]
+    fn dot_segments() {
+        for dotted in ["/.", "/..", "/a/%2e/b", "/%2E%2e", "/.%2e/x", "//../"] {
+            assert!(has_dot_segment(dotted), "{dotted}");
+        }
+        for fine in [
+            "/",
+            "/a.b",
+            "/...",
+            "/%2e%2e%2e",
+            "/%2",
+            "/%2f",
+            "/.a",
+            "/model/m:0",
+        ] {
+            assert!(!has_dot_segment(fine), "{fine}");
+        }
     }
 
     #[test]

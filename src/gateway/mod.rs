@@ -105,6 +105,7 @@ mod body;
 mod forward;
 mod framing;
 mod key;
+mod pool;
 mod server;
 mod tls;
 
@@ -384,7 +385,7 @@ impl Builder {
             client_key: self.client_key,
             key_headers: std::sync::Mutex::new(None),
             upstream,
-            client: forward::upstream_client(connector.clone()),
+            pool: pool::Pool::new(connector.clone()),
             port: local_addr.port(),
             tls: self.tls.is_some(),
             limits: self.limits,

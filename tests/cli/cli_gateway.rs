@@ -470,3 +470,141 @@ async fn real_python_clients_through_exec_proxy() {
         .iter()
         .all(|t| TokenInfo::parse(t).is_ok()));
 }
+
+/// What an HTTP/2-only HTTPS upstream saw: each request's version and `Authorization`,
+/// and the TCP connections it accepted.
+#[derive(Default)]
+struct H2Seen {
+    requests: std::sync::Mutex<Vec<(http::Version, String)>>,
+    connections: std::sync::atomic::AtomicUsize,
+}
+
+/// An HTTPS upstream on 127.0.0.1 that offers only `h2` by ALPN, with a certificate for
+/// 127.0.0.1 written to `cert_file` (for the gateway's `SSL_CERT_FILE`); its URL.
+async fn h2_upstream(cert_file: &std::path::Path, seen: std::sync::Arc<H2Seen>) -> String {
+    use std::sync::atomic::Ordering;
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    std::fs::write(cert_file, cert.pem()).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            seen.connections.fetch_add(1, Ordering::SeqCst);
+            let (acceptor, seen) = (acceptor.clone(), seen.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = hyper::service::service_fn(
+                    move |req: hyper::Request<hyper::body::Incoming>| {
+                        let auth = req
+                            .headers()
+                            .get("authorization")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default()
+                            .to_owned();
+                        seen.requests.lock().unwrap().push((req.version(), auth));
+                        async {
+                            Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                                http_body_util::Full::new(hyper::body::Bytes::from_static(
+                                    b"{\"ok\":true}",
+                                )),
+                            ))
+                        }
+                    },
+                );
+                let _ =
+                    hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                        .await;
+            });
+        }
+    });
+    url
+}
+
+/// One request with `Connection: close` on a new connection to `proxy_url`; its status.
+async fn get_status(proxy_url: &str, client_key: &str) -> u16 {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let authority = proxy_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let request = format!(
+        "GET /model/m/converse HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer \
+         {client_key}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_string(&mut answer),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_shares_one_http2_connection_to_an_upstream_that_chose_it() {
+    let seen = std::sync::Arc::new(H2Seen::default());
+    let mut env = CliEnv::with_env_credentials();
+    let cert_file = env.path("upstream.pem");
+    let upstream = h2_upstream(&cert_file, seen.clone()).await;
+    // The gateway verifies the upstream with the system's roots: here, this file.
+    env.set("SSL_CERT_FILE", &cert_file);
+    let key_path = env.path("client-key").display().to_string();
+    let proxy = Proxy::start(
+        &env,
+        &[
+            "proxy",
+            "--upstream",
+            &upstream,
+            "--client-key-file",
+            &key_path,
+            "--threads",
+            "1",
+        ],
+    );
+    let client_key = std::fs::read_to_string(&key_path).unwrap();
+    let client_key = client_key.trim_end().to_owned();
+    assert_eq!(get_status(&proxy.url, &client_key).await, 200);
+    let statuses =
+        futures_util::future::join_all((0..6).map(|_| get_status(&proxy.url, &client_key))).await;
+    assert_eq!(statuses, vec![200; 6]);
+    let requests = seen.requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 7);
+    for (version, auth) in &requests {
+        assert_eq!(*version, http::Version::HTTP_2);
+        assert!(
+            auth.starts_with("Bearer bedrock-api-key-"),
+            "the real key goes on"
+        );
+    }
+    assert_eq!(
+        seen.connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "every request on the one HTTP/2 connection"
+    );
+    let (status, _) = proxy.stop();
+    assert_eq!(status, Some(0));
+}

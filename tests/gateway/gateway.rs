@@ -1093,6 +1093,49 @@ async fn dropping_serve_stops_the_gateways_threads() {
     assert!(refused, "the threads still accept after serve was dropped");
 }
 
+#[tokio::test]
+async fn upstream_connections_are_kept_and_a_closed_one_is_replaced() {
+    let f = Fixture::start().await;
+    // Each client connection closes; the upstream connection stays.
+    for _ in 0..5 {
+        assert_eq!(status(&f.send(&f.request("GET", "/ok", "")).await), 200);
+    }
+    assert_eq!(f.upstream.connections(), 1);
+    // Requests at once need connections at once; afterwards they are all kept.
+    let request = f.request("GET", "/ok", "");
+    let answers = futures_util::future::join_all((0..8).map(|_| f.send(&request))).await;
+    assert!(answers.iter().all(|a| status(a) == 200), "{answers:?}");
+    let opened = f.upstream.connections();
+    assert!((1..=8).contains(&opened), "{opened}");
+    for _ in 0..5 {
+        assert_eq!(status(&f.send(&request).await), 200);
+    }
+    assert_eq!(
+        f.upstream.connections(),
+        opened,
+        "no new connection while kept ones are idle"
+    );
+
+    // The upstream closes its idle connections: the next request gets a new one.
+    f.upstream.close_connections();
+    let mut answered = false;
+    for _ in 0..50 {
+        // Until the gateway has seen the close, a request may meet a connection closing
+        // under it; it is never failed for that if it was not sent.
+        let answer = f.send(&request).await;
+        assert_eq!(status(&answer), 200, "{answer}");
+        if f.upstream.connections() > opened {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        answered,
+        "no new upstream connection after the upstream closed them"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Logs.
 

@@ -59,6 +59,8 @@ pub struct Upstream {
     pub addr: SocketAddr,
     seen: Arc<Mutex<Vec<Seen>>>,
     script: Arc<Mutex<VecDeque<Answer>>>,
+    /// The connection tasks so far (each connection accepted).
+    connections: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -69,11 +71,13 @@ impl Upstream {
         let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let script = Arc::new(Mutex::new(VecDeque::new()));
+        let connections = Arc::new(Mutex::new(Vec::new()));
         let (task_seen, task_script) = (seen.clone(), script.clone());
+        let task_connections = connections.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let (seen, script) = (task_seen.clone(), task_script.clone());
-                tokio::spawn(async move {
+                let connection = tokio::spawn(async move {
                     let service = service_fn(move |req: hyper::Request<Incoming>| {
                         let answer = script.lock().unwrap().pop_front();
                         answer_one(seen.clone(), answer, req)
@@ -82,12 +86,17 @@ impl Upstream {
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
                 });
+                task_connections
+                    .lock()
+                    .unwrap()
+                    .push(connection.abort_handle());
             }
         });
         Upstream {
             addr,
             seen,
             script,
+            connections,
             task,
         }
     }
@@ -108,6 +117,18 @@ impl Upstream {
 
     pub fn hits(&self) -> usize {
         self.seen.lock().unwrap().len()
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.lock().unwrap().len()
+    }
+
+    /// Closes every connection, as an upstream does with idle ones.
+    pub fn close_connections(&self) {
+        for connection in self.connections.lock().unwrap().iter() {
+            connection.abort();
+        }
     }
 }
 
