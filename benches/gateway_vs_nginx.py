@@ -2,7 +2,9 @@
 """The gateway (`bedrock-token proxy`) side by side with nginx as a plain reverse proxy.
 
 Both sit in front of the same loopback upstream (an nginx answering a small JSON body);
-wrk drives each, and the direct upstream, at 1 and 64 connections. Printed: requests/s,
+wrk drives each, and the direct upstream, at 1 and 64 connections, in several rounds that
+alternate between them (a shared machine drifts; each figure is the median of its
+rounds, and the ratios' range over the rounds is printed too). Printed: requests/s,
 latency p50/p99 and what each proxy adds, streaming time to first byte (an upstream that
 sends its first chunk at once and the rest 300 ms later), and resident memory with 1 000
 idle connections open. Ratios are gateway / nginx.
@@ -12,7 +14,7 @@ Targets (issue 15): throughput at least nginx's, added p99 at most 1.2x nginx's,
 
 Needs Debian's nginx and wrk (`apt-get install nginx wrk`) and a release build:
     cargo build --release --features cli
-    python3 benches/gateway_vs_nginx.py [--seconds 10]
+    python3 benches/gateway_vs_nginx.py [--seconds 5] [--rounds 3] [--threads N]
 Everything listens on 127.0.0.1; nothing leaves the machine. A benchmark, not a test.
 """
 
@@ -133,6 +135,22 @@ def wrk(url, connections, seconds, key=None):
     return rps, pct(50), pct(99)
 
 
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
+def p99_ratio(med):
+    """What the gateway adds to p99 over what nginx adds. nginx's p99 under load can be
+    below the direct run's (which wrk's own load distorts): then the ratio of the
+    proxies' p99s."""
+    direct, nginx, gateway = med["direct upstream"], med["nginx"], med["gateway"]
+    added_nginx = nginx[2] - direct[2]
+    if added_nginx > 0.05:
+        return (gateway[2] - direct[2]) / added_nginx
+    return gateway[2] / nginx[2]
+
+
 def ttfb(port, path, key=None, runs=20):
     """Median time to the first body byte of a streamed answer, in ms."""
     times = []
@@ -182,7 +200,9 @@ def idle_rss(port, pids, n=1000):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", type=int, help="the gateway's --threads [default: its own]")
     args = ap.parse_args()
     for tool in ["nginx", "wrk"]:
         if not shutil.which(tool):
@@ -214,7 +234,8 @@ def main():
             port = free_port()
             p = subprocess.Popen(
                 [BIN, "proxy", "--listen", f"127.0.0.1:{port}",
-                 "--upstream", f"http://127.0.0.1:{upstream}", "--client-key-file", key_file],
+                 "--upstream", f"http://127.0.0.1:{upstream}", "--client-key-file", key_file]
+                + (["--threads", str(args.threads)] if args.threads else []),
                 env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             )
             p.stdout.readline()
@@ -228,19 +249,22 @@ def main():
         print(f"{'run':<28}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'+p50':>8}{'+p99':>8}")
         ratios = []
         for c in [1, 64]:
-            direct = wrk(f"http://127.0.0.1:{up}/", c, args.seconds)
-            via_nginx = wrk(f"http://127.0.0.1:{ngx}/model/m/converse", c, args.seconds)
-            via_gw = wrk(f"http://127.0.0.1:{gw_port}/model/m/converse", c, args.seconds, key)
-            for name, r in [("direct upstream", direct), ("nginx", via_nginx), ("gateway", via_gw)]:
+            rounds = {"direct upstream": [], "nginx": [], "gateway": []}
+            for _ in range(args.rounds):
+                rounds["direct upstream"].append(wrk(f"http://127.0.0.1:{up}/", c, args.seconds))
+                rounds["nginx"].append(
+                    wrk(f"http://127.0.0.1:{ngx}/model/m/converse", c, args.seconds))
+                rounds["gateway"].append(
+                    wrk(f"http://127.0.0.1:{gw_port}/model/m/converse", c, args.seconds, key))
+            med = {name: tuple(median(r[i] for r in runs) for i in range(3))
+                   for name, runs in rounds.items()}
+            direct = med["direct upstream"]
+            for name, r in med.items():
                 add = "" if r is direct else f"{r[1]-direct[1]:>8.3f}{r[2]-direct[2]:>8.3f}"
                 print(f"{name + f' ({c} conn)':<28}{r[0]:>10.0f}{r[1]:>9.3f}{r[2]:>9.3f}{add}")
-            # Added p99 can be negative for nginx under load (its p99 below the direct
-            # run's, which wrk's own load distorts): the ratio of the proxies' p99s then.
-            added_nginx = via_nginx[2] - direct[2]
-            p99_ratio = (
-                (via_gw[2] - direct[2]) / added_nginx if added_nginx > 0.05 else via_gw[2] / via_nginx[2]
-            )
-            ratios.append((c, via_gw[0] / via_nginx[0], p99_ratio))
+            per_round = [g[0] / n[0] for g, n in zip(rounds["gateway"], rounds["nginx"])]
+            ratios.append((c, med["gateway"][0] / med["nginx"][0], p99_ratio(med),
+                           min(per_round), max(per_round)))
         st_port, _ = gateways["stream"]
         t_direct = ttfb(stream_up, "/")
         t_nginx = ttfb(ngx_stream, "/")
@@ -252,9 +276,9 @@ def main():
         print(f"RSS with 1000 idle connections: nginx {r_nginx/1024:.1f} MiB (master + 2 "
               f"workers), gateway {r_gw/1024:.1f} MiB")
         print("\nratios (gateway / nginx):")
-        for c, thr, p99 in ratios:
-            print(f"  {c:>2} conn: throughput {thr:.2f}x (target >= 1), (added) p99 {p99:.2f}x "
-                  f"(target <= 1.2)")
+        for c, thr, p99, low, high in ratios:
+            print(f"  {c:>2} conn: throughput {thr:.2f}x (rounds {low:.2f}-{high:.2f}; target "
+                  f">= 1), (added) p99 {p99:.2f}x (target <= 1.2)")
         print(f"  RSS at 1000 connections: {r_gw/1024:.1f} MiB (target < 30 MiB)")
     finally:
         for p in procs:

@@ -91,7 +91,7 @@
 //! concurrent connections (more wait in the listen backlog until one closes: they are not
 //! refused), upstream TCP connect 10 s, upstream answer head 5 min (counted from sending,
 //! so it includes the upstream TLS handshake; bodies may stream for longer), grace period
-//! 10 s at shutdown. Upstream connections are pooled (idle ones closed after 90 s).
+//! 10 s at shutdown. Upstream connections are kept for reuse (idle ones closed after 80 to 90 s).
 //!
 //! HTTP/2 is served over TLS only (by ALPN); plain HTTP is HTTP/1.1.
 //!

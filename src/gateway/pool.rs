@@ -16,14 +16,16 @@ use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::client::legacy::connect::Connection as _;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use tokio::time::Instant;
 use tower_service::Service as _;
 
 use super::body::Paced;
 use super::forward::Connector;
 
-/// Idle HTTP/1.1 connections are closed after this long without a request.
-pub(super) const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// How often the sweeper looks at idle HTTP/1.1 connections.
+const SWEEP_EVERY: Duration = Duration::from_secs(10);
+/// Sweeps an HTTP/1.1 connection may stay idle: it is closed after 80 to 90 s without a
+/// request.
+const IDLE_SWEEPS: u8 = 9;
 
 /// Why a request got no answer.
 #[derive(Debug)]
@@ -50,7 +52,9 @@ struct Inner {
 
 struct Idle {
     sender: http1::SendRequest<Paced>,
-    since: Instant,
+    /// Sweeps seen idle (ready for a request) since it was last used: no clock is read
+    /// per request.
+    sweeps: u8,
 }
 
 impl Pool {
@@ -140,28 +144,34 @@ impl Inner {
     }
 
     /// The most recently used HTTP/1.1 connection that is ready for a request; closed
-    /// ones and those idle for too long are dropped on the way.
+    /// ones met on the way are dropped, busy ones (an answer's body still coming) stay.
     fn kept_h1(&self) -> Option<http1::SendRequest<Paced>> {
-        let now = Instant::now();
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        idle.retain(|c| !c.sender.is_closed() && !c.expired(now));
-        let ready = idle.iter().rposition(|c| c.sender.is_ready())?;
-        Some(idle.remove(ready).sender)
+        loop {
+            let i = idle
+                .iter()
+                .rposition(|c| c.sender.is_ready() || c.sender.is_closed())?;
+            let kept = idle.remove(i);
+            if !kept.sender.is_closed() {
+                return Some(kept.sender);
+            }
+        }
     }
 
     fn keep_h1(&self, sender: http1::SendRequest<Paced>) {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        idle.push(Idle {
-            sender,
-            since: Instant::now(),
-        });
+        idle.push(Idle { sender, sweeps: 0 });
     }
 
-    /// Closes the HTTP/1.1 connections idle for too long.
+    /// Drops closed connections and those idle for [`IDLE_SWEEPS`] sweeps.
     fn sweep(&self) {
-        let now = Instant::now();
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        idle.retain(|c| !c.sender.is_closed() && !c.expired(now));
+        idle.retain_mut(|c| {
+            if c.sender.is_ready() {
+                c.sweeps += 1;
+            }
+            !c.sender.is_closed() && c.sweeps < IDLE_SWEEPS
+        });
     }
 
     /// A new connection, HTTP/2 if the upstream chose it; its task runs on the current
@@ -196,27 +206,21 @@ impl Inner {
         Ok(Fresh::Http1(sender))
     }
 
-    /// Starts, once, the task that closes idle connections every [`IDLE_TIMEOUT`] / 3
-    /// (on the current runtime); it holds the pool weakly, so it ends with the pool.
+    /// Starts, once, the task that sweeps idle connections every [`SWEEP_EVERY`] (on
+    /// the current runtime); it holds the pool weakly, so it ends with the pool.
     fn start_sweeper(&self, keeper: Weak<Inner>) {
         if self.sweeping.swap(true, Ordering::Relaxed) {
             return;
         }
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(IDLE_TIMEOUT / 3).await;
+                tokio::time::sleep(SWEEP_EVERY).await;
                 match keeper.upgrade() {
                     Some(pool) => pool.sweep(),
                     None => return,
                 }
             }
         });
-    }
-}
-
-impl Idle {
-    fn expired(&self, now: Instant) -> bool {
-        self.sender.is_ready() && now.saturating_duration_since(self.since) >= IDLE_TIMEOUT
     }
 }
 
