@@ -48,6 +48,10 @@ pub(super) struct Shared {
     pub port: u16,
     pub tls: bool,
     pub limits: Limits,
+    /// With threads of the gateway's own: the runtime that called `serve`, where key
+    /// loads run, so that none is tied to a worker thread's runtime (which ends first
+    /// at shutdown, while others may still wait for the load).
+    pub loads: Option<tokio::runtime::Handle>,
 }
 
 /// A key and its header values (`Bearer <key>` and the key alone), marked sensitive.
@@ -182,7 +186,7 @@ pub(super) fn upstream_connector(upstream: &Upstream, limits: &Limits) -> Result
 impl Shared {
     /// A copy for a worker thread: the same provider, key and settings, its own pool of
     /// upstream connections (whose tasks then run on that thread) and key header cache.
-    pub(super) fn for_worker(&self, connector: Connector) -> Shared {
+    pub(super) fn for_worker(&self, connector: Connector, loads: tokio::runtime::Handle) -> Shared {
         Shared {
             provider: self.provider.clone(),
             refused: self.refused.clone(),
@@ -193,6 +197,7 @@ impl Shared {
             port: self.port,
             tls: self.tls,
             limits: self.limits,
+            loads: Some(loads),
         }
     }
 }
@@ -492,9 +497,13 @@ fn key_refused(shared: &Shared, status: StatusCode) {
          until then, or while no new one can be made)"
     );
     let provider = shared.provider.clone();
-    tokio::spawn(async move {
+    let load = async move {
         let _ = provider.refresh().await;
-    });
+    };
+    match &shared.loads {
+        Some(loads) => drop(loads.spawn(load)),
+        None => drop(tokio::spawn(load)),
+    }
 }
 
 /// The provider's cached key, or one it loads within the token wait.
@@ -503,7 +512,23 @@ async fn current_key(shared: &Shared) -> Result<BedrockToken, Error> {
         return Ok(key);
     }
     let wait = shared.limits.token_wait;
-    match tokio::time::timeout(wait, shared.provider.token()).await {
+    let loaded = match &shared.loads {
+        Some(loads) => {
+            let provider = shared.provider.clone();
+            let load = loads.spawn(async move { provider.token().await });
+            tokio::time::timeout(wait, async {
+                load.await.unwrap_or_else(|_| {
+                    Err(Error::new(
+                        ErrorKind::Internal,
+                        "loading a key ended without an outcome (the gateway is stopping)",
+                    ))
+                })
+            })
+            .await
+        }
+        None => tokio::time::timeout(wait, shared.provider.token()).await,
+    };
+    match loaded {
         Ok(result) => result,
         Err(_) => Err(Error::new(
             ErrorKind::CredentialsTimeout,

@@ -227,8 +227,12 @@ impl Gateway {
     /// A failed `accept` (for example too many open files) is retried after a short
     /// pause rather than ending the gateway, so this returns `Ok` once shut down. With
     /// [`Builder::threads`], it fails with [`ErrorKind::Gateway`] if a thread or its
-    /// runtime cannot be started; dropping this future stops the threads too (requests
-    /// in flight then get the grace period).
+    /// runtime cannot be started.
+    ///
+    /// Dropping this future instead of resolving `shutdown` stops the gateway too:
+    /// without threads of its own, at once (connections are cut); with them, the threads
+    /// stop accepting and shut down as for `shutdown`, grace period included, after this
+    /// future is gone (the listening port closes when they have stopped).
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -389,6 +393,7 @@ impl Builder {
             port: local_addr.port(),
             tls: self.tls.is_some(),
             limits: self.limits,
+            loads: None,
         });
         Ok(Gateway {
             listener,

@@ -7,7 +7,7 @@
 //! a fifth of the gateway's processor time per request: there is one upstream here, so
 //! the pool is a list.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -21,11 +21,14 @@ use tower_service::Service as _;
 use super::body::Paced;
 use super::forward::Connector;
 
-/// How often the sweeper looks at idle HTTP/1.1 connections.
+/// How often the sweeper looks at idle connections.
 const SWEEP_EVERY: Duration = Duration::from_secs(10);
-/// Sweeps an HTTP/1.1 connection may stay idle: it is closed after 80 to 90 s without a
-/// request.
+/// Sweeps a connection may stay idle: it is closed after 80 to 90 s without a request.
 const IDLE_SWEEPS: u8 = 9;
+/// With requests in flight, an HTTP/2 connection is pinged this often, and dropped if
+/// an answer takes this long too: a connection that went dead without a word (sleep,
+/// network change) fails its requests within seconds, not at the response timeout.
+const H2_PING: Duration = Duration::from_secs(20);
 
 /// Why a request got no answer.
 #[derive(Debug)]
@@ -47,7 +50,15 @@ struct Inner {
     /// an answer's body (they are skipped until done).
     idle: Mutex<Vec<Idle>>,
     /// The HTTP/2 connection, once the upstream chose HTTP/2.
-    h2: Mutex<Option<http2::SendRequest<Paced>>>,
+    h2: Mutex<Option<Kept2>>,
+    /// Sweeps since the HTTP/2 connection last took a request.
+    h2_sweeps: AtomicU8,
+    /// Numbers HTTP/2 connections, so that a request forgets only the one that failed it.
+    h2_made: AtomicU64,
+    /// Set once the upstream chose HTTP/2: new connections are then made one at a time,
+    /// and the requests waiting meanwhile share the one made.
+    seen_h2: AtomicBool,
+    connecting: tokio::sync::Mutex<()>,
 }
 
 struct Idle {
@@ -57,6 +68,18 @@ struct Idle {
     sweeps: u8,
 }
 
+#[derive(Clone)]
+struct Kept2 {
+    number: u64,
+    sender: http2::SendRequest<Paced>,
+}
+
+/// A connection to send one request on.
+enum Conn {
+    Http1(http1::SendRequest<Paced>),
+    Http2(Kept2),
+}
+
 impl Pool {
     pub(super) fn new(connector: Connector) -> Pool {
         Pool(Arc::new(Inner {
@@ -64,12 +87,17 @@ impl Pool {
             sweeping: AtomicBool::new(false),
             idle: Mutex::new(Vec::new()),
             h2: Mutex::new(None),
+            h2_sweeps: AtomicU8::new(0),
+            h2_made: AtomicU64::new(0),
+            seen_h2: AtomicBool::new(false),
+            connecting: tokio::sync::Mutex::new(()),
         }))
     }
 
     /// Sends `req` (its URI absolute) on a kept connection, or on a new one. A request
-    /// that a kept connection could not take (it closed meanwhile) goes on the next
-    /// one; one that was sent is never sent again.
+    /// that a kept connection could not take (it closed meanwhile: hyper hands it back
+    /// unsent) goes on the next one; one that was sent is never sent again, and neither
+    /// is one a new connection could not take.
     pub(super) async fn send(&self, req: Request<Paced>) -> Result<Response<Incoming>, SendError> {
         self.0.send(req, Arc::downgrade(&self.0)).await
     }
@@ -81,64 +109,72 @@ impl Inner {
         mut req: Request<Paced>,
         keeper: Weak<Inner>,
     ) -> Result<Response<Incoming>, SendError> {
-        while let Some(mut sender) = self.kept_h2() {
-            *req.version_mut() = Version::HTTP_2;
-            match sender.try_send_request(req).await {
-                Ok(response) => return Ok(response),
-                Err(mut e) => match e.take_message() {
-                    Some(back) => {
-                        self.forget_h2(&sender);
-                        req = back;
-                    }
-                    None => return Err(SendError::Failed(e.into_error())),
-                },
-            }
-        }
         let absolute = req.uri().clone();
-        *req.version_mut() = Version::HTTP_11;
-        *req.uri_mut() = origin_form(&absolute);
-        while let Some(mut sender) = self.kept_h1() {
-            match sender.try_send_request(req).await {
-                Ok(response) => {
-                    self.keep_h1(sender);
-                    return Ok(response);
+        let origin = origin_form(&absolute);
+        loop {
+            let (conn, new) = match self.kept() {
+                Some(conn) => (conn, false),
+                // Boxed: the rare path's large futures stay out of every request's.
+                None => (
+                    Box::pin(self.connect(&absolute, keeper.clone())).await?,
+                    true,
+                ),
+            };
+            let handed_back = match conn {
+                Conn::Http2(mut kept) => {
+                    *req.uri_mut() = absolute.clone();
+                    *req.version_mut() = Version::HTTP_2;
+                    match kept.sender.try_send_request(req).await {
+                        Ok(response) => return Ok(response),
+                        Err(e) => {
+                            self.forget_h2(kept.number);
+                            e
+                        }
+                    }
                 }
-                Err(mut e) => match e.take_message() {
-                    Some(back) => req = back,
-                    None => return Err(SendError::Failed(e.into_error())),
-                },
-            }
-        }
-        // Boxed: the rare path's large futures stay out of every request's.
-        match Box::pin(self.connect(&absolute, keeper)).await? {
-            Fresh::Http1(mut sender) => {
-                let response = sender.send_request(req).await.map_err(SendError::Failed)?;
-                self.keep_h1(sender);
-                Ok(response)
-            }
-            Fresh::Http2(mut sender) => {
-                *req.uri_mut() = absolute;
-                *req.version_mut() = Version::HTTP_2;
-                sender.send_request(req).await.map_err(SendError::Failed)
+                Conn::Http1(mut sender) => {
+                    *req.uri_mut() = origin.clone();
+                    *req.version_mut() = Version::HTTP_11;
+                    match sender.try_send_request(req).await {
+                        Ok(response) => {
+                            self.keep_h1(sender);
+                            return Ok(response);
+                        }
+                        Err(e) => e,
+                    }
+                }
+            };
+            let mut e = handed_back;
+            match e.take_message() {
+                Some(back) if !new => req = back,
+                _ => return Err(SendError::Failed(e.into_error())),
             }
         }
     }
 
-    fn kept_h2(&self) -> Option<http2::SendRequest<Paced>> {
+    /// The HTTP/2 connection if there is one, else the most recently used HTTP/1.1
+    /// connection that is ready for a request.
+    fn kept(&self) -> Option<Conn> {
+        if let Some(kept) = self.kept_h2() {
+            return Some(Conn::Http2(kept));
+        }
+        self.kept_h1().map(Conn::Http1)
+    }
+
+    fn kept_h2(&self) -> Option<Kept2> {
         let mut h2 = self.h2.lock().unwrap_or_else(PoisonError::into_inner);
-        if h2.as_ref().is_some_and(http2::SendRequest::is_closed) {
+        if h2.as_ref().is_some_and(|k| k.sender.is_closed()) {
             *h2 = None;
         }
-        h2.clone()
+        let kept = h2.clone()?;
+        self.h2_sweeps.store(0, Ordering::Relaxed);
+        Some(kept)
     }
 
-    /// Drops the HTTP/2 connection `closed` if it is still the kept one.
-    fn forget_h2(&self, closed: &http2::SendRequest<Paced>) {
+    /// Drops HTTP/2 connection `number` if it is still the kept one.
+    fn forget_h2(&self, number: u64) {
         let mut h2 = self.h2.lock().unwrap_or_else(PoisonError::into_inner);
-        if h2
-            .as_ref()
-            .is_some_and(|kept| kept.is_closed() || closed.is_closed())
-        {
+        if h2.as_ref().is_some_and(|k| k.number == number) {
             *h2 = None;
         }
     }
@@ -172,11 +208,28 @@ impl Inner {
             }
             !c.sender.is_closed() && c.sweeps < IDLE_SWEEPS
         });
+        drop(idle);
+        let mut h2 = self.h2.lock().unwrap_or_else(PoisonError::into_inner);
+        if h2.is_some() && self.h2_sweeps.fetch_add(1, Ordering::Relaxed) + 1 >= IDLE_SWEEPS {
+            // Requests in flight on it finish; the next request makes a new one.
+            *h2 = None;
+        }
     }
 
-    /// A new connection, HTTP/2 if the upstream chose it; its task runs on the current
-    /// runtime. The first one also starts the sweeper of idle connections.
-    async fn connect(&self, uri: &Uri, keeper: Weak<Inner>) -> Result<Fresh, SendError> {
+    /// A new connection, HTTP/2 if the upstream chose it (then kept for every request),
+    /// or the HTTP/2 connection another request made meanwhile. Its task runs on the
+    /// current runtime. The first one also starts the sweeper of idle connections.
+    async fn connect(&self, uri: &Uri, keeper: Weak<Inner>) -> Result<Conn, SendError> {
+        let _one_at_a_time = if self.seen_h2.load(Ordering::Relaxed) {
+            let guard = self.connecting.lock().await;
+            if let Some(kept) = self.kept_h2() {
+                return Ok(Conn::Http2(kept));
+            }
+            Some(guard)
+        } else {
+            None
+        };
+        self.start_sweeper(keeper);
         let io = self
             .connector
             .clone()
@@ -186,14 +239,28 @@ impl Inner {
         if io.connected().is_negotiated_h2() {
             let (sender, conn) = http2::Builder::new(TokioExecutor::new())
                 .timer(TokioTimer::new())
+                .keep_alive_interval(H2_PING)
+                .keep_alive_timeout(H2_PING)
                 .handshake(io)
                 .await
                 .map_err(SendError::Failed)?;
             tokio::spawn(async move {
                 let _ = conn.await;
             });
-            *self.h2.lock().unwrap_or_else(PoisonError::into_inner) = Some(sender.clone());
-            return Ok(Fresh::Http2(sender));
+            self.seen_h2.store(true, Ordering::Relaxed);
+            let mut h2 = self.h2.lock().unwrap_or_else(PoisonError::into_inner);
+            // Requests that connected at the same time share the first connection; the
+            // others close (unused, when `sender` is dropped).
+            if let Some(kept) = h2.as_ref().filter(|k| !k.sender.is_closed()) {
+                return Ok(Conn::Http2(kept.clone()));
+            }
+            let kept = Kept2 {
+                number: self.h2_made.fetch_add(1, Ordering::Relaxed),
+                sender,
+            };
+            *h2 = Some(kept.clone());
+            self.h2_sweeps.store(0, Ordering::Relaxed);
+            return Ok(Conn::Http2(kept));
         }
         let (sender, conn) = http1::Builder::new()
             .handshake(io)
@@ -202,8 +269,7 @@ impl Inner {
         tokio::spawn(async move {
             let _ = conn.await;
         });
-        self.start_sweeper(keeper);
-        Ok(Fresh::Http1(sender))
+        Ok(Conn::Http1(sender))
     }
 
     /// Starts, once, the task that sweeps idle connections every [`SWEEP_EVERY`] (on
@@ -222,11 +288,6 @@ impl Inner {
             }
         });
     }
-}
-
-enum Fresh {
-    Http1(http1::SendRequest<Paced>),
-    Http2(http2::SendRequest<Paced>),
 }
 
 /// `uri` without its scheme and authority: what an HTTP/1.1 request line carries.

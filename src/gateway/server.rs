@@ -50,12 +50,13 @@ pub(super) async fn serve(
     // shuts down.
     let (stopping, stop) = watch::channel(());
     let (ended, mut endings) = mpsc::unbounded_channel();
+    let loads = tokio::runtime::Handle::current();
     for i in 0..limits.threads {
         let worker = Worker {
             listener: listener
                 .try_clone()
                 .map_err(|e| io_error("could not share the listener with a gateway thread", e))?,
-            shared: Arc::new(shared.for_worker(connector.clone())),
+            shared: Arc::new(shared.for_worker(connector.clone(), loads.clone())),
             tls: tls.clone(),
             limits,
             permits: permits.clone(),
