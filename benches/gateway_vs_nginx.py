@@ -147,7 +147,7 @@ def p99_ratio(med):
     direct, nginx, gateway = med["direct upstream"], med["nginx"], med["gateway"]
     added_nginx = nginx[2] - direct[2]
     if added_nginx > 0.05:
-        return (gateway[2] - direct[2]) / added_nginx
+        return max(0.0, gateway[2] - direct[2]) / added_nginx
     return gateway[2] / nginx[2]
 
 
