@@ -186,7 +186,11 @@ pub(super) fn upstream_connector(upstream: &Upstream, limits: &Limits) -> Result
 impl Shared {
     /// A copy for a worker thread: the same provider, key and settings, its own pool of
     /// upstream connections (whose tasks then run on that thread) and key header cache.
-    pub(super) fn for_worker(&self, connector: Connector, loads: tokio::runtime::Handle) -> Shared {
+    pub(super) fn for_worker(
+        &self,
+        connector: Connector,
+        loads: Option<tokio::runtime::Handle>,
+    ) -> Shared {
         Shared {
             provider: self.provider.clone(),
             refused: self.refused.clone(),
@@ -197,7 +201,7 @@ impl Shared {
             port: self.port,
             tls: self.tls,
             limits: self.limits,
-            loads: Some(loads),
+            loads,
         }
     }
 }
@@ -517,10 +521,14 @@ async fn current_key(shared: &Shared) -> Result<BedrockToken, Error> {
             let provider = shared.provider.clone();
             let load = loads.spawn(async move { provider.token().await });
             tokio::time::timeout(wait, async {
-                load.await.unwrap_or_else(|_| {
+                load.await.unwrap_or_else(|e| {
                     Err(Error::new(
                         ErrorKind::Internal,
-                        "loading a key ended without an outcome (the gateway is stopping)",
+                        if e.is_panic() {
+                            "loading a key panicked"
+                        } else {
+                            "loading a key ended without an outcome (the gateway is stopping)"
+                        },
                     ))
                 })
             })

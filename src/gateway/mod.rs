@@ -231,8 +231,8 @@ impl Gateway {
     ///
     /// Dropping this future instead of resolving `shutdown` stops the gateway too:
     /// without threads of its own, at once (connections are cut); with them, the threads
-    /// stop accepting and shut down as for `shutdown`, grace period included, after this
-    /// future is gone (the listening port closes when they have stopped).
+    /// stop accepting (the listening port closes) and shut down as for `shutdown`, grace
+    /// period included, after this future is gone.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -326,7 +326,8 @@ impl Builder {
     /// a request and the upstream connection it uses are then handled on one thread,
     /// which saves the hand-offs between threads of a shared runtime (a third less
     /// processor time per request, measured). The threads share the listener, the
-    /// connection limit and the provider; [`Gateway::serve`] starts them and returns once
+    /// connection limit and the provider; keys are loaded on the runtime that calls
+    /// [`Gateway::serve`], which must keep running while the gateway serves; [`Gateway::serve`] starts them and returns once
     /// all have shut down. Default 0: serve on the runtime that calls
     /// [`Gateway::serve`].
     pub fn threads(mut self, threads: usize) -> Self {

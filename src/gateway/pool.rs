@@ -25,9 +25,10 @@ use super::forward::Connector;
 const SWEEP_EVERY: Duration = Duration::from_secs(10);
 /// Sweeps a connection may stay idle: it is closed after 80 to 90 s without a request.
 const IDLE_SWEEPS: u8 = 9;
-/// With requests in flight, an HTTP/2 connection is pinged this often, and dropped if
-/// an answer takes this long too: a connection that went dead without a word (sleep,
-/// network change) fails its requests within seconds, not at the response timeout.
+/// An HTTP/2 connection with nothing read for this long is pinged, and dropped if the
+/// answer takes this long too: one that went dead without a word (sleep, network change)
+/// is gone within 20 to 40 s, not at the response timeout, and a kept idle one is not
+/// handed to a request once found dead.
 const H2_PING: Duration = Duration::from_secs(20);
 
 /// Why a request got no answer.
@@ -55,10 +56,6 @@ struct Inner {
     h2_sweeps: AtomicU8,
     /// Numbers HTTP/2 connections, so that a request forgets only the one that failed it.
     h2_made: AtomicU64,
-    /// Set once the upstream chose HTTP/2: new connections are then made one at a time,
-    /// and the requests waiting meanwhile share the one made.
-    seen_h2: AtomicBool,
-    connecting: tokio::sync::Mutex<()>,
 }
 
 struct Idle {
@@ -89,8 +86,6 @@ impl Pool {
             h2: Mutex::new(None),
             h2_sweeps: AtomicU8::new(0),
             h2_made: AtomicU64::new(0),
-            seen_h2: AtomicBool::new(false),
-            connecting: tokio::sync::Mutex::new(()),
         }))
     }
 
@@ -112,13 +107,12 @@ impl Inner {
         let absolute = req.uri().clone();
         let origin = origin_form(&absolute);
         loop {
-            let (conn, new) = match self.kept() {
+            // `made`: this request made the connection (one that cannot take it is not
+            // tried again).
+            let (conn, made) = match self.kept() {
                 Some(conn) => (conn, false),
                 // Boxed: the rare path's large futures stay out of every request's.
-                None => (
-                    Box::pin(self.connect(&absolute, keeper.clone())).await?,
-                    true,
-                ),
+                None => Box::pin(self.connect(&absolute, keeper.clone())).await?,
             };
             let handed_back = match conn {
                 Conn::Http2(mut kept) => {
@@ -127,7 +121,11 @@ impl Inner {
                     match kept.sender.try_send_request(req).await {
                         Ok(response) => return Ok(response),
                         Err(e) => {
-                            self.forget_h2(kept.number);
+                            // A failure of this request alone (a reset stream, its body
+                            // failing) leaves the connection to the others.
+                            if e.message().is_some() || kept.sender.is_closed() {
+                                self.forget_h2(kept.number);
+                            }
                             e
                         }
                     }
@@ -146,7 +144,7 @@ impl Inner {
             };
             let mut e = handed_back;
             match e.take_message() {
-                Some(back) if !new => req = back,
+                Some(back) if !made => req = back,
                 _ => return Err(SendError::Failed(e.into_error())),
             }
         }
@@ -217,18 +215,11 @@ impl Inner {
     }
 
     /// A new connection, HTTP/2 if the upstream chose it (then kept for every request),
-    /// or the HTTP/2 connection another request made meanwhile. Its task runs on the
-    /// current runtime. The first one also starts the sweeper of idle connections.
-    async fn connect(&self, uri: &Uri, keeper: Weak<Inner>) -> Result<Conn, SendError> {
-        let _one_at_a_time = if self.seen_h2.load(Ordering::Relaxed) {
-            let guard = self.connecting.lock().await;
-            if let Some(kept) = self.kept_h2() {
-                return Ok(Conn::Http2(kept));
-            }
-            Some(guard)
-        } else {
-            None
-        };
+    /// and whether this request made it: not if another request's HTTP/2 connection was
+    /// made meanwhile (requests that connect at the same time share the first one, the
+    /// others close unused). Its task runs on the current runtime. The first one also
+    /// starts the sweeper of idle connections.
+    async fn connect(&self, uri: &Uri, keeper: Weak<Inner>) -> Result<(Conn, bool), SendError> {
         self.start_sweeper(keeper);
         let io = self
             .connector
@@ -241,18 +232,16 @@ impl Inner {
                 .timer(TokioTimer::new())
                 .keep_alive_interval(H2_PING)
                 .keep_alive_timeout(H2_PING)
+                .keep_alive_while_idle(true)
                 .handshake(io)
                 .await
                 .map_err(SendError::Failed)?;
             tokio::spawn(async move {
                 let _ = conn.await;
             });
-            self.seen_h2.store(true, Ordering::Relaxed);
             let mut h2 = self.h2.lock().unwrap_or_else(PoisonError::into_inner);
-            // Requests that connected at the same time share the first connection; the
-            // others close (unused, when `sender` is dropped).
             if let Some(kept) = h2.as_ref().filter(|k| !k.sender.is_closed()) {
-                return Ok(Conn::Http2(kept.clone()));
+                return Ok((Conn::Http2(kept.clone()), false));
             }
             let kept = Kept2 {
                 number: self.h2_made.fetch_add(1, Ordering::Relaxed),
@@ -260,7 +249,7 @@ impl Inner {
             };
             *h2 = Some(kept.clone());
             self.h2_sweeps.store(0, Ordering::Relaxed);
-            return Ok(Conn::Http2(kept));
+            return Ok((Conn::Http2(kept), true));
         }
         let (sender, conn) = http1::Builder::new()
             .handshake(io)
@@ -269,7 +258,7 @@ impl Inner {
         tokio::spawn(async move {
             let _ = conn.await;
         });
-        Ok(Conn::Http1(sender))
+        Ok((Conn::Http1(sender), true))
     }
 
     /// Starts, once, the task that sweeps idle connections every [`SWEEP_EVERY`] (on

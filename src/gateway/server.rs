@@ -50,7 +50,9 @@ pub(super) async fn serve(
     // shuts down.
     let (stopping, stop) = watch::channel(());
     let (ended, mut endings) = mpsc::unbounded_channel();
-    let loads = tokio::runtime::Handle::current();
+    // Key loads run on the caller's runtime (none if `serve` runs on another executor:
+    // then on the worker that needs the key).
+    let loads = tokio::runtime::Handle::try_current().ok();
     for i in 0..limits.threads {
         let worker = Worker {
             listener: listener
