@@ -5,6 +5,8 @@
 
 use std::future::Future as _;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -19,15 +21,22 @@ pub(super) struct Paced {
     /// Armed while the client is waited for; none while bytes flow (so a body that
     /// arrives with its head never sets a timer).
     deadline: Option<Pin<Box<Sleep>>>,
+    /// Set when the pause limit ended the body. A flag rather than the error itself:
+    /// hyper's HTTP/2 client does not pass a body's error on in the request's.
+    stalled: Arc<AtomicBool>,
 }
 
 impl Paced {
-    pub(super) fn new(inner: Incoming, pause: Duration) -> Self {
-        Paced {
+    /// The paced body, and the flag that tells whether it stalled.
+    pub(super) fn new(inner: Incoming, pause: Duration) -> (Self, Arc<AtomicBool>) {
+        let stalled = Arc::new(AtomicBool::new(false));
+        let body = Paced {
             inner,
             pause,
             deadline: None,
-        }
+            stalled: stalled.clone(),
+        };
+        (body, stalled)
     }
 }
 
@@ -56,7 +65,10 @@ impl Body for Paced {
                     .deadline
                     .get_or_insert_with(|| Box::pin(tokio::time::sleep(pause)));
                 match deadline.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Some(Err(Stalled.into()))),
+                    Poll::Ready(()) => {
+                        this.stalled.store(true, Ordering::Relaxed);
+                        Poll::Ready(Some(Err(Stalled.into())))
+                    }
                     Poll::Pending => Poll::Pending,
                 }
             }
@@ -70,16 +82,4 @@ impl Body for Paced {
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
     }
-}
-
-/// Whether an upstream call failed because the client's body stalled.
-pub(super) fn stalled(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cause = Some(e);
-    while let Some(e) = cause {
-        if e.is::<Stalled>() {
-            return true;
-        }
-        cause = e.source();
-    }
-    false
 }

@@ -16,7 +16,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
-use super::body::{self, Paced};
+use super::body::Paced;
 use super::framing::Framing;
 use super::pool::{Pool, SendError};
 use super::{io_error, is_loopback_host, ClientKey, Limits, HEALTH_PATH, LOG_TARGET};
@@ -600,7 +600,8 @@ async fn forward(
         bearer,
         api_key,
     );
-    let mut upstream_req = Request::new(Paced::new(body, shared.limits.header_read_timeout));
+    let (body, stalled) = Paced::new(body, shared.limits.header_read_timeout);
+    let mut upstream_req = Request::new(body);
     *upstream_req.method_mut() = parts.method;
     *upstream_req.uri_mut() = uri;
     *upstream_req.version_mut() = Version::HTTP_11;
@@ -609,7 +610,7 @@ async fn forward(
     let wait = shared.limits.upstream_response_timeout;
     let response = match tokio::time::timeout(wait, shared.pool.send(upstream_req)).await {
         Ok(Ok(response)) => response,
-        Ok(Err(SendError::Failed(e))) if body::stalled(&e) => {
+        Ok(Err(SendError::Failed)) if stalled.load(std::sync::atomic::Ordering::Relaxed) => {
             return Err(Refusal::new(
                 StatusCode::REQUEST_TIMEOUT,
                 "request_timeout",
@@ -623,7 +624,7 @@ async fn forward(
         Ok(Err(e)) => {
             let message = match e {
                 SendError::Connect => "could not connect to the upstream",
-                SendError::Failed(_) => "the connection to the upstream failed before its answer",
+                SendError::Failed => "the connection to the upstream failed before its answer",
             };
             return Err(Refusal::new(
                 StatusCode::BAD_GATEWAY,

@@ -36,8 +36,8 @@ const H2_PING: Duration = Duration::from_secs(20);
 pub(super) enum SendError {
     /// No connection to the upstream could be made (TCP or TLS).
     Connect,
-    /// The connection failed before the answer's head (the error may be the body's).
-    Failed(hyper::Error),
+    /// The connection failed before the answer's head, or the request's body did.
+    Failed,
 }
 
 /// The upstream connections.
@@ -145,7 +145,7 @@ impl Inner {
             let mut e = handed_back;
             match e.take_message() {
                 Some(back) if !made => req = back,
-                _ => return Err(SendError::Failed(e.into_error())),
+                _ => return Err(SendError::Failed),
             }
         }
     }
@@ -235,7 +235,7 @@ impl Inner {
                 .keep_alive_while_idle(true)
                 .handshake(io)
                 .await
-                .map_err(SendError::Failed)?;
+                .map_err(|_| SendError::Failed)?;
             tokio::spawn(async move {
                 let _ = conn.await;
             });
@@ -254,7 +254,7 @@ impl Inner {
         let (sender, conn) = http1::Builder::new()
             .handshake(io)
             .await
-            .map_err(SendError::Failed)?;
+            .map_err(|_| SendError::Failed)?;
         tokio::spawn(async move {
             let _ = conn.await;
         });
