@@ -33,7 +33,7 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "bedrock-token")
+BIN = os.environ.get("GATEWAY_BIN") or os.path.join(ROOT, "target", "release", "bedrock-token")
 ENV = {
     "PATH": "/usr/bin:/bin:/usr/sbin",
     "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
