@@ -114,7 +114,8 @@ impl Inner {
                 // Boxed: the rare path's large futures stay out of every request's.
                 None => Box::pin(self.connect(&absolute, keeper.clone())).await?,
             };
-            let handed_back = match conn {
+            // Not taken: the error, and perhaps the request handed back unsent.
+            let mut refused = match conn {
                 Conn::Http2(mut kept) => {
                     *req.uri_mut() = absolute.clone();
                     *req.version_mut() = Version::HTTP_2;
@@ -142,8 +143,7 @@ impl Inner {
                     }
                 }
             };
-            let mut e = handed_back;
-            match e.take_message() {
+            match refused.take_message() {
                 Some(back) if !made => req = back,
                 _ => return Err(SendError::Failed),
             }

@@ -148,6 +148,34 @@ impl Fixture {
     fn real_key(&self) -> String {
         self.provider.cached().unwrap().as_str().to_owned()
     }
+
+    /// A `GET /stream` whose first chunk has arrived; the upstream sends the rest of its
+    /// body as the test sends it on the returned sender, and ends it when that is dropped.
+    async fn open_stream(&self) -> (TcpStream, mpsc::UnboundedSender<Bytes>) {
+        let (more, rest) = mpsc::unbounded_channel();
+        self.upstream.then(Answer::Stream {
+            first: Bytes::from_static(b"data: one\n\n"),
+            rest,
+        });
+        let mut stream = TcpStream::connect(self.gw.addr).await.unwrap();
+        stream
+            .write_all(self.request("GET", "/stream", "").as_bytes())
+            .await
+            .unwrap();
+        read_until(&mut stream, "data: one").await;
+        (stream, more)
+    }
+}
+
+/// Whether the gateway at `addr` stops accepting connections within about a second.
+async fn stops_accepting(addr: SocketAddr) -> bool {
+    for _ in 0..100 {
+        if TcpStream::connect(addr).await.is_err() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
 }
 
 /// Sends `bytes` on a new connection and reads until the gateway closes it.
@@ -932,17 +960,7 @@ async fn oversized_request_heads_get_431() {
 #[tokio::test]
 async fn connections_beyond_the_limit_wait_until_one_closes() {
     let f = Fixture::start_with(|b| b.max_connections(1)).await;
-    let (more, rest) = mpsc::unbounded_channel();
-    f.upstream.then(Answer::Stream {
-        first: Bytes::from_static(b"data: one\n\n"),
-        rest,
-    });
-    let mut first = TcpStream::connect(f.gw.addr).await.unwrap();
-    first
-        .write_all(f.request("GET", "/stream", "").as_bytes())
-        .await
-        .unwrap();
-    read_until(&mut first, "data: one").await;
+    let (mut first, more) = f.open_stream().await;
 
     // The second connection is not served while the first holds the only slot.
     let (addr, request) = (f.gw.addr, f.request("GET", "/ok", ""));
@@ -961,29 +979,14 @@ async fn connections_beyond_the_limit_wait_until_one_closes() {
 #[tokio::test]
 async fn shutdown_lets_requests_in_flight_finish_and_accepts_no_more() {
     let mut f = Fixture::start().await;
-    let (more, rest) = mpsc::unbounded_channel();
-    f.upstream.then(Answer::Stream {
-        first: Bytes::from_static(b"data: one\n\n"),
-        rest,
-    });
-    let mut stream = TcpStream::connect(f.gw.addr).await.unwrap();
-    stream
-        .write_all(f.request("GET", "/stream", "").as_bytes())
-        .await
-        .unwrap();
-    read_until(&mut stream, "data: one").await;
+    let (mut stream, more) = f.open_stream().await;
 
     f.gw.shut_down();
     // The listener closes: new connections are refused.
-    let mut refused = false;
-    for _ in 0..100 {
-        if TcpStream::connect(f.gw.addr).await.is_err() {
-            refused = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(refused, "still accepting after shutdown");
+    assert!(
+        stops_accepting(f.gw.addr).await,
+        "still accepting after shutdown"
+    );
     // The request in flight finishes.
     more.send(Bytes::from_static(b"data: two\n\n")).unwrap();
     drop(more);
@@ -996,17 +999,7 @@ async fn shutdown_lets_requests_in_flight_finish_and_accepts_no_more() {
 #[tokio::test]
 async fn shutdown_cuts_off_what_outlasts_the_grace_period() {
     let mut f = Fixture::start_with(|b| b.grace_period(Duration::from_millis(200))).await;
-    let (_more, rest) = mpsc::unbounded_channel();
-    f.upstream.then(Answer::Stream {
-        first: Bytes::from_static(b"data: one\n\n"),
-        rest,
-    });
-    let mut stream = TcpStream::connect(f.gw.addr).await.unwrap();
-    stream
-        .write_all(f.request("GET", "/stream", "").as_bytes())
-        .await
-        .unwrap();
-    read_until(&mut stream, "data: one").await;
+    let (mut stream, _more) = f.open_stream().await;
     f.gw.shut_down();
     let tail = read_to_close(&mut stream).await;
     assert!(
@@ -1032,17 +1025,7 @@ async fn on_threads_of_its_own_the_gateway_shares_one_limit_and_shuts_down_grace
     let mut streams = Vec::new();
     let mut senders = Vec::new();
     for _ in 0..2 {
-        let (more, rest) = mpsc::unbounded_channel();
-        f.upstream.then(Answer::Stream {
-            first: Bytes::from_static(b"data: one\n\n"),
-            rest,
-        });
-        let mut stream = TcpStream::connect(f.gw.addr).await.unwrap();
-        stream
-            .write_all(f.request("GET", "/stream", "").as_bytes())
-            .await
-            .unwrap();
-        read_until(&mut stream, "data: one").await;
+        let (stream, more) = f.open_stream().await;
         streams.push(stream);
         senders.push(more);
     }
@@ -1059,15 +1042,10 @@ async fn on_threads_of_its_own_the_gateway_shares_one_limit_and_shuts_down_grace
 
     // Shutdown: no new connections, the stream in flight finishes, serve returns.
     f.gw.shut_down();
-    let mut refused = false;
-    for _ in 0..100 {
-        if TcpStream::connect(f.gw.addr).await.is_err() {
-            refused = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(refused, "still accepting after shutdown");
+    assert!(
+        stops_accepting(f.gw.addr).await,
+        "still accepting after shutdown"
+    );
     let more = senders.remove(0);
     more.send(Bytes::from_static(b"data: two\n\n")).unwrap();
     drop(more);
@@ -1082,15 +1060,10 @@ async fn dropping_serve_stops_the_gateways_threads() {
     let f = Fixture::start_with(|b| b.threads(2)).await;
     assert_eq!(status(&f.send(&f.request("GET", "/ok", "")).await), 200);
     f.gw.served.abort();
-    let mut refused = false;
-    for _ in 0..100 {
-        if TcpStream::connect(f.gw.addr).await.is_err() {
-            refused = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(refused, "the threads still accept after serve was dropped");
+    assert!(
+        stops_accepting(f.gw.addr).await,
+        "the threads still accept after serve was dropped"
+    );
 }
 
 #[tokio::test]
