@@ -213,7 +213,9 @@ pub(super) async fn handle(
     req: Request<Incoming>,
 ) -> Response<Body> {
     let mut log = RequestLog {
-        started: tokio::time::Instant::now(),
+        // The clock is read only for a line that will be written.
+        started: tracing::enabled!(target: LOG_TARGET, tracing::Level::INFO)
+            .then(tokio::time::Instant::now),
         method: req.method().clone(),
         // A reference-counted copy: the path is escaped only if the event is logged.
         uri: req.uri().clone(),
@@ -231,7 +233,7 @@ pub(super) async fn handle(
 /// One request's log line, written when it is answered, or when the client gives up
 /// before that (hyper then drops the request's future, and this with it).
 struct RequestLog {
-    started: tokio::time::Instant,
+    started: Option<tokio::time::Instant>,
     method: Method,
     uri: Uri,
     status: Option<StatusCode>,
@@ -239,7 +241,8 @@ struct RequestLog {
 
 impl Drop for RequestLog {
     fn drop(&mut self) {
-        let latency_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let Some(started) = self.started else { return };
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match self.status {
             Some(status) => tracing::info!(
                 target: LOG_TARGET,

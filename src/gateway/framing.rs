@@ -15,6 +15,7 @@
 
 use std::collections::VecDeque;
 use std::io;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
@@ -94,12 +95,20 @@ impl Scanner {
                     }
                 }
                 State::Head(buf) => {
+                    let room = (self.max_head + 1).saturating_sub(buf.len());
+                    let taken = &input[..input.len().min(room)];
+                    // Most heads arrive whole: they are parsed where they lie, and only an
+                    // unfinished one is kept for the next bytes.
                     let before = buf.len();
-                    let room = (self.max_head + 1).saturating_sub(before);
-                    buf.extend_from_slice(&input[..input.len().min(room)]);
-                    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-                    let mut req = httparse::Request::new(&mut headers);
-                    match req.parse(buf) {
+                    let head: &[u8] = if before == 0 {
+                        taken
+                    } else {
+                        buf.extend_from_slice(taken);
+                        buf
+                    };
+                    let mut headers = [const { MaybeUninit::uninit() }; MAX_HEADERS];
+                    let mut req = httparse::Request::new(&mut []);
+                    match req.parse_with_uninit_headers(head, &mut headers) {
                         Ok(httparse::Status::Complete(len)) if len <= self.max_head => {
                             // The head was incomplete before these bytes: it ends in them.
                             input = &input[len - before..];
@@ -107,7 +116,12 @@ impl Scanner {
                             self.verdicts.push(framing);
                             self.state = next;
                         }
-                        Ok(httparse::Status::Partial) if buf.len() <= self.max_head => return,
+                        Ok(httparse::Status::Partial) if head.len() <= self.max_head => {
+                            if before == 0 {
+                                buf.extend_from_slice(taken);
+                            }
+                            return;
+                        }
                         // Too large, or malformed: hyper refuses it and closes.
                         _ => self.state = State::Stopped,
                     }
@@ -119,29 +133,28 @@ impl Scanner {
 
 /// The verdict on a complete head, and what follows it.
 fn judge(headers: &[httparse::Header<'_>]) -> (Framing, State) {
+    // The first value of a header and how many times it is there.
     let named = |name: &str| {
-        headers
-            .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value)
-            .collect::<Vec<_>>()
+        let mut all = headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name));
+        let first = all.next().map(|h| h.value);
+        (first, first.map_or(0, |_| 1 + all.count()))
     };
     let lengths = named("content-length");
     let encodings = named("transfer-encoding");
     let refused = |why| (Framing::Refused(why), State::Stopped);
-    match (lengths.as_slice(), encodings.as_slice()) {
-        ([], []) => (Framing::Ok { chunked: false }, State::Head(Vec::new())),
-        ([_, ..], [_, ..]) => refused("both Content-Length and Transfer-Encoding"),
-        ([_, _, ..], []) => refused("more than one Content-Length"),
-        ([], [_, _, ..]) => refused("more than one Transfer-Encoding"),
-        ([], [te]) => {
+    match (lengths, encodings) {
+        ((None, _), (None, _)) => (Framing::Ok { chunked: false }, State::Head(Vec::new())),
+        ((Some(_), _), (Some(_), _)) => refused("both Content-Length and Transfer-Encoding"),
+        ((Some(_), 2..), _) => refused("more than one Content-Length"),
+        (_, (Some(_), 2..)) => refused("more than one Transfer-Encoding"),
+        ((None, _), (Some(te), _)) => {
             if trim(te).eq_ignore_ascii_case(b"chunked") {
                 (Framing::Ok { chunked: true }, State::Stopped)
             } else {
                 refused("a Transfer-Encoding other than chunked")
             }
         }
-        ([cl], []) => match parse_length(trim(cl)) {
+        ((Some(cl), _), (None, _)) => match parse_length(trim(cl)) {
             Some(0) => (Framing::Ok { chunked: false }, State::Head(Vec::new())),
             Some(n) => (Framing::Ok { chunked: false }, State::Body(n)),
             None => refused("a Content-Length that is not one number"),
@@ -247,6 +260,29 @@ mod tests {
             inner.len()
         );
         assert_eq!(verdicts_of(&[body.as_bytes()]), [OK]);
+    }
+
+    proptest::proptest! {
+        /// However the bytes of a stream of requests are split into reads, the verdicts
+        /// are those of the whole stream.
+        #[test]
+        fn verdicts_do_not_depend_on_how_bytes_arrive(
+            cuts in proptest::collection::vec(0usize..400, 0..8),
+        ) {
+            let stream: &[u8] = b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello\
+                GET /b HTTP/1.1\r\nHost: h\r\n\r\n\
+                POST /c HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nhi";
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % stream.len()).collect();
+            cuts.sort_unstable();
+            let mut chunks = Vec::new();
+            let mut at = 0;
+            for cut in cuts.into_iter().chain([stream.len()]) {
+                chunks.push(&stream[at..cut]);
+                at = cut;
+            }
+            let refused = Framing::Refused("more than one Content-Length");
+            proptest::prop_assert_eq!(verdicts_of(&chunks), [OK, OK, refused]);
+        }
     }
 
     #[test]
