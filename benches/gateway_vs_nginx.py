@@ -12,8 +12,12 @@ idle connections open. Ratios are gateway / nginx.
 Targets (issue 15): throughput at least nginx's, added p99 at most 1.2x nginx's, RSS under
 30 MiB at 1 000 connections.
 
+With the `hyper_floor` example built, it runs too ("hyper alone"): hyper's HTTP/1 server
+and client with nothing else (no checks, key, pool, timers or log), the floor under the
+gateway's throughput.
+
 Needs Debian's nginx and wrk (`apt-get install nginx wrk`) and a release build:
-    cargo build --release --features cli
+    cargo build --release --features cli [--example hyper_floor]
     python3 benches/gateway_vs_nginx.py [--seconds 5] [--rounds 3] [--threads N]
 Everything listens on 127.0.0.1; nothing leaves the machine. A benchmark, not a test.
 """
@@ -34,6 +38,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("GATEWAY_BIN") or os.path.join(ROOT, "target", "release", "bedrock-token")
+FLOOR = os.path.join(ROOT, "target", "release", "examples", "hyper_floor")
 ENV = {
     "PATH": "/usr/bin:/bin:/usr/sbin",
     "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
@@ -202,7 +207,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--threads", type=int, help="the gateway's --threads [default: its own]")
+    ap.add_argument("--threads", type=int, help="the gateway's (and hyper_floor's) --threads [default: its own]")
     args = ap.parse_args()
     for tool in ["nginx", "wrk"]:
         if not shutil.which(tool):
@@ -242,6 +247,15 @@ def main():
             procs.append(p)
             gateways[name] = (port, p)
         key = open(key_file).read().strip()
+        floor_port = None
+        if os.access(FLOOR, os.X_OK):
+            floor_port = free_port()
+            p = subprocess.Popen(
+                [FLOOR, f"127.0.0.1:{floor_port}", f"127.0.0.1:{up}", str(args.threads or min(os.cpu_count() or 1, 4))],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            )
+            p.stdout.readline()
+            procs.append(p)
         for port in [up, ngx, ngx_stream, stream_up]:
             wait_port(port)
 
@@ -250,12 +264,17 @@ def main():
         ratios = []
         for c in [1, 64]:
             rounds = {"direct upstream": [], "nginx": [], "gateway": []}
+            if floor_port:
+                rounds["hyper alone"] = []
             for _ in range(args.rounds):
                 rounds["direct upstream"].append(wrk(f"http://127.0.0.1:{up}/", c, args.seconds))
                 rounds["nginx"].append(
                     wrk(f"http://127.0.0.1:{ngx}/model/m/converse", c, args.seconds))
                 rounds["gateway"].append(
                     wrk(f"http://127.0.0.1:{gw_port}/model/m/converse", c, args.seconds, key))
+                if floor_port:
+                    rounds["hyper alone"].append(
+                        wrk(f"http://127.0.0.1:{floor_port}/model/m/converse", c, args.seconds))
             med = {name: tuple(median(r[i] for r in runs) for i in range(3))
                    for name, runs in rounds.items()}
             direct = med["direct upstream"]
@@ -263,8 +282,9 @@ def main():
                 add = "" if r is direct else f"{r[1]-direct[1]:>8.3f}{r[2]-direct[2]:>8.3f}"
                 print(f"{name + f' ({c} conn)':<28}{r[0]:>10.0f}{r[1]:>9.3f}{r[2]:>9.3f}{add}")
             per_round = [g[0] / n[0] for g, n in zip(rounds["gateway"], rounds["nginx"])]
+            floor = med["hyper alone"][0] / med["nginx"][0] if floor_port else None
             ratios.append((c, med["gateway"][0] / med["nginx"][0], p99_ratio(med),
-                           min(per_round), max(per_round)))
+                           min(per_round), max(per_round), floor))
         st_port, _ = gateways["stream"]
         t_direct = ttfb(stream_up, "/")
         t_nginx = ttfb(ngx_stream, "/")
@@ -276,9 +296,11 @@ def main():
         print(f"RSS with 1000 idle connections: nginx {r_nginx/1024:.1f} MiB (master + 2 "
               f"workers), gateway {r_gw/1024:.1f} MiB")
         print("\nratios (gateway / nginx):")
-        for c, thr, p99, low, high in ratios:
+        for c, thr, p99, low, high, floor in ratios:
             print(f"  {c:>2} conn: throughput {thr:.2f}x (rounds {low:.2f}-{high:.2f}; target "
                   f">= 1), (added) p99 {p99:.2f}x (target <= 1.2)")
+            if floor:
+                print(f"          hyper alone: throughput {floor:.2f}x")
         print(f"  RSS at 1000 connections: {r_gw/1024:.1f} MiB (target < 30 MiB)")
     finally:
         for p in procs:
