@@ -22,23 +22,32 @@ use hyper_util::rt::TokioIo;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [listen, upstream, threads] = args.as_slice() else {
-        eprintln!("usage: hyper_floor LISTEN UPSTREAM THREADS (loopback addresses)");
-        std::process::exit(2);
+    let (listen, upstream, threads) = match args.as_slice() {
+        [listen, upstream, threads] => (
+            listen.parse::<SocketAddr>().ok(),
+            upstream.parse::<SocketAddr>().ok(),
+            threads.parse::<usize>().ok(),
+        ),
+        _ => (None, None, None),
     };
-    let listen: SocketAddr = listen.parse().expect("LISTEN is an address:port");
-    let upstream: SocketAddr = upstream.parse().expect("UPSTREAM is an address:port");
-    let threads: usize = threads.parse().expect("THREADS is a number");
-    assert!(
-        listen.ip().is_loopback() && upstream.ip().is_loopback(),
-        "loopback addresses only"
-    );
-    let listener = std::net::TcpListener::bind(listen).expect("bind LISTEN");
-    listener.set_nonblocking(true).expect("non-blocking listener");
-    println!("http://{}", listener.local_addr().expect("local address"));
+    let (Some(listen), Some(upstream), Some(threads)) = (listen, upstream, threads) else {
+        fail("usage: hyper_floor LISTEN UPSTREAM THREADS (loopback address:port, a number)");
+    };
+    if !listen.ip().is_loopback() || !upstream.ip().is_loopback() {
+        fail("LISTEN and UPSTREAM must be loopback addresses");
+    }
+    let listener = std::net::TcpListener::bind(listen)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .unwrap_or_else(|e| fail(&format!("cannot listen on {listen}: {e}")));
+    let Ok(local) = listener.local_addr() else {
+        fail("the listener has no address");
+    };
+    println!("http://{local}");
     let workers: Vec<_> = (0..threads.max(1))
         .map(|_| {
-            let listener = listener.try_clone().expect("a copy of the listener");
+            let listener = listener
+                .try_clone()
+                .unwrap_or_else(|e| fail(&format!("cannot share the listener: {e}")));
             std::thread::spawn(move || serve(listener, upstream))
         })
         .collect();
@@ -47,14 +56,20 @@ fn main() {
     }
 }
 
+fn fail(message: &str) -> ! {
+    eprintln!("hyper_floor: {message}");
+    std::process::exit(2);
+}
+
 fn serve(listener: std::net::TcpListener, upstream: SocketAddr) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("a runtime");
+        .unwrap_or_else(|e| fail(&format!("cannot start a runtime: {e}")));
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
-        let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+        let listener = tokio::net::TcpListener::from_std(listener)
+            .unwrap_or_else(|e| fail(&format!("cannot use the listener: {e}")));
         loop {
             let Ok((client, _)) = listener.accept().await else {
                 continue;
