@@ -1066,6 +1066,22 @@ async fn dropping_serve_stops_the_gateways_threads() {
     );
 }
 
+/// An idle upstream connection is closed after 80 to 90 s without a request (counted by
+/// the pool's sweeps, so no clock is read per request); until then it is reused. Tokio's
+/// clock is paused, and moves only as far as the test sleeps.
+#[tokio::test(start_paused = true)]
+async fn idle_upstream_connections_close_after_80_to_90_seconds() {
+    let f = Fixture::start().await;
+    let request = f.request("GET", "/ok", "");
+    assert_eq!(status(&f.send(&request).await), 200);
+    tokio::time::sleep(Duration::from_secs(79)).await;
+    assert_eq!(status(&f.send(&request).await), 200);
+    assert_eq!(f.upstream.connections(), 1, "closed before 80 s idle");
+    tokio::time::sleep(Duration::from_secs(91)).await;
+    assert_eq!(status(&f.send(&request).await), 200);
+    assert_eq!(f.upstream.connections(), 2, "still kept after 90 s idle");
+}
+
 #[tokio::test]
 async fn upstream_connections_are_kept_and_a_closed_one_is_replaced() {
     let f = Fixture::start().await;
