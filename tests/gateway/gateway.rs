@@ -1082,6 +1082,21 @@ async fn idle_upstream_connections_close_after_80_to_90_seconds() {
     assert_eq!(f.upstream.connections(), 2, "still kept after 90 s idle");
 }
 
+/// With threads, every thread serves: each keeps its own upstream connections, so the
+/// upstream sees one connection per thread once each has taken a request. The threads
+/// share the listener, and the kernel hands connections to whichever asks first.
+#[tokio::test]
+async fn every_thread_serves() {
+    let f = Fixture::start_with(|b| b.threads(2)).await;
+    let request = f.request("GET", "/ok", "");
+    let mut tries = 0;
+    while f.upstream.connections() < 2 && tries < 500 {
+        assert_eq!(status(&f.send(&request).await), 200);
+        tries += 1;
+    }
+    assert_eq!(f.upstream.connections(), 2, "after {tries} connections");
+}
+
 #[tokio::test]
 async fn upstream_connections_are_kept_and_a_closed_one_is_replaced() {
     let f = Fixture::start().await;
