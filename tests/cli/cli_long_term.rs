@@ -809,7 +809,7 @@ async fn no_key_text_in_any_error() {
         assert_not_echoed(&out, &key);
         let err = failed(&out, 64);
         assert!(
-            err.contains("looks like a Bedrock API key (not shown)"),
+            err.contains("looks like an AWS API key (not shown)"),
             "{err}"
         );
     }

@@ -78,7 +78,7 @@ fn a_key_given_where_it_does_not_belong_is_never_echoed() {
             assert_not_echoed(&out, &key);
             let err = failed(&out, 64);
             assert!(
-                err.contains("looks like a Bedrock API key (not shown)"),
+                err.contains("looks like an AWS API key (not shown)"),
                 "{args:?}: {err}"
             );
         }

@@ -1,4 +1,4 @@
-//! Keeping Bedrock API keys out of everything the command prints.
+//! Keeping AWS API keys (every service's) out of everything the command prints.
 //!
 //! Two layers. [`screen_args`] refuses, before clap sees them, arguments that look like
 //! a key anywhere a key does not belong, so neither clap nor this command can quote one
@@ -195,8 +195,8 @@ pub(crate) fn screen_args(args: &[OsString], command: &clap::Command) -> Result<
                     Status::Usage,
                     if looks_like_key(&arg) {
                         format!(
-                            "{name} takes one token, and the next argument looks like a Bedrock \
-                             API key (not shown); pipe the key to `bedrock-token {name} -`"
+                            "{name} takes one token, and the next argument looks like an AWS API \
+                             key (not shown); pipe the key to `bedrock-token {name} -`"
                         )
                     } else {
                         format!(
@@ -245,7 +245,7 @@ fn refuse_if_key(arg: &str, what: impl FnOnce() -> String) -> Result<(), Failure
     Err(Failure::new(
         Status::Usage,
         format!(
-            "{} looks like a Bedrock API key (not shown); to check a key, pipe it to \
+            "{} looks like an AWS API key (not shown); to check a key, pipe it to \
              `bedrock-token inspect -`",
             what()
         ),
