@@ -310,7 +310,10 @@ struct Idle {
 
 /// Runs a connection to its end. At shutdown, or once it is idle, it is asked to finish:
 /// requests in flight complete (HTTP/2: after a `GOAWAY`), then it closes.
-async fn drive<C: GracefulConnection>(conn: C, mut stop: watch::Receiver<()>, idle: Option<Idle>) {
+async fn drive<C>(conn: C, mut stop: watch::Receiver<()>, idle: Option<Idle>)
+where
+    C: GracefulConnection<Error = hyper::Error>,
+{
     let mut conn = std::pin::pin!(conn);
     let mut finishing = false;
     let mut seen = 0;
@@ -322,7 +325,12 @@ async fn drive<C: GracefulConnection>(conn: C, mut stop: watch::Receiver<()>, id
             }
         };
         tokio::select! {
-            _ = conn.as_mut() => return,
+            ended = conn.as_mut() => {
+                if let Err(e) = ended {
+                    log_refused_head(&e);
+                }
+                return;
+            }
             // The sender is dropped at shutdown.
             _ = stop.changed(), if !finishing => {
                 conn.as_mut().graceful_shutdown();
@@ -337,5 +345,33 @@ async fn drive<C: GracefulConnection>(conn: C, mut stop: watch::Receiver<()>, id
                 seen = count;
             }
         }
+    }
+}
+
+/// hyper answers a malformed or oversized HTTP/1 request head itself (`400`, `431`) and
+/// closes the connection, before the gateway sees a request: such a refusal gets its log
+/// line here, without method or path (there are none to trust) and without hyper's text.
+fn log_refused_head(e: &hyper::Error) {
+    if !e.is_parse() {
+        return;
+    }
+    if e.is_parse_version_h2() {
+        tracing::info!(
+            target: LOG_TARGET,
+            "connection refused: it began with HTTP/2's preface, which the gateway takes \
+             only over TLS (--tls); send HTTP/1.1, or HTTP/2 over HTTPS"
+        );
+    } else if e.is_parse_too_large() {
+        tracing::info!(
+            target: LOG_TARGET,
+            status = 431u16,
+            "request refused: its head is larger than the gateway's limit"
+        );
+    } else {
+        tracing::info!(
+            target: LOG_TARGET,
+            status = 400u16,
+            "request refused: its head is not valid HTTP/1.1"
+        );
     }
 }

@@ -1169,6 +1169,14 @@ async fn one_log_event_per_request_and_no_key_in_any_event() {
         f.clock.advance(Duration::from_secs(1));
     }
     assert_eq!(statuses, [500, 200, 401, 200]);
+    // A head that hyper refuses itself gets a line too, holding nothing of the request's
+    // (this one carries the client key).
+    let malformed = format!(
+        "GET /logs-bad HTTP/1.1\r\nHost: {}\r\n{}Not A Header\r\n\r\n",
+        f.gw.host(),
+        f.bearer()
+    );
+    assert_eq!(status(&f.send(&malformed).await), 400);
     let real_keys: Vec<String> = f
         .upstream
         .seen()
@@ -1193,13 +1201,23 @@ async fn one_log_event_per_request_and_no_key_in_any_event() {
             .filter(|e| e.target == "bedrock_token::gateway" && is_ours(e))
             .count()
     };
+    let refused_head = |all: &[support::events::Captured]| {
+        all.iter().any(|e| {
+            e.target == "bedrock_token::gateway"
+                && e.field("status") == Some("400")
+                && e.message().contains("not valid HTTP/1.1")
+                && e.field("path").is_none()
+        })
+    };
     for _ in 0..2000 {
-        if request_lines(&events.all()) >= 3 {
+        let all = events.all();
+        if request_lines(&all) >= 3 && refused_head(&all) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let all = events.all();
+    assert!(refused_head(&all), "no line for the head hyper refused");
     let per_request: Vec<_> = all
         .iter()
         .filter(|e| e.target == "bedrock_token::gateway" && is_ours(e))
