@@ -187,7 +187,10 @@ Clients send the client key (Authorization: Bearer KEY, or x-api-key: KEY); the 
 replaces it with a real key before forwarding. It listens on loopback only, refuses
 requests with a foreign Host or an Origin, and never logs keys. GET
 /.bedrock-token/health tells whether it holds a valid key (no client key needed).
-Logging: RUST_LOG (default info), on stderr.";
+Logging: RUST_LOG (default info), on stderr.
+
+Exit status: 0 once stopped by SIGTERM or SIGINT (requests in flight finish first);
+128+N if a second signal N stopped it at once; otherwise bedrock-token's own statuses.";
 
 const EXEC_HELP: &str = "\
 Examples:

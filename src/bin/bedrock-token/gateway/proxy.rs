@@ -47,19 +47,30 @@ pub(crate) fn run(args: ProxyArgs) -> Result<Status, Failure> {
             let _ = first_seen.await;
         });
         tokio::select! {
-            served = serving => served.map_err(|e| explain(&e, "serving"))?,
-            () = async {
+            served = serving => {
+                served.map_err(|e| explain(&e, "serving"))?;
+                Ok(Status::Ok)
+            }
+            signal = async {
                 signals.next().await;
                 let _ = first.send(());
-                signals.next().await;
-            } => tracing::info!(
-                target: aws_bedrock_token_generator::gateway::LOG_TARGET,
-                "second signal: stopping without waiting for requests in flight"
-            ),
+                signals.next().await
+            } => {
+                tracing::info!(
+                    target: aws_bedrock_token_generator::gateway::LOG_TARGET,
+                    "second signal: stopping without waiting for requests in flight"
+                );
+                // As if the signal had ended it: a supervisor can tell that requests in
+                // flight may have been cut.
+                Ok(Status::Exited(128 + signal))
+            }
         }
-        Ok(Status::Ok)
     })
 }
+
+const SIGINT: u8 = 2;
+#[cfg(unix)]
+const SIGTERM: u8 = 15;
 
 /// SIGTERM and SIGINT (Ctrl-C), listened for from creation on.
 struct StopSignals {
@@ -85,21 +96,23 @@ impl StopSignals {
         StopSignals {}
     }
 
-    /// Resolves on the next SIGTERM or SIGINT (never, if they cannot be listened for).
-    async fn next(&mut self) {
+    /// Resolves on the next SIGTERM or SIGINT (never, if they cannot be listened for),
+    /// with its number.
+    async fn next(&mut self) -> u8 {
         #[cfg(unix)]
         {
             let Some((term, int)) = &mut self.signals else {
                 return std::future::pending().await;
             };
             tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
+                _ = term.recv() => SIGTERM,
+                _ = int.recv() => SIGINT,
             }
         }
         #[cfg(not(unix))]
         {
             let _ = tokio::signal::ctrl_c().await;
+            SIGINT
         }
     }
 }
