@@ -472,11 +472,13 @@ async fn real_python_clients_through_exec_proxy() {
 }
 
 /// What an HTTP/2-only HTTPS upstream saw: each request's version and `Authorization`,
-/// and the TCP connections it accepted.
+/// and the TCP connections it accepted; `goaway` makes it close its open connections
+/// gracefully (a `GOAWAY`), as servers do with old ones.
 #[derive(Default)]
 struct H2Seen {
     requests: std::sync::Mutex<Vec<(http::Version, String)>>,
     connections: std::sync::atomic::AtomicUsize,
+    goaway: tokio::sync::Notify,
 }
 
 /// An HTTPS upstream on 127.0.0.1 that offers only `h2` by ALPN, with a certificate for
@@ -511,6 +513,7 @@ async fn h2_upstream(cert_file: &std::path::Path, seen: std::sync::Arc<H2Seen>) 
                 let Ok(tls) = acceptor.accept(tcp).await else {
                     return;
                 };
+                let goaway = seen.clone();
                 let service = hyper::service::service_fn(
                     move |req: hyper::Request<hyper::body::Incoming>| {
                         let auth = req
@@ -529,10 +532,15 @@ async fn h2_upstream(cert_file: &std::path::Path, seen: std::sync::Arc<H2Seen>) 
                         }
                     },
                 );
-                let _ =
+                let conn =
                     hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
-                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-                        .await;
+                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service);
+                let mut conn = std::pin::pin!(conn);
+                tokio::select! {
+                    _ = conn.as_mut() => return,
+                    () = goaway.goaway.notified() => conn.as_mut().graceful_shutdown(),
+                }
+                let _ = conn.await;
             });
         }
     });
@@ -609,6 +617,53 @@ async fn proxy_shares_one_http2_connection_to_an_upstream_that_chose_it() {
             "the real key goes on"
         );
     }
+    let (status, _) = proxy.stop();
+    assert_eq!(status, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_replaces_an_http2_connection_the_upstream_closes() {
+    let seen = std::sync::Arc::new(H2Seen::default());
+    let mut env = CliEnv::with_env_credentials();
+    let cert_file = env.path("upstream.pem");
+    let upstream = h2_upstream(&cert_file, seen.clone()).await;
+    env.set("SSL_CERT_FILE", &cert_file);
+    let key_path = env.path("client-key").display().to_string();
+    let proxy = Proxy::start(
+        &env,
+        &[
+            "proxy",
+            "--upstream",
+            &upstream,
+            "--client-key-file",
+            &key_path,
+            "--threads",
+            "1",
+        ],
+    );
+    let client_key = std::fs::read_to_string(&key_path).unwrap();
+    let client_key = client_key.trim_end().to_owned();
+    let connections = || seen.connections.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(get_status(&proxy.url, &client_key).await, 200);
+    assert_eq!(get_status(&proxy.url, &client_key).await, 200);
+    assert_eq!(connections(), 1);
+    // The upstream says GOAWAY: requests go on a new connection, and none fails for it
+    // (one the closing connection no longer takes is handed back unsent).
+    seen.goaway.notify_waiters();
+    let mut replaced = false;
+    for _ in 0..100 {
+        assert_eq!(get_status(&proxy.url, &client_key).await, 200);
+        if connections() == 2 {
+            replaced = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(replaced, "no new connection after the upstream's GOAWAY");
+    for _ in 0..3 {
+        assert_eq!(get_status(&proxy.url, &client_key).await, 200);
+    }
+    assert_eq!(connections(), 2, "the new connection is kept");
     let (status, _) = proxy.stop();
     assert_eq!(status, Some(0));
 }
