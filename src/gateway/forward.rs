@@ -680,19 +680,28 @@ fn key_headers(shared: &Shared, key: &BedrockToken) -> Result<(HeaderValue, Head
 /// Whether a path has a `.` or `..` segment, percent-encoded or not: with a path prefix
 /// on the upstream URL, `/../x` would leave it once the upstream resolves the dots.
 fn has_dot_segment(path: &str) -> bool {
-    path.split('/').any(|segment| {
-        let mut rest = segment.as_bytes();
+    // One pass over the bytes (every request pays for this check).
+    let mut rest = path.as_bytes();
+    loop {
+        // At the start of a segment: its leading dots, plain or encoded.
         let mut dots = 0;
-        while !rest.is_empty() {
+        loop {
             match rest {
                 [b'.', tail @ ..] => rest = tail,
                 [b'%', b'2', e, tail @ ..] if e.eq_ignore_ascii_case(&b'e') => rest = tail,
-                _ => return false,
+                _ => break,
             }
             dots += 1;
         }
-        matches!(dots, 1 | 2)
-    })
+        let ends_here = matches!(rest, [] | [b'/', ..]);
+        if ends_here && matches!(dots, 1 | 2) {
+            return true;
+        }
+        match rest.iter().position(|&b| b == b'/') {
+            Some(slash) => rest = &rest[slash + 1..],
+            None => return false,
+        }
+    }
 }
 
 fn secret_value(text: &str) -> Result<HeaderValue, Refusal> {

@@ -252,6 +252,7 @@ impl Inner {
             return Ok((Conn::Http2(kept), true));
         }
         let (sender, conn) = http1::Builder::new()
+            .writev(false)
             .handshake(io)
             .await
             .map_err(|_| SendError::Failed)?;

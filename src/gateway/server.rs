@@ -260,7 +260,8 @@ where
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .max_header_size(limits.max_header_bytes)
-        .max_buf_size(limits.max_header_bytes.max(MIN_BUF_SIZE));
+        .max_buf_size(limits.max_header_bytes.max(MIN_BUF_SIZE))
+        .writev(false);
     drive(builder.serve_connection(io, service), stop, None).await;
 }
 
