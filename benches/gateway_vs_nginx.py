@@ -137,6 +137,9 @@ def wrk(url, connections, seconds, key=None):
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         sys.exit(f"{url}: {errors.group(1)} failed responses\n{out}")
+    broken = re.search(r"Socket errors: .*", out)
+    if broken:
+        print(f"  (wrk, {url}: {broken.group(0)})", file=sys.stderr)
     return rps, pct(50), pct(99)
 
 
@@ -243,19 +246,23 @@ def main():
                 + (["--threads", str(args.threads)] if args.threads else []),
                 env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             )
-            p.stdout.readline()
             procs.append(p)
+            if not p.stdout.readline():
+                sys.exit(f"{BIN} proxy did not start")
             gateways[name] = (port, p)
         key = open(key_file).read().strip()
         floor_port = None
         if os.access(FLOOR, os.X_OK):
             floor_port = free_port()
+            # The gateway's own default: one thread per processor it may run on, at most 4.
+            threads = args.threads or min(len(os.sched_getaffinity(0)), 4)
             p = subprocess.Popen(
-                [FLOOR, f"127.0.0.1:{floor_port}", f"127.0.0.1:{up}", str(args.threads or min(os.cpu_count() or 1, 4))],
+                [FLOOR, f"127.0.0.1:{floor_port}", f"127.0.0.1:{up}", str(threads)],
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             )
-            p.stdout.readline()
             procs.append(p)
+            if not p.stdout.readline():
+                sys.exit(f"{FLOOR} did not start")
         for port in [up, ngx, ngx_stream, stream_up]:
             wait_port(port)
 

@@ -72,6 +72,8 @@ fn serve(listener: std::net::TcpListener, upstream: SocketAddr) {
             .unwrap_or_else(|e| fail(&format!("cannot use the listener: {e}")));
         loop {
             let Ok((client, _)) = listener.accept().await else {
+                // Out of descriptors, say: a pause rather than a spin.
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
             };
             tokio::task::spawn_local(async move {

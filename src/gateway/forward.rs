@@ -213,9 +213,7 @@ pub(super) async fn handle(
     req: Request<Incoming>,
 ) -> Response<Body> {
     let mut log = RequestLog {
-        // The clock is read only for a line that will be written.
-        started: tracing::enabled!(target: LOG_TARGET, tracing::Level::INFO)
-            .then(tokio::time::Instant::now),
+        started: tokio::time::Instant::now(),
         method: req.method().clone(),
         // A reference-counted copy: the path is escaped only if the event is logged.
         uri: req.uri().clone(),
@@ -233,7 +231,7 @@ pub(super) async fn handle(
 /// One request's log line, written when it is answered, or when the client gives up
 /// before that (hyper then drops the request's future, and this with it).
 struct RequestLog {
-    started: Option<tokio::time::Instant>,
+    started: tokio::time::Instant,
     method: Method,
     uri: Uri,
     status: Option<StatusCode>,
@@ -241,8 +239,7 @@ struct RequestLog {
 
 impl Drop for RequestLog {
     fn drop(&mut self) {
-        let Some(started) = self.started else { return };
-        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let latency_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match self.status {
             Some(status) => tracing::info!(
                 target: LOG_TARGET,

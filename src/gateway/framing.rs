@@ -104,6 +104,14 @@ impl Scanner {
                         taken
                     } else {
                         buf.extend_from_slice(taken);
+                        // Parsed again only once the blank line may be there, so that a
+                        // head sent a byte at a time is not parsed once per byte.
+                        if !may_end_head(&buf[before.saturating_sub(2)..]) {
+                            if buf.len() > self.max_head {
+                                self.state = State::Stopped;
+                            }
+                            return;
+                        }
                         buf
                     };
                     let mut headers = [const { MaybeUninit::uninit() }; MAX_HEADERS];
@@ -111,7 +119,13 @@ impl Scanner {
                     match req.parse_with_uninit_headers(head, &mut headers) {
                         Ok(httparse::Status::Complete(len)) if len <= self.max_head => {
                             // The head was incomplete before these bytes: it ends in them.
-                            input = &input[len - before..];
+                            // (Were it not so, the scanner would be out of step: it stops.)
+                            let Some(rest) = len.checked_sub(before).and_then(|n| input.get(n..))
+                            else {
+                                self.state = State::Stopped;
+                                return;
+                            };
+                            input = rest;
                             let (framing, next) = judge(req.headers);
                             self.verdicts.push(framing);
                             self.state = next;
@@ -129,6 +143,15 @@ impl Scanner {
             }
         }
     }
+}
+
+/// Whether `bytes` hold the end of a head: a line break followed by an empty line (`\n\n`
+/// or `\n\r\n`, the forms httparse accepts).
+fn may_end_head(bytes: &[u8]) -> bool {
+    bytes
+        .windows(2)
+        .enumerate()
+        .any(|(i, w)| w == b"\n\n" || (w == b"\n\r" && bytes.get(i + 2) == Some(&b'\n')))
 }
 
 /// The verdict on a complete head, and what follows it.
@@ -282,6 +305,25 @@ mod tests {
             }
             let refused = Framing::Refused("more than one Content-Length");
             proptest::prop_assert_eq!(verdicts_of(&chunks), [OK, OK, refused]);
+        }
+    }
+
+    #[test]
+    fn heads_with_bare_line_feeds_end_where_httparse_ends_them() {
+        for head in [
+            &b"GET /a HTTP/1.1\nHost: h\n\n"[..],
+            b"GET /a HTTP/1.1\nHost: h\n\r\n",
+            b"GET /a HTTP/1.1\r\nHost: h\r\n\n",
+        ] {
+            let stream = [head, b"GET /b HTTP/1.1\r\n\r\n"].concat();
+            let bytes: Vec<&[u8]> = stream.chunks(1).collect();
+            assert_eq!(
+                verdicts_of(&bytes),
+                [OK, OK],
+                "{:?}",
+                String::from_utf8_lossy(head)
+            );
+            assert_eq!(verdicts_of(&[&stream]), [OK, OK]);
         }
     }
 

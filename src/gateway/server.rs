@@ -23,6 +23,10 @@ use crate::Error;
 
 /// hyper's smallest HTTP/1 read buffer.
 const MIN_BUF_SIZE: usize = 8192;
+/// The shortest head whose URI hyper's HTTP/1 server answers with `414`: a one-letter
+/// method, a URI one byte over hyper's `u16::MAX - 1`, ` HTTP/1.1` and two line breaks.
+/// Under a head limit below this, a head hyper finds too large gets `431`.
+const SHORTEST_414_HEAD: usize = 1 + 1 + 65_535 + 1 + 8 + 2 + 2;
 /// The pause after an `accept` that failed for want of resources (file descriptors).
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
@@ -222,7 +226,7 @@ async fn connection(
         _ = stop.changed() => return,
     }
     let Some(acceptor) = tls else {
-        return Box::pin(http1(stream, shared, limits, stop)).await;
+        return Box::pin(http1(stream, false, shared, limits, stop)).await;
     };
     let handshake = Box::pin(tokio::time::timeout(
         limits.header_read_timeout,
@@ -238,12 +242,18 @@ async fn connection(
     if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
         Box::pin(http2(stream, shared, limits, stop)).await;
     } else {
-        Box::pin(http1(stream, shared, limits, stop)).await;
+        Box::pin(http1(stream, true, shared, limits, stop)).await;
     }
 }
 
-async fn http1<S>(stream: S, shared: Arc<Shared>, limits: Limits, stop: watch::Receiver<()>)
-where
+/// Serves HTTP/1.1 on `stream` (over TLS if `tls`).
+async fn http1<S>(
+    stream: S,
+    tls: bool,
+    shared: Arc<Shared>,
+    limits: Limits,
+    stop: watch::Receiver<()>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let verdicts = Verdicts::default();
@@ -262,7 +272,9 @@ where
         .max_header_size(limits.max_header_bytes)
         .max_buf_size(limits.max_header_bytes.max(MIN_BUF_SIZE))
         .writev(false);
-    drive(builder.serve_connection(io, service), stop, None).await;
+    if let Err(e) = drive(builder.serve_connection(io, service), stop, None).await {
+        log_refused_head(&e, tls, limits.max_header_bytes);
+    }
 }
 
 async fn http2<S>(stream: S, shared: Arc<Shared>, limits: Limits, stop: watch::Receiver<()>)
@@ -300,7 +312,7 @@ where
         after: limits.header_read_timeout,
         requests,
     };
-    drive(conn, stop, Some(idle)).await;
+    let _ = drive(conn, stop, Some(idle)).await;
 }
 
 /// An HTTP/2 connection's idle rule: no new request within `after`.
@@ -309,9 +321,14 @@ struct Idle {
     requests: Arc<AtomicU64>,
 }
 
-/// Runs a connection to its end. At shutdown, or once it is idle, it is asked to finish:
-/// requests in flight complete (HTTP/2: after a `GOAWAY`), then it closes.
-async fn drive<C>(conn: C, mut stop: watch::Receiver<()>, idle: Option<Idle>)
+/// Runs a connection to its end, and tells how it ended. At shutdown, or once it is idle,
+/// it is asked to finish: requests in flight complete (HTTP/2: after a `GOAWAY`), then it
+/// closes.
+async fn drive<C>(
+    conn: C,
+    mut stop: watch::Receiver<()>,
+    idle: Option<Idle>,
+) -> Result<(), hyper::Error>
 where
     C: GracefulConnection<Error = hyper::Error>,
 {
@@ -326,12 +343,7 @@ where
             }
         };
         tokio::select! {
-            ended = conn.as_mut() => {
-                if let Err(e) = ended {
-                    log_refused_head(&e);
-                }
-                return;
-            }
+            ended = conn.as_mut() => return ended,
             // The sender is dropped at shutdown.
             _ = stop.changed(), if !finishing => {
                 conn.as_mut().graceful_shutdown();
@@ -352,22 +364,39 @@ where
 /// hyper answers a malformed or oversized HTTP/1 request head itself (`400`, `431`) and
 /// closes the connection, before the gateway sees a request: such a refusal gets its log
 /// line here, without method or path (there are none to trust) and without hyper's text.
-fn log_refused_head(e: &hyper::Error) {
+fn log_refused_head(e: &hyper::Error, tls: bool, max_header_bytes: usize) {
     if !e.is_parse() {
         return;
     }
     if e.is_parse_version_h2() {
-        tracing::info!(
-            target: LOG_TARGET,
-            "connection refused: it began with HTTP/2's preface, which the gateway takes \
-             only over TLS (--tls); send HTTP/1.1, or HTTP/2 over HTTPS"
-        );
+        if tls {
+            tracing::info!(
+                target: LOG_TARGET,
+                "connection refused: it sent HTTP/2's preface after choosing HTTP/1.1 by \
+                 ALPN; offer h2 in the TLS handshake to speak HTTP/2"
+            );
+        } else {
+            tracing::info!(
+                target: LOG_TARGET,
+                "connection refused: it began with HTTP/2's preface, which the gateway \
+                 takes only over TLS (--tls); send HTTP/1.1, or HTTP/2 over HTTPS"
+            );
+        }
     } else if e.is_parse_too_large() {
-        tracing::info!(
-            target: LOG_TARGET,
-            status = 431u16,
-            "request refused: its head is larger than the gateway's limit"
-        );
+        // hyper answers 414 for a URI over its own limit, which only a head limit above
+        // it lets through; otherwise the head was too large.
+        if max_header_bytes < SHORTEST_414_HEAD {
+            tracing::info!(
+                target: LOG_TARGET,
+                status = 431u16,
+                "request refused: its head is larger than the gateway's limit"
+            );
+        } else {
+            tracing::info!(
+                target: LOG_TARGET,
+                "request refused (431 or 414): its head or its URI is too long"
+            );
+        }
     } else {
         tracing::info!(
             target: LOG_TARGET,

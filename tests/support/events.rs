@@ -50,10 +50,19 @@ impl Events {
         Self::capture_calling(|_| {})
     }
 
+    /// Every thread's events for the rest of the process, recorded by the global default
+    /// subscriber, installed by the first caller; every test of a binary that calls this
+    /// shares the record (each finds its own events by what is unique to them).
+    /// Thread-local capture misses events that a test's tasks emit while callsites' cached
+    /// interest is being rebuilt by other threads.
+    pub fn global() -> Self {
+        static GLOBAL: std::sync::OnceLock<Events> = std::sync::OnceLock::new();
+        GLOBAL.get_or_init(Self::capture_global).clone()
+    }
+
     /// Starts recording every thread's events for the rest of the process (the global
-    /// default: for one test per binary). Thread-local capture misses events that a test's
-    /// tasks emit while callsites' cached interest is being rebuilt by other threads.
-    pub fn capture_global() -> Self {
+    /// default: once per binary; see [`Events::global`]).
+    fn capture_global() -> Self {
         let events = Events::default();
         let subscriber = Recorder {
             events: events.clone(),

@@ -111,7 +111,9 @@ impl StopSignals {
         }
         #[cfg(not(unix))]
         {
-            let _ = tokio::signal::ctrl_c().await;
+            if tokio::signal::ctrl_c().await.is_err() {
+                return std::future::pending().await;
+            }
             SIGINT
         }
     }
