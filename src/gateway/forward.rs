@@ -197,7 +197,7 @@ impl Shared {
             client_key: self.client_key.clone(),
             key_headers: std::sync::Mutex::new(None),
             upstream: self.upstream.clone(),
-            pool: Pool::new(connector),
+            pool: Pool::new(connector, self.limits.upstream_connect_timeout),
             port: self.port,
             tls: self.tls,
             limits: self.limits,

@@ -89,9 +89,8 @@
 //! connections without a new request, which then get a `GOAWAY`), request head 64 KiB
 //! (HTTP/1: start line and headers, at most 100 headers; HTTP/2: the header list), 1024
 //! concurrent connections (more wait in the listen backlog until one closes: they are not
-//! refused), upstream TCP connect 10 s, upstream answer head 5 min (counted from sending,
-//! so it includes the upstream TLS handshake; bodies may stream for longer), grace period
-//! 10 s at shutdown. Upstream connections are kept for reuse (idle ones closed after 80 to 90 s).
+//! refused), upstream connect (TCP and TLS) 10 s, upstream answer head 5 min (counted
+//! from sending; bodies may stream for longer), grace period 10 s at shutdown. Upstream connections are kept for reuse (idle ones closed after 80 to 90 s).
 //!
 //! HTTP/2 is served over TLS only (by ALPN); plain HTTP is HTTP/1.1.
 //!
@@ -279,8 +278,8 @@ impl Builder {
         self
     }
 
-    /// How long the TCP connection to the upstream may take (the TLS handshake counts
-    /// toward the upstream response timeout). Default 10 s.
+    /// How long connecting to the upstream may take: TCP and, for `https`, the TLS
+    /// handshake (a request that cannot connect in time gets `502`). Default 10 s.
     pub fn upstream_connect_timeout(mut self, timeout: Duration) -> Self {
         self.limits.upstream_connect_timeout = timeout;
         self
@@ -390,7 +389,7 @@ impl Builder {
             client_key: self.client_key,
             key_headers: std::sync::Mutex::new(None),
             upstream,
-            pool: pool::Pool::new(connector.clone()),
+            pool: pool::Pool::new(connector.clone(), self.limits.upstream_connect_timeout),
             port: local_addr.port(),
             tls: self.tls.is_some(),
             limits: self.limits,

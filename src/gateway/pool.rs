@@ -45,6 +45,8 @@ pub(super) struct Pool(Arc<Inner>);
 
 struct Inner {
     connector: Connector,
+    /// How long a new connection may take: TCP, TLS and the HTTP/2 handshake.
+    connect_timeout: Duration,
     /// Whether the task that closes idle connections has been started.
     sweeping: AtomicBool,
     /// HTTP/1.1 connections, the most recently used last; some may still be busy with
@@ -78,9 +80,10 @@ enum Conn {
 }
 
 impl Pool {
-    pub(super) fn new(connector: Connector) -> Pool {
+    pub(super) fn new(connector: Connector, connect_timeout: Duration) -> Pool {
         Pool(Arc::new(Inner {
             connector,
+            connect_timeout,
             sweeping: AtomicBool::new(false),
             idle: Mutex::new(Vec::new()),
             h2: Mutex::new(None),
@@ -112,7 +115,12 @@ impl Inner {
             let (conn, made) = match self.kept() {
                 Some(conn) => (conn, false),
                 // Boxed: the rare path's large futures stay out of every request's.
-                None => Box::pin(self.connect(&absolute, keeper.clone())).await?,
+                None => Box::pin(tokio::time::timeout(
+                    self.connect_timeout,
+                    self.connect(&absolute, keeper.clone()),
+                ))
+                .await
+                .map_err(|_| SendError::Connect)??,
             };
             // Not taken: the error, and perhaps the request handed back unsent.
             let mut refused = match conn {

@@ -1098,6 +1098,36 @@ async fn every_thread_serves() {
     assert_eq!(f.upstream.connections(), 2, "after {tries} connections");
 }
 
+/// Connecting is bounded as a whole, TLS handshake included: an upstream that takes the
+/// TCP connection but never answers the handshake gets the client `502` at the connect
+/// timeout, not `504` at the (much longer) response timeout. Paused clock.
+#[tokio::test(start_paused = true)]
+async fn an_upstream_stuck_in_its_tls_handshake_fails_at_the_connect_timeout() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}", silent.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            open.push(stream);
+        }
+    });
+    let f = Fixture::start_with(|b| {
+        b.upstream(&url)
+            .upstream_connect_timeout(Duration::from_secs(2))
+    })
+    .await;
+    let started = Instant::now();
+    let answer = f.send(&f.request("GET", "/ok", "")).await;
+    let waited = started.elapsed();
+    assert_eq!(status(&answer), 502, "{answer}");
+    assert!(answer.contains("could not connect"), "{answer}");
+    assert!(
+        (Duration::from_secs(2)..Duration::from_secs(3)).contains(&waited),
+        "{waited:?}"
+    );
+    held.abort();
+}
+
 #[tokio::test]
 async fn upstream_connections_are_kept_and_a_closed_one_is_replaced() {
     let f = Fixture::start().await;
