@@ -89,7 +89,7 @@
 //! connections without a new request, which then get a `GOAWAY`), request head 64 KiB
 //! (HTTP/1: start line and headers, at most 100 headers; HTTP/2: the header list), 1024
 //! concurrent connections (more wait in the listen backlog until one closes: they are not
-//! refused), upstream connect (TCP and TLS) 10 s, upstream answer head 5 min (counted
+//! refused), upstream connect (DNS, TCP and TLS) 10 s, upstream answer head 5 min (counted
 //! from sending; bodies may stream for longer), grace period 10 s at shutdown. Upstream connections are kept for reuse (idle ones closed after 80 to 90 s).
 //!
 //! HTTP/2 is served over TLS only (by ALPN); plain HTTP is HTTP/1.1.
@@ -126,7 +126,7 @@ pub const HEALTH_PATH: &str = "/.bedrock-token/health";
 pub const LOG_TARGET: &str = "bedrock_token::gateway";
 /// Default: a client must send a whole request head within this time.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default: connecting to the upstream (TCP and TLS) may take this long.
+/// Default: connecting to the upstream (DNS, TCP and TLS) may take this long.
 pub const DEFAULT_UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default: the upstream must send its answer's head within this time.
 pub const DEFAULT_UPSTREAM_RESPONSE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -278,8 +278,9 @@ impl Builder {
         self
     }
 
-    /// How long connecting to the upstream may take: TCP and, for `https`, the TLS
-    /// handshake (a request that cannot connect in time gets `502`). Default 10 s.
+    /// How long connecting to the upstream may take: name resolution, TCP and, for
+    /// `https`, the TLS handshake (a request that cannot connect in time gets `502`).
+    /// Default 10 s.
     pub fn upstream_connect_timeout(mut self, timeout: Duration) -> Self {
         self.limits.upstream_connect_timeout = timeout;
         self

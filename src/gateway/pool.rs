@@ -45,7 +45,7 @@ pub(super) struct Pool(Arc<Inner>);
 
 struct Inner {
     connector: Connector,
-    /// How long a new connection may take: TCP, TLS and the HTTP/2 handshake.
+    /// How long a new connection may take: DNS, TCP, TLS and the HTTP/2 handshake.
     connect_timeout: Duration,
     /// Whether the task that closes idle connections has been started.
     sweeping: AtomicBool,

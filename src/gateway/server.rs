@@ -4,6 +4,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,9 +25,9 @@ use crate::Error;
 /// hyper's smallest HTTP/1 read buffer.
 const MIN_BUF_SIZE: usize = 8192;
 /// The shortest head whose URI hyper's HTTP/1 server answers with `414`: a one-letter
-/// method, a URI one byte over hyper's `u16::MAX - 1`, ` HTTP/1.1` and two line breaks.
-/// Under a head limit below this, a head hyper finds too large gets `431`.
-const SHORTEST_414_HEAD: usize = 1 + 1 + 65_535 + 1 + 8 + 2 + 2;
+/// method, a URI one byte over hyper's `u16::MAX - 1`, ` HTTP/1.1` and two bare line
+/// feeds. Under a head limit below this, a head hyper finds too large gets `431`.
+const SHORTEST_414_HEAD: usize = 1 + 1 + 65_535 + 1 + 8 + 1 + 1;
 /// The pause after an `accept` that failed for want of resources (file descriptors).
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
@@ -212,6 +213,7 @@ async fn connection(
     _permit: OwnedSemaphorePermit,
 ) {
     let _ = stream.set_nodelay(true);
+    let peer = stream.peer_addr().ok();
     // An idle connection costs only its socket until the client sends something: the
     // buffers of TLS and HTTP, and their (large) futures, are made when there is
     // something to read. A peek rather than `readable()`, which Tokio answers at once
@@ -226,7 +228,14 @@ async fn connection(
         _ = stop.changed() => return,
     }
     let Some(acceptor) = tls else {
-        return Box::pin(http1(stream, false, shared, limits, stop)).await;
+        return Box::pin(http1(
+            stream,
+            Client { tls: false, peer },
+            shared,
+            limits,
+            stop,
+        ))
+        .await;
     };
     let handshake = Box::pin(tokio::time::timeout(
         limits.header_read_timeout,
@@ -242,14 +251,30 @@ async fn connection(
     if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
         Box::pin(http2(stream, shared, limits, stop)).await;
     } else {
-        Box::pin(http1(stream, true, shared, limits, stop)).await;
+        Box::pin(http1(
+            stream,
+            Client { tls: true, peer },
+            shared,
+            limits,
+            stop,
+        ))
+        .await;
     }
 }
 
-/// Serves HTTP/1.1 on `stream` (over TLS if `tls`).
+/// Who is at the other end of a connection, for its log lines.
+#[derive(Clone, Copy)]
+struct Client {
+    /// Whether the connection is over TLS.
+    tls: bool,
+    /// The client's address and port (which local process sent what).
+    peer: Option<SocketAddr>,
+}
+
+/// Serves HTTP/1.1 on `stream`.
 async fn http1<S>(
     stream: S,
-    tls: bool,
+    client: Client,
     shared: Arc<Shared>,
     limits: Limits,
     stop: watch::Receiver<()>,
@@ -273,7 +298,7 @@ async fn http1<S>(
         .max_buf_size(limits.max_header_bytes.max(MIN_BUF_SIZE))
         .writev(false);
     if let Err(e) = drive(builder.serve_connection(io, service), stop, None).await {
-        log_refused_head(&e, tls, limits.max_header_bytes);
+        log_refused_head(&e, client, limits.max_header_bytes);
     }
 }
 
@@ -363,43 +388,52 @@ where
 
 /// hyper answers a malformed or oversized HTTP/1 request head itself (`400`, `431`) and
 /// closes the connection, before the gateway sees a request: such a refusal gets its log
-/// line here, without method or path (there are none to trust) and without hyper's text.
-fn log_refused_head(e: &hyper::Error, tls: bool, max_header_bytes: usize) {
+/// line here, with the client's address but without method or path (there are none to
+/// trust) and without hyper's text.
+fn log_refused_head(e: &hyper::Error, client: Client, max_header_bytes: usize) {
     if !e.is_parse() {
         return;
     }
+    let peer = client.peer.map_or_else(String::new, |p| p.to_string());
     if e.is_parse_version_h2() {
-        if tls {
+        if client.tls {
             tracing::info!(
                 target: LOG_TARGET,
+                client = peer,
                 "connection refused: it sent HTTP/2's preface after choosing HTTP/1.1 by \
                  ALPN; offer h2 in the TLS handshake to speak HTTP/2"
             );
         } else {
             tracing::info!(
                 target: LOG_TARGET,
+                client = peer,
                 "connection refused: it began with HTTP/2's preface, which the gateway \
                  takes only over TLS (--tls); send HTTP/1.1, or HTTP/2 over HTTPS"
             );
         }
     } else if e.is_parse_too_large() {
         // hyper answers 414 for a URI over its own limit, which only a head limit above
-        // it lets through; otherwise the head was too large.
+        // it lets through; otherwise the head was too large (or had over 100 headers).
         if max_header_bytes < SHORTEST_414_HEAD {
             tracing::info!(
                 target: LOG_TARGET,
+                client = peer,
                 status = 431u16,
-                "request refused: its head is larger than the gateway's limit"
+                "request refused: its head is larger than the gateway's limit, or has more \
+                 than 100 headers"
             );
         } else {
             tracing::info!(
                 target: LOG_TARGET,
-                "request refused (431 or 414): its head or its URI is too long"
+                client = peer,
+                "request refused (431 or 414): its head or its URI is too long, or it has \
+                 more than 100 headers"
             );
         }
     } else {
         tracing::info!(
             target: LOG_TARGET,
+            client = peer,
             status = 400u16,
             "request refused: its head is not valid HTTP/1.1"
         );
