@@ -547,6 +547,33 @@ async fn h2_upstream(cert_file: &std::path::Path, seen: std::sync::Arc<H2Seen>) 
     url
 }
 
+/// A `proxy` (one thread) in front of an [`h2_upstream`]; what that upstream sees, and
+/// the proxy's client key. The environment lives as long as the test holds it.
+async fn proxy_before_h2_upstream() -> (CliEnv, std::sync::Arc<H2Seen>, Proxy, String) {
+    let seen = std::sync::Arc::new(H2Seen::default());
+    let mut env = CliEnv::with_env_credentials();
+    let cert_file = env.path("upstream.pem");
+    let upstream = h2_upstream(&cert_file, seen.clone()).await;
+    // The gateway verifies the upstream with the system's roots: here, this file.
+    env.set("SSL_CERT_FILE", &cert_file);
+    let key_path = env.path("client-key").display().to_string();
+    let proxy = Proxy::start(
+        &env,
+        &[
+            "proxy",
+            "--upstream",
+            &upstream,
+            "--client-key-file",
+            &key_path,
+            "--threads",
+            "1",
+        ],
+    );
+    let client_key = std::fs::read_to_string(&key_path).unwrap();
+    let client_key = client_key.trim_end().to_owned();
+    (env, seen, proxy, client_key)
+}
+
 /// One request with `Connection: close` on a new connection to `proxy_url`; its status.
 async fn get_status(proxy_url: &str, client_key: &str) -> u16 {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -574,27 +601,7 @@ async fn get_status(proxy_url: &str, client_key: &str) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_shares_one_http2_connection_to_an_upstream_that_chose_it() {
-    let seen = std::sync::Arc::new(H2Seen::default());
-    let mut env = CliEnv::with_env_credentials();
-    let cert_file = env.path("upstream.pem");
-    let upstream = h2_upstream(&cert_file, seen.clone()).await;
-    // The gateway verifies the upstream with the system's roots: here, this file.
-    env.set("SSL_CERT_FILE", &cert_file);
-    let key_path = env.path("client-key").display().to_string();
-    let proxy = Proxy::start(
-        &env,
-        &[
-            "proxy",
-            "--upstream",
-            &upstream,
-            "--client-key-file",
-            &key_path,
-            "--threads",
-            "1",
-        ],
-    );
-    let client_key = std::fs::read_to_string(&key_path).unwrap();
-    let client_key = client_key.trim_end().to_owned();
+    let (_env, seen, proxy, client_key) = proxy_before_h2_upstream().await;
     let connections = || seen.connections.load(std::sync::atomic::Ordering::SeqCst);
     // Requests at once before any connection: those that connected at the same time
     // share the first connection made (the others close unused).
@@ -623,26 +630,7 @@ async fn proxy_shares_one_http2_connection_to_an_upstream_that_chose_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_replaces_an_http2_connection_the_upstream_closes() {
-    let seen = std::sync::Arc::new(H2Seen::default());
-    let mut env = CliEnv::with_env_credentials();
-    let cert_file = env.path("upstream.pem");
-    let upstream = h2_upstream(&cert_file, seen.clone()).await;
-    env.set("SSL_CERT_FILE", &cert_file);
-    let key_path = env.path("client-key").display().to_string();
-    let proxy = Proxy::start(
-        &env,
-        &[
-            "proxy",
-            "--upstream",
-            &upstream,
-            "--client-key-file",
-            &key_path,
-            "--threads",
-            "1",
-        ],
-    );
-    let client_key = std::fs::read_to_string(&key_path).unwrap();
-    let client_key = client_key.trim_end().to_owned();
+    let (_env, seen, proxy, client_key) = proxy_before_h2_upstream().await;
     let connections = || seen.connections.load(std::sync::atomic::Ordering::SeqCst);
     assert_eq!(get_status(&proxy.url, &client_key).await, 200);
     assert_eq!(get_status(&proxy.url, &client_key).await, 200);
