@@ -90,7 +90,8 @@
 //! (HTTP/1: start line and headers, at most 100 headers; HTTP/2: the header list), 1024
 //! concurrent connections (more wait in the listen backlog until one closes: they are not
 //! refused), upstream connect (DNS, TCP and TLS) 10 s, upstream answer head 5 min (counted
-//! from sending; bodies may stream for longer), grace period 10 s at shutdown. Upstream connections are kept for reuse (idle ones closed after 80 to 90 s).
+//! from sending; bodies may stream for longer), grace period 10 s at shutdown. Upstream
+//! connections are kept for reuse (idle ones closed after 80 to 90 s).
 //!
 //! HTTP/2 is served over TLS only (by ALPN); plain HTTP is HTTP/1.1.
 //!

@@ -152,10 +152,10 @@ async fn accept_loop(
                 Err(_) => break, // never closed
             },
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     if !is_per_connection(&e) {
                         tracing::warn!(
@@ -171,6 +171,7 @@ async fn accept_loop(
         };
         tasks.spawn(connection(
             stream,
+            peer,
             shared.clone(),
             tls.clone(),
             limits,
@@ -206,6 +207,7 @@ fn is_per_connection(e: &io::Error) -> bool {
 
 async fn connection(
     stream: TcpStream,
+    peer: SocketAddr,
     shared: Arc<Shared>,
     tls: Option<tokio_rustls::TlsAcceptor>,
     limits: Limits,
@@ -213,7 +215,6 @@ async fn connection(
     _permit: OwnedSemaphorePermit,
 ) {
     let _ = stream.set_nodelay(true);
-    let peer = stream.peer_addr().ok();
     // An idle connection costs only its socket until the client sends something: the
     // buffers of TLS and HTTP, and their (large) futures, are made when there is
     // something to read. A peek rather than `readable()`, which Tokio answers at once
@@ -268,7 +269,7 @@ struct Client {
     /// Whether the connection is over TLS.
     tls: bool,
     /// The client's address and port (which local process sent what).
-    peer: Option<SocketAddr>,
+    peer: SocketAddr,
 }
 
 /// Serves HTTP/1.1 on `stream`.
@@ -394,7 +395,7 @@ fn log_refused_head(e: &hyper::Error, client: Client, max_header_bytes: usize) {
     if !e.is_parse() {
         return;
     }
-    let peer = client.peer.map_or_else(String::new, |p| p.to_string());
+    let peer = client.peer.to_string();
     if e.is_parse_version_h2() {
         if client.tls {
             tracing::info!(
