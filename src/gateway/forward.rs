@@ -45,6 +45,9 @@ pub(super) struct Shared {
     pub key_headers: std::sync::Mutex<Option<KeyHeaders>>,
     pub upstream: Upstream,
     pub pool: Pool,
+    /// Where Bedrock control-plane reads go ([`is_control_plane`]), if not to the
+    /// upstream.
+    pub control_plane: Option<Route>,
     pub port: u16,
     pub tls: bool,
     pub limits: Limits,
@@ -59,6 +62,12 @@ pub(super) struct KeyHeaders {
     key: BedrockToken,
     bearer: HeaderValue,
     api_key: HeaderValue,
+}
+
+/// A second destination, with its own connections.
+pub(super) struct Route {
+    pub upstream: Upstream,
+    pub pool: Pool,
 }
 
 /// The upstream: where every request goes.
@@ -78,13 +87,14 @@ impl fmt::Debug for Upstream {
 }
 
 impl Upstream {
-    /// Parses and checks an upstream URL (see `Builder::upstream`). Messages never quote
-    /// the URL: it could hold a secret in its user info.
-    pub(super) fn parse(url: &str) -> Result<Upstream, Error> {
+    /// Parses and checks an upstream URL (see `Builder::upstream`); `what` names it in
+    /// messages ("upstream URL"). Messages never quote the URL: it could hold a secret in
+    /// its user info.
+    pub(super) fn parse(url: &str, what: &str) -> Result<Upstream, Error> {
         let bad = |problem: &str| {
             Error::new(
                 ErrorKind::InvalidConfig,
-                format!("the gateway's upstream URL {problem}"),
+                format!("the gateway's {what} {problem}"),
             )
             .about(Input::Upstream)
         };
@@ -109,9 +119,11 @@ impl Upstream {
             if !is_loopback_host(authority.host()) {
                 return Err(Error::new(
                     ErrorKind::NotLoopback,
-                    "the gateway's upstream URL is plain http:// to a host that is not \
-                     loopback: use https:// (plain HTTP is only for local stand-ins on \
-                     127.0.0.1, ::1 or localhost)",
+                    format!(
+                        "the gateway's {what} is plain http:// to a host that is not \
+                         loopback: use https:// (plain HTTP is only for local stand-ins on \
+                         127.0.0.1, ::1 or localhost)"
+                    ),
                 )
                 .about(Input::Upstream));
             }
@@ -128,7 +140,7 @@ impl Upstream {
         })
     }
 
-    fn is_https(&self) -> bool {
+    pub(super) fn is_https(&self) -> bool {
         self.scheme == Scheme::HTTPS
     }
 
@@ -151,14 +163,14 @@ impl Upstream {
 }
 
 /// The pooled upstream client: HTTPS (system roots, ALPN h2 and http/1.1, rustls on
-/// aws-lc-rs), or plain HTTP for a loopback upstream.
-pub(super) fn upstream_connector(upstream: &Upstream, limits: &Limits) -> Result<Connector, Error> {
+/// aws-lc-rs) if `https`, else plain HTTP only (for loopback upstreams).
+pub(super) fn upstream_connector(https: bool, limits: &Limits) -> Result<Connector, Error> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
     http.set_connect_timeout(Some(limits.upstream_connect_timeout));
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let tls = if upstream.is_https() {
+    let tls = if https {
         HttpsConnectorBuilder::new()
             .with_provider_and_native_roots(provider)
             .map_err(|e| {
@@ -197,7 +209,11 @@ impl Shared {
             client_key: self.client_key.clone(),
             key_headers: std::sync::Mutex::new(None),
             upstream: self.upstream.clone(),
-            pool: Pool::new(connector, self.limits.upstream_connect_timeout),
+            pool: Pool::new(connector.clone(), self.limits.upstream_connect_timeout),
+            control_plane: self.control_plane.as_ref().map(|route| Route {
+                upstream: route.upstream.clone(),
+                pool: Pool::new(connector, self.limits.upstream_connect_timeout),
+            }),
             port: self.port,
             tls: self.tls,
             limits: self.limits,
@@ -586,20 +602,18 @@ async fn forward(
             "the request path has a `.` or `..` segment: send the path it stands for",
         ));
     }
-    let uri = shared
-        .upstream
+    let control_plane = is_control_plane(&parts.method, parts.uri.path());
+    let (upstream, pool) = match &shared.control_plane {
+        Some(route) if control_plane => (&route.upstream, &route.pool),
+        _ => (&shared.upstream, &shared.pool),
+    };
+    let uri = upstream
         .uri_for(parts.uri.path_and_query())
         .ok_or_else(|| Refusal::bad_request("the request path cannot be forwarded"))?;
     let mut headers = parts.headers;
     next_hop(&mut headers, Hop::Request);
     let (bearer, api_key) = key_headers(shared, key)?;
-    set_identity(
-        &mut headers,
-        shared.upstream.host.clone(),
-        forms,
-        bearer,
-        api_key,
-    );
+    set_identity(&mut headers, upstream.host.clone(), forms, bearer, api_key);
     let (body, stalled) = Paced::new(body, shared.limits.header_read_timeout);
     let mut upstream_req = Request::new(body);
     *upstream_req.method_mut() = parts.method;
@@ -608,7 +622,7 @@ async fn forward(
     *upstream_req.headers_mut() = headers;
 
     let wait = shared.limits.upstream_response_timeout;
-    let response = match tokio::time::timeout(wait, shared.pool.send(upstream_req)).await {
+    let response = match tokio::time::timeout(wait, pool.send(upstream_req)).await {
         Ok(Ok(response)) => response,
         Ok(Err(SendError::Failed)) if stalled.load(std::sync::atomic::Ordering::Relaxed) => {
             return Err(Refusal::new(
@@ -643,16 +657,36 @@ async fn forward(
             ))
         }
     };
-    if matches!(
-        response.status(),
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
-    ) {
+    // A control-plane refusal is about that call (a permission the principal lacks, or
+    // a runtime endpoint that has no such operation), not about the key.
+    if !control_plane
+        && matches!(
+            response.status(),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+        )
+    {
         key_refused(shared, response.status());
     }
     let (mut parts, body) = response.into_parts();
     next_hop(&mut parts.headers, Hop::Response);
     parts.version = Version::HTTP_11;
     Ok(Response::from_parts(parts, Either::Right(body)))
+}
+
+/// The Bedrock control-plane reads that clients send to a runtime base URL: Claude Code
+/// lists inference profiles (`ListInferenceProfiles`) before anything else; SDK helpers
+/// list or get foundation models. Bedrock API keys are "limited to Amazon Bedrock and
+/// Amazon Bedrock Runtime actions" (Amazon Bedrock User Guide, API keys reference,
+/// <https://docs.aws.amazon.com/bedrock/latest/userguide/api-keys-reference.html>): the
+/// control-plane (Amazon Bedrock) actions take them, at `bedrock.REGION.amazonaws.com`.
+fn is_control_plane(method: &Method, path: &str) -> bool {
+    *method == Method::GET
+        && ["/inference-profiles", "/foundation-models"]
+            .iter()
+            .any(|collection| {
+                path.strip_prefix(collection)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
 }
 
 /// The header values for `key`: the cached ones if it is the key last sent.
@@ -897,14 +931,18 @@ mod tests {
 
     #[test]
     fn upstream_urls() {
-        let ok = Upstream::parse("https://bedrock-runtime.us-east-1.amazonaws.com").unwrap();
+        let ok = Upstream::parse(
+            "https://bedrock-runtime.us-east-1.amazonaws.com",
+            "upstream URL",
+        )
+        .unwrap();
         assert_eq!(
             ok.uri_for(Some(&PathAndQuery::from_static("/model/m/converse?x=1")))
                 .unwrap()
                 .to_string(),
             "https://bedrock-runtime.us-east-1.amazonaws.com/model/m/converse?x=1"
         );
-        let prefixed = Upstream::parse("http://127.0.0.1:9000/base/").unwrap();
+        let prefixed = Upstream::parse("http://127.0.0.1:9000/base/", "upstream URL").unwrap();
         assert_eq!(
             prefixed
                 .uri_for(Some(&PathAndQuery::from_static("/v1/chat")))
@@ -913,8 +951,8 @@ mod tests {
             "http://127.0.0.1:9000/base/v1/chat"
         );
         assert_eq!(prefixed.host, "127.0.0.1:9000");
-        assert!(Upstream::parse("http://[::1]:9000").is_ok());
-        assert!(Upstream::parse("http://localhost").is_ok());
+        assert!(Upstream::parse("http://[::1]:9000", "upstream URL").is_ok());
+        assert!(Upstream::parse("http://localhost", "upstream URL").is_ok());
 
         for (bad, kind) in [
             ("http://example.com", ErrorKind::NotLoopback),
@@ -926,7 +964,7 @@ mod tests {
             ("/just/a/path", ErrorKind::InvalidConfig),
             ("not a url", ErrorKind::InvalidConfig),
         ] {
-            let e = Upstream::parse(bad).unwrap_err();
+            let e = Upstream::parse(bad, "upstream URL").unwrap_err();
             assert_eq!(e.kind(), kind, "{bad}");
             assert_eq!(e.input(), Some(Input::Upstream));
             assert!(!e.to_string().contains("secret"), "{e}");
@@ -951,6 +989,28 @@ mod tests {
             "127.0.0.1:99999",
         ] {
             assert!(!is_usual_host(other, 8080), "{other}");
+        }
+    }
+
+    #[test]
+    fn control_plane_reads() {
+        let get = Method::GET;
+        for path in [
+            "/inference-profiles",
+            "/inference-profiles/us.anthropic.claude-sonnet-4-v1:0",
+            "/foundation-models",
+            "/foundation-models/anthropic.claude-3-haiku-20240307-v1:0",
+        ] {
+            assert!(is_control_plane(&get, path), "{path}");
+        }
+        for (method, path) in [
+            (&Method::POST, "/inference-profiles"),
+            (&get, "/inference-profilesx"),
+            (&get, "/model/x/invoke"),
+            (&get, "/x/inference-profiles"),
+            (&get, "/"),
+        ] {
+            assert!(!is_control_plane(method, path), "{method} {path}");
         }
     }
 

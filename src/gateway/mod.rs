@@ -93,13 +93,19 @@
 //! from sending; bodies may stream for longer), grace period 10 s at shutdown. Upstream
 //! connections are kept for reuse (idle ones closed after 80 to 90 s).
 //!
-//! HTTP/2 is served over TLS only (by ALPN); plain HTTP is HTTP/1.1.
+//! Over TLS, HTTP/2 or HTTP/1.1 by ALPN. On plain HTTP, a connection that begins with
+//! HTTP/2's preface (prior knowledge, as the AWS SDK for JavaScript sends also to
+//! `http://` endpoints) is served HTTP/2, any other HTTP/1.1; there is no `Upgrade: h2c`.
+//! The same rules and limits apply to every mode.
 //!
 //! # Logging
 //!
 //! One `tracing` event per request at `INFO`, target `bedrock_token::gateway`, with the
 //! `method`, the `path` without the query (at most 200 characters), the `status` and
-//! `latency_ms` (to the answer's head). Never headers, keys or bodies.
+//! `latency_ms` (to the answer's head). Never headers, keys or bodies. A request head
+//! hyper refuses itself gets a line with the client's address and the status; a failed
+//! TLS handshake one with the client's address, the reason and the alert the client
+//! sent, if any (`UnknownCA` or `BadCertificate`: it does not trust the certificate).
 
 mod body;
 mod forward;
@@ -150,6 +156,7 @@ pub struct Builder {
     provider: TokenProvider,
     client_key: ClientKey,
     upstream: Option<String>,
+    control_plane: Option<String>,
     tls: Option<TlsIdentity>,
     limits: Limits,
 }
@@ -191,6 +198,7 @@ impl Gateway {
             provider,
             client_key,
             upstream: None,
+            control_plane: None,
             tls: None,
             limits: Limits {
                 header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
@@ -259,6 +267,19 @@ impl Builder {
     /// plain HTTP elsewhere, both about [`Input::Upstream`]).
     pub fn upstream(mut self, url: &str) -> Self {
         self.upstream = Some(url.to_owned());
+        self
+    }
+
+    /// Where Amazon Bedrock control-plane reads go instead of the upstream, with the same
+    /// key: `GET /inference-profiles…` and `GET /foundation-models…`, which Claude Code
+    /// and SDK helpers send to the runtime base URL they were given (for Bedrock, the
+    /// region's `https://bedrock.REGION.amazonaws.com`: API keys are accepted by Amazon
+    /// Bedrock and Amazon Bedrock Runtime actions). The same rules as
+    /// [`Builder::upstream`]. Without it they go to the upstream like every other path.
+    /// Either way, an upstream `401` or `403` to one of them does not make the gateway
+    /// load a new key: it is about that call (or an endpoint without that operation).
+    pub fn control_plane(mut self, url: &str) -> Self {
+        self.control_plane = Some(url.to_owned());
         self
     }
 
@@ -368,7 +389,7 @@ impl Builder {
         }
         self.limits.check()?;
         let upstream = match &self.upstream {
-            Some(url) => forward::Upstream::parse(url)?,
+            Some(url) => forward::Upstream::parse(url, "upstream URL")?,
             None => {
                 return Err(Error::new(
                     ErrorKind::InvalidConfig,
@@ -378,7 +399,13 @@ impl Builder {
                 .about(Input::Upstream))
             }
         };
-        let connector = forward::upstream_connector(&upstream, &self.limits)?;
+        let control_plane = self
+            .control_plane
+            .as_deref()
+            .map(|url| forward::Upstream::parse(url, "control-plane URL"))
+            .transpose()?;
+        let https = upstream.is_https() || control_plane.as_ref().is_some_and(|c| c.is_https());
+        let connector = forward::upstream_connector(https, &self.limits)?;
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
             io_error(&format!("could not listen on {addr}"), e).about(Input::ListenAddress)
         })?;
@@ -392,6 +419,10 @@ impl Builder {
             key_headers: std::sync::Mutex::new(None),
             upstream,
             pool: pool::Pool::new(connector.clone(), self.limits.upstream_connect_timeout),
+            control_plane: control_plane.map(|upstream| forward::Route {
+                upstream,
+                pool: pool::Pool::new(connector.clone(), self.limits.upstream_connect_timeout),
+            }),
             port: local_addr.port(),
             tls: self.tls.is_some(),
             limits: self.limits,
@@ -415,6 +446,7 @@ impl fmt::Debug for Builder {
         f.debug_struct("Builder")
             .field("client_key", &self.client_key)
             .field("upstream", &self.upstream)
+            .field("control_plane", &self.control_plane)
             .field("tls", &self.tls.is_some())
             .field("limits", &self.limits)
             .finish_non_exhaustive()

@@ -28,6 +28,8 @@ const MIN_BUF_SIZE: usize = 8192;
 /// method, a URI one byte over hyper's `u16::MAX - 1`, ` HTTP/1.1` and two bare line
 /// feeds. Under a head limit below this, a head hyper finds too large gets `431`.
 const SHORTEST_414_HEAD: usize = 1 + 1 + 65_535 + 1 + 8 + 1 + 1;
+/// What an HTTP/2 connection begins with (RFC 9113, section 3.4).
+const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// The pause after an `accept` that failed for want of resources (file descriptors).
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
@@ -219,24 +221,34 @@ async fn connection(
     // buffers of TLS and HTTP, and their (large) futures, are made when there is
     // something to read. A peek rather than `readable()`, which Tokio answers at once
     // for an accepted stream (it assumes those ready).
-    let mut first = [0u8; 1];
-    tokio::select! {
+    let mut first = [0u8; H2_PREFACE.len()];
+    let peeked = tokio::select! {
         peeked = tokio::time::timeout(limits.header_read_timeout, stream.peek(&mut first)) => {
-            if !matches!(peeked, Ok(Ok(1..))) {
-                return;
+            match peeked {
+                Ok(Ok(n @ 1..)) => n,
+                _ => return,
             }
         }
         _ = stop.changed() => return,
-    }
+    };
     let Some(acceptor) = tls else {
-        return Box::pin(http1(
-            stream,
-            Client { tls: false, peer },
-            shared,
-            limits,
-            stop,
-        ))
-        .await;
+        // Plain HTTP: HTTP/2 with prior knowledge (the AWS SDK for JavaScript's default,
+        // also for http:// endpoints) begins with the preface; anything else is HTTP/1.
+        let client = Client { tls: false, peer };
+        let (h2, stream) = tokio::select! {
+            sniffed = sniff_preface(stream, &first[..peeked], limits.header_read_timeout) => {
+                match sniffed {
+                    Some(sniffed) => sniffed,
+                    None => return,
+                }
+            }
+            _ = stop.changed() => return,
+        };
+        return if h2 {
+            Box::pin(http2(stream, shared, limits, stop)).await
+        } else {
+            Box::pin(http1(stream, client, shared, limits, stop)).await
+        };
     };
     let handshake = Box::pin(tokio::time::timeout(
         limits.header_read_timeout,
@@ -245,7 +257,8 @@ async fn connection(
     let stream = tokio::select! {
         done = handshake => match done {
             Ok(Ok(stream)) => stream,
-            _ => return,
+            Ok(Err(e)) => return log_failed_handshake(peer, Some(&e)),
+            Err(_) => return log_failed_handshake(peer, None),
         },
         _ = stop.changed() => return,
     };
@@ -387,6 +400,149 @@ where
     }
 }
 
+/// A TLS handshake that failed gets a log line with the client's address and the reason
+/// in the gateway's words (the alert a client sent names only a TLS condition, such as
+/// `UnknownCA` for a certificate it does not trust); `None` for a handshake that did not
+/// finish within the header read timeout.
+fn log_failed_handshake(peer: SocketAddr, e: Option<&io::Error>) {
+    use rustls::Error as Tls;
+    let tls = e
+        .and_then(|e| e.get_ref())
+        .and_then(|e| e.downcast_ref::<Tls>());
+    let alert = match tls {
+        Some(Tls::AlertReceived(alert)) => Some(format!("{alert:?}")),
+        _ => None,
+    };
+    let reason = match (e, tls) {
+        (None, _) => "the client did not finish it within the header read timeout",
+        (_, Some(Tls::AlertReceived(_))) => {
+            "the client ended it with an alert (UnknownCA or BadCertificate: it does not \
+             trust the gateway's certificate authority)"
+        }
+        (_, Some(Tls::PeerIncompatible(_))) => {
+            "the client offered no TLS version or cipher suite the gateway supports"
+        }
+        (_, Some(Tls::InvalidMessage(_) | Tls::PeerMisbehaved(_))) => {
+            "the client did not speak TLS (plain HTTP to an HTTPS gateway?)"
+        }
+        (Some(e), _) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            "the client closed the connection during the handshake"
+        }
+        _ => "the handshake failed",
+    };
+    tracing::info!(
+        target: LOG_TARGET,
+        client = peer.to_string(),
+        alert = alert.as_deref(),
+        "TLS handshake failed: {reason}"
+    );
+}
+
+/// Whether a plain-HTTP connection begins with HTTP/2's preface, and the connection with
+/// whatever had to be read to tell. `peeked` is what a peek saw: nearly always enough (a
+/// client sends the preface in one write); only a connection whose first bytes are a
+/// proper beginning of the preface is read from until they are the whole preface or
+/// not, within `wait`. `None` if the client closed or stalled first.
+async fn sniff_preface(
+    mut stream: TcpStream,
+    peeked: &[u8],
+    wait: Duration,
+) -> Option<(bool, Replay<TcpStream>)> {
+    use tokio::io::AsyncReadExt as _;
+    if !H2_PREFACE.starts_with(peeked) {
+        return Some((false, Replay::new(stream, Vec::new())));
+    }
+    if peeked.len() == H2_PREFACE.len() {
+        return Some((true, Replay::new(stream, Vec::new())));
+    }
+    let mut read = Vec::with_capacity(H2_PREFACE.len());
+    let reading = async {
+        while read.len() < H2_PREFACE.len() && H2_PREFACE.starts_with(&read) {
+            let mut chunk = [0u8; H2_PREFACE.len()];
+            let wanted = H2_PREFACE.len() - read.len();
+            match stream.read(&mut chunk[..wanted]).await {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => read.extend_from_slice(&chunk[..n]),
+            }
+        }
+        true
+    };
+    if !matches!(tokio::time::timeout(wait, reading).await, Ok(true)) {
+        return None;
+    }
+    Some((read == H2_PREFACE, Replay::new(stream, read)))
+}
+
+/// A connection whose first bytes, already read, are read again before the rest.
+struct Replay<S> {
+    read: Vec<u8>,
+    at: usize,
+    inner: S,
+}
+
+impl<S> Replay<S> {
+    fn new(inner: S, read: Vec<u8>) -> Self {
+        Replay { read, at: 0, inner }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Replay<S> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.at < this.read.len() {
+            let n = (this.read.len() - this.at).min(buf.remaining());
+            buf.put_slice(&this.read[this.at..this.at + n]);
+            this.at += n;
+            if this.at == this.read.len() {
+                this.read = Vec::new();
+                this.at = 0;
+            }
+            return std::task::Poll::Ready(Ok(()));
+        }
+        std::pin::Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Replay<S> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> std::task::Poll<io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
 /// hyper answers a malformed or oversized HTTP/1 request head itself (`400`, `431`) and
 /// closes the connection, before the gateway sees a request: such a refusal gets its log
 /// line here, with the client's address but without method or path (there are none to
@@ -408,8 +564,8 @@ fn log_refused_head(e: &hyper::Error, client: Client, max_header_bytes: usize) {
             tracing::info!(
                 target: LOG_TARGET,
                 client = peer,
-                "connection refused: it began with HTTP/2's preface, which the gateway \
-                 takes only over TLS (--tls); send HTTP/1.1, or HTTP/2 over HTTPS"
+                "connection refused: it sent HTTP/2's preface after an HTTP/1.1 request; \
+                 begin a connection with the preface to speak HTTP/2"
             );
         }
     } else if e.is_parse_too_large() {

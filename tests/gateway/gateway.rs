@@ -1791,3 +1791,237 @@ async fn a_refusal_during_an_outage_keeps_the_valid_key() {
         format!("Bearer {kept}")
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// The modes real clients use: HTTP/2 with prior knowledge on plain HTTP (the AWS SDK for
+// JavaScript), control-plane reads (Claude Code), failed TLS handshakes in the log.
+
+/// An IO that writes at most one byte per write for its first `slow` bytes: a client
+/// whose HTTP/2 preface arrives in pieces.
+struct Trickle {
+    inner: TcpStream,
+    slow: usize,
+}
+
+impl tokio::io::AsyncRead for Trickle {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Trickle {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let n = if self.slow > 0 {
+            1.min(buf.len())
+        } else {
+            buf.len()
+        };
+        let written =
+            std::task::ready!(std::pin::Pin::new(&mut self.inner).poll_write(cx, &buf[..n]))?;
+        self.slow = self.slow.saturating_sub(written);
+        std::task::Poll::Ready(Ok(written))
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[tokio::test]
+async fn plain_http_serves_http2_with_prior_knowledge_under_the_same_rules() {
+    let f = Fixture::start().await;
+    let port = f.gw.addr.port();
+    // Whole preface in one write (as clients do), and one byte at a time.
+    for slow in [0, 24] {
+        let tcp = TcpStream::connect(f.gw.addr).await.unwrap();
+        tcp.set_nodelay(true).unwrap();
+        let (mut sender, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(Trickle { inner: tcp, slow }),
+        )
+        .await
+        .unwrap();
+        let _conn = tokio::spawn(conn);
+        let send = |authority: String, key: Option<&str>| {
+            let mut request = ::http::Request::builder()
+                .method("POST")
+                .uri(format!("http://{authority}/model/m/converse"));
+            if let Some(key) = key {
+                request = request.header("authorization", format!("Bearer {key}"));
+            }
+            request.body(http_body_util::Empty::<Bytes>::new()).unwrap()
+        };
+        let hits = f.upstream.hits();
+        let ok = sender
+            .send_request(send(format!("127.0.0.1:{port}"), Some(f.key.as_str())))
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 200, "slow {slow}");
+        assert_eq!(ok.version(), ::http::Version::HTTP_2);
+        assert_eq!(
+            f.upstream.seen().last().unwrap().header("authorization"),
+            Some(format!("Bearer {}", f.real_key()).as_str())
+        );
+        let foreign = sender
+            .send_request(send(format!("evil.example:{port}"), Some(f.key.as_str())))
+            .await
+            .unwrap();
+        assert_eq!(foreign.status(), 421);
+        let anonymous = sender
+            .send_request(send(format!("localhost:{port}"), None))
+            .await
+            .unwrap();
+        assert_eq!(anonymous.status(), 401);
+        assert_eq!(f.upstream.hits(), hits + 1);
+    }
+    // Something that begins like the preface and is not: HTTP/1, refused as such.
+    let answer = raw(f.gw.addr, b"PRI * HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(status(&answer), 400, "{answer}");
+    // HTTP/1 methods that begin with P are untouched.
+    let put = f.send(&f.request("PUT", "/model/m/converse", "")).await;
+    assert_eq!(status(&put), 200, "{put}");
+}
+
+#[tokio::test]
+async fn control_plane_reads_go_to_the_control_plane_and_their_refusals_keep_the_key() {
+    let control = Upstream::start().await;
+    let f = Fixture::start_with(|b| b.control_plane(&control.url())).await;
+    control.then(Answer::Json(
+        200,
+        r#"{"inferenceProfileSummaries":[]}"#.into(),
+    ));
+    let listed = f
+        .send(&f.request(
+            "GET",
+            "/inference-profiles?maxResults=100&typeEquals=SYSTEM_DEFINED",
+            "",
+        ))
+        .await;
+    assert_eq!(status(&listed), 200, "{listed}");
+    assert_eq!(
+        body(&listed)["inferenceProfileSummaries"],
+        serde_json::json!([])
+    );
+    let seen = control.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        seen[0].header("authorization"),
+        Some(format!("Bearer {}", f.real_key()).as_str())
+    );
+    assert_eq!(
+        seen[0].header("host"),
+        Some(control.addr.to_string().as_str())
+    );
+    assert_eq!(f.upstream.hits(), 0);
+    // Runtime calls still go to the upstream.
+    let invoked = f.send(&f.request("POST", "/model/m/invoke", "")).await;
+    assert_eq!(status(&invoked), 200);
+    assert_eq!((f.upstream.hits(), control.hits()), (1, 1));
+
+    // A control-plane refusal (a permission the principal lacks) loads no new key.
+    let loads = f.creds.calls();
+    control.then(Answer::Json(403, r#"{"message":"not authorized"}"#.into()));
+    let refused = f.send(&f.request("GET", "/foundation-models", "")).await;
+    assert_eq!(status(&refused), 403);
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(f.creds.calls(), loads);
+
+    // Without a control plane they go to the upstream, and its refusal keeps the key too.
+    let f = Fixture::start().await;
+    f.provider.token().await.unwrap();
+    f.upstream.then(Answer::Json(
+        403,
+        r#"{"message":"Unknown operation"}"#.into(),
+    ));
+    let refused = f.send(&f.request("GET", "/inference-profiles", "")).await;
+    assert_eq!(status(&refused), 403);
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(f.creds.calls(), 1);
+    assert_eq!(f.upstream.hits(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_tls_handshake_is_logged_with_the_client_and_reason_only() {
+    let events = Events::global();
+    let identity = TlsIdentity::generate_localhost().unwrap();
+    let f = Fixture::start_with(|b| b.tls(identity)).await;
+    // A client that does not trust the gateway's authority.
+    let tcp = TcpStream::connect(f.gw.addr).await.unwrap();
+    let distrusting = tcp.local_addr().unwrap().to_string();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    assert!(tls_client(&[]).connect(name, tcp).await.is_err());
+    // One that speaks plain HTTP to it, with the client key.
+    let (_, plain) = raw_from(f.gw.addr, f.request("GET", "/x", "").as_bytes()).await;
+    let line = |from: &str| {
+        events.all().into_iter().find(|e| {
+            e.target == "bedrock_token::gateway"
+                && e.field("client") == Some(from)
+                && e.message().contains("TLS handshake failed")
+        })
+    };
+    let mut found = (None, None);
+    for _ in 0..2000 {
+        found = (line(&distrusting), line(&plain));
+        if found.0.is_some() && found.1.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let (Some(distrusted), Some(plain)) = found else {
+        panic!(
+            "no log line for a failed handshake: {:?}",
+            events.all().len()
+        );
+    };
+    assert!(
+        distrusted.message().contains("does not trust"),
+        "{}",
+        distrusted.message()
+    );
+    assert!(
+        matches!(
+            distrusted.field("alert"),
+            Some("UnknownCA" | "BadCertificate")
+        ),
+        "{:?}",
+        distrusted.fields
+    );
+    assert!(
+        plain.message().contains("did not speak TLS"),
+        "{}",
+        plain.message()
+    );
+    for line in [&distrusted, &plain] {
+        let names: Vec<&str> = line.fields.iter().map(|(n, _)| n.as_str()).collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| ["message", "client", "alert"].contains(n)),
+            "{names:?}"
+        );
+        assert!(line.fields.iter().all(|(_, v)| !v.contains(f.key.as_str())));
+    }
+    assert_eq!(f.upstream.hits(), 0);
+}

@@ -200,8 +200,9 @@ Examples:
 With --proxy the command's environment has AWS_ENDPOINT_URL_BEDROCK_RUNTIME,
 ANTHROPIC_BEDROCK_BASE_URL and BEDROCK_TOKEN_PROXY_URL set to the gateway (HTTPS on
 loopback), AWS_BEARER_TOKEN_BEDROCK set to a client key valid for this run only, and
-AWS_CA_BUNDLE, SSL_CERT_FILE, REQUESTS_CA_BUNDLE (and NODE_EXTRA_CA_CERTS) set so that
-clients trust the gateway's certificate. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+AWS_CA_BUNDLE, SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE (and
+NODE_EXTRA_CA_CERTS) set so that clients trust the gateway's per-run certificate
+authority. The gateway writes no log unless --log FILE (or --log - for standard error). AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
 AWS_SESSION_TOKEN are removed unless --keep-credentials (the command, running as you,
 can still read ~/.aws).
 

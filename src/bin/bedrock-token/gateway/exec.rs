@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use aws_bedrock_token_generator::gateway::{ClientKey, Gateway, TlsIdentity};
 
-use super::{explain, fresh_provider, runtime, upstream, ExecArgs};
+use super::{control_plane, explain, fresh_provider, runtime, upstream, ExecArgs};
 use crate::settings::Settings;
 use crate::{errors, mint, Failure, Status};
 
@@ -38,8 +38,15 @@ const GATEWAY_URL_VARS: [&str; 3] = [
     "BEDROCK_TOKEN_PROXY_URL",
 ];
 
-/// Set to the CA bundle (system roots and the run's certificate) with `--proxy`.
-const CA_BUNDLE_VARS: [&str; 3] = ["AWS_CA_BUNDLE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"];
+/// Set to the CA bundle (system roots and the run's certificate authority) with
+/// `--proxy`: the AWS SDKs and CLI, OpenSSL (Python's `ssl`, so httpx and the Anthropic
+/// and OpenAI SDKs), requests, and curl.
+const CA_BUNDLE_VARS: [&str; 4] = [
+    "AWS_CA_BUNDLE",
+    "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+];
 
 /// Set to the gateway's URL with `--proxy --service claude-platform`: what the Anthropic
 /// SDK's Claude Platform on AWS client reads, and one for everything else.
@@ -66,6 +73,9 @@ fn url_vars(settings: &Settings) -> &'static [&'static str] {
 pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
     let settings = Settings::new(&args.source)?;
     super::not_dumpable();
+    if let Some(path) = &args.log {
+        super::log_to(path)?;
+    }
     let runtime = runtime()?;
     runtime.block_on(async {
         let mut env: Vec<(&str, OsString)> = Vec::new();
@@ -92,10 +102,18 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
                 .ca_bundle_pem()
                 .map_err(|e| explain(&e, "--proxy"))?,
         )?;
-        let cert = files.write("gateway-cert.pem", identity.cert_pem())?;
+        let cert = files.write("gateway-ca.pem", identity.cert_pem())?;
         env.push((key_var(&settings), client_key.as_str().into()));
-        let gateway = Gateway::builder(provider, client_key)
-            .upstream(&upstream(args.upstream.as_deref(), &info))
+        let mut builder = Gateway::builder(provider, client_key)
+            .upstream(&upstream(args.upstream.as_deref(), &info));
+        if let Some(url) = control_plane(
+            args.control_plane.as_deref(),
+            args.upstream.as_deref(),
+            &info,
+        ) {
+            builder = builder.control_plane(&url);
+        }
+        let gateway = builder
             .threads(super::gateway_threads())
             .tls(identity)
             .bind(([127, 0, 0, 1], 0).into())

@@ -36,6 +36,15 @@ pub(crate) struct ProxyArgs {
                 http:// only for a loopback host"
     )]
     upstream: Option<String>,
+    #[arg(
+        long,
+        value_name = "URL",
+        help = "Where Bedrock control-plane reads go (GET /inference-profiles…, \
+                /foundation-models…, which Claude Code sends first) [default: \
+                https://bedrock.REGION.amazonaws.com for --service bedrock without \
+                --upstream; else the upstream]"
+    )]
+    control_plane: Option<String>,
     /// The client key local programs must present (Authorization: Bearer, or x-api-key);
     /// created with a random key if missing; must be private to the user (0600)
     #[arg(long, value_name = "FILE")]
@@ -64,6 +73,16 @@ pub(crate) struct ExecArgs {
     /// With --proxy: where the gateway forwards [default: the region's Bedrock Runtime]
     #[arg(long, value_name = "URL", requires = "proxy")]
     upstream: Option<String>,
+    /// With --proxy: where Bedrock control-plane reads go (GET /inference-profiles…,
+    /// /foundation-models…) [default: the region's Bedrock endpoint without --upstream;
+    /// else the upstream]
+    #[arg(long, value_name = "URL", requires = "proxy")]
+    control_plane: Option<String>,
+    /// With --proxy: write the gateway's log (one line per request, key loads, refused
+    /// connections; never a key) to FILE, or to standard error with `-`; its level from
+    /// RUST_LOG [default: no log, so nothing mixes into the command's output]
+    #[arg(long, value_name = "FILE", requires = "proxy")]
+    log: Option<PathBuf>,
     /// Leave AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN in the
     /// command's environment [default: removed]
     #[arg(long)]
@@ -108,6 +127,20 @@ fn upstream(given: Option<&str>, info: &TokenInfo) -> String {
     )
 }
 
+/// Where Bedrock control-plane reads go: `--control-plane`; else, for Bedrock without
+/// `--upstream`, the key's region's control-plane endpoint (Amazon Bedrock endpoints and
+/// quotas, AWS General Reference: `bedrock.REGION.amazonaws.com`); else nowhere apart
+/// (the upstream takes them, as every other path).
+fn control_plane(given: Option<&str>, upstream: Option<&str>, info: &TokenInfo) -> Option<String> {
+    match (given, upstream, info.service()) {
+        (Some(url), _, _) => Some(url.to_owned()),
+        (None, None, aws_bedrock_token_generator::Service::Bedrock) => {
+            Some(format!("https://bedrock.{}.amazonaws.com", info.region()))
+        }
+        _ => None,
+    }
+}
+
 /// The most threads a gateway serves on: it is a local proxy for one user's tools.
 const MAX_GATEWAY_THREADS: usize = 4;
 
@@ -135,13 +168,20 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 /// the AWS SDK's, hyper's) are never written, whatever `RUST_LOG` says: they carry
 /// foreign error text and, at the finer levels, requests with their headers.
 fn init_logging() {
+    init_logging_to(tracing_subscriber::fmt::writer::BoxMakeWriter::new(
+        std::io::stderr,
+    ));
+}
+
+/// [`init_logging`] to `writer`.
+fn init_logging_to(writer: tracing_subscriber::fmt::writer::BoxMakeWriter) {
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(false)
         .with_target(false)
         .finish()
@@ -149,6 +189,37 @@ fn init_logging() {
             is_ours(meta.target())
         }))
         .try_init();
+}
+
+/// `exec --log`: the gateway's log to `path` (appended to; created private to the user,
+/// never through a symbolic link), or to standard error for `-`.
+fn log_to(path: &std::path::Path) -> Result<(), Failure> {
+    use tracing_subscriber::fmt::writer::BoxMakeWriter;
+    if path.as_os_str() == "-" {
+        init_logging();
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options
+            .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    let file = options.open(path).map_err(|e| {
+        Failure::new(
+            Status::Io,
+            format!(
+                "--log: cannot open {} for appending: {}",
+                crate::output::quoted(&path.to_string_lossy()),
+                e.kind()
+            ),
+        )
+    })?;
+    init_logging_to(BoxMakeWriter::new(std::sync::Mutex::new(file)));
+    Ok(())
 }
 
 /// Whether an event's target is this crate's: the library's modules or the gateway's and
@@ -163,9 +234,10 @@ fn is_ours(target: &str) -> bool {
         })
 }
 
-/// Keeps other processes of this user (the command `exec` runs, above all) from reading
-/// this one's memory or `/proc/PID/environ`, where the AWS credentials and the real key
-/// are. Best effort: where the system does not allow it, nothing changes.
+/// Keeps other unprivileged processes of this user (the command `exec` runs, above all)
+/// from reading this one's memory or `/proc/PID/environ`, where the AWS credentials and
+/// the real key are. Best effort: where the system does not allow it, nothing changes;
+/// and a process running as root or with `CAP_SYS_PTRACE` can read them regardless.
 fn not_dumpable() {
     #[cfg(target_os = "linux")]
     let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);

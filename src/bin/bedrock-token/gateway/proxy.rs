@@ -2,7 +2,7 @@
 
 use aws_bedrock_token_generator::gateway::{ClientKey, Gateway, TlsIdentity};
 
-use super::{explain, fresh_provider, init_logging, runtime, upstream, ProxyArgs};
+use super::{control_plane, explain, fresh_provider, init_logging, runtime, upstream, ProxyArgs};
 use crate::settings::Settings;
 use crate::{output, Failure, Status};
 
@@ -23,6 +23,13 @@ pub(crate) fn run(args: ProxyArgs) -> Result<Status, Failure> {
                 args.threads
                     .map_or_else(super::gateway_threads, usize::from),
             );
+        if let Some(url) = control_plane(
+            args.control_plane.as_deref(),
+            args.upstream.as_deref(),
+            &info,
+        ) {
+            builder = builder.control_plane(&url);
+        }
         if args.tls {
             let identity = TlsIdentity::generate_localhost().map_err(|e| explain(&e, "--tls"))?;
             if let Some(path) = &args.tls_cert_out {
