@@ -430,13 +430,82 @@ print(urllib.request.urlopen(req, context=ctx).status)
     let client_key = var("AWS_BEARER_TOKEN_BEDROCK");
     assert!(TokenInfo::parse(&client_key).is_err(), "not a real key");
     assert!(bedrock.presented_tokens().iter().all(|t| *t != client_key));
-    for name in ["AWS_CA_BUNDLE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"] {
+    for name in [
+        "AWS_CA_BUNDLE",
+        "SSL_CERT_FILE",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+    ] {
         assert_eq!(var(name), var("AWS_CA_BUNDLE"));
     }
     assert!(!child_env.contains(SECRET) && !child_env.contains("AWS_ACCESS_KEY_ID"));
     // The bundle and certificate are removed when the run ends.
     assert!(!std::path::Path::new(&var("AWS_CA_BUNDLE")).exists());
     assert!(!std::path::Path::new(&var("NODE_EXTRA_CA_CERTS")).exists());
+}
+
+/// curl finds the gateway's authority through CURL_CA_BUNDLE; `--log FILE` collects the
+/// gateway's lines (requests, control-plane routing) there and nothing of them reaches
+/// the command's output; no line holds a key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_proxy_log_goes_to_its_file_and_curl_trusts_the_gateway() {
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(std::env::var_os("CI").is_none(), "curl is not installed");
+        eprintln!("skipped: no curl");
+        return;
+    }
+    let bedrock = stand_in().await;
+    let env = CliEnv::with_env_credentials();
+    let log = env.path("gateway.log");
+    let url = bedrock.url();
+    let script = r#"curl -sS -o /dev/null -w '%{http_code}
+' -X POST         -H "Authorization: Bearer $AWS_BEARER_TOKEN_BEDROCK" -H 'Content-Type: application/json'         -d '{"messages":[]}' "$AWS_ENDPOINT_URL_BEDROCK_RUNTIME/model/m/converse"
+        curl -sS -o /dev/null -w '%{http_code}
+'         -H "Authorization: Bearer $AWS_BEARER_TOKEN_BEDROCK"         "$AWS_ENDPOINT_URL_BEDROCK_RUNTIME/inference-profiles?typeEquals=SYSTEM_DEFINED""#;
+    let out = env
+        .run_beside(&[
+            "exec",
+            "--proxy",
+            "--upstream",
+            &url,
+            "--control-plane",
+            &url,
+            "--log",
+            log.to_str().unwrap(),
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The stand-in has no control plane: 404, and the key stays (one key presented).
+    assert_eq!(stdout(&out).lines().collect::<Vec<_>>(), ["200", "404"]);
+    assert!(!stderr(&out).contains("request"), "{}", stderr(&out));
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("path=/model/m/converse status=200"),
+        "{logged}"
+    );
+    assert!(
+        logged.contains("path=/inference-profiles status=404"),
+        "{logged}"
+    );
+    assert_eq!(bedrock.distinct_tokens(), 1);
+    for token in bedrock.presented_tokens() {
+        assert!(!logged.contains(&token), "{logged}");
+    }
+    assert!(!logged.contains(SECRET));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&log).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+    }
 }
 
 /// boto3, the Anthropic SDK's Bedrock client and the OpenAI SDK, unchanged, through

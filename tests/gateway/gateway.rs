@@ -298,6 +298,92 @@ async fn the_sdk_reaches_bedrock_through_the_gateway_with_a_real_verified_key() 
     assert_eq!(bedrock.accepted() + bedrock.rejected(), 3);
 }
 
+/// The SDK's streaming operations through the gateway: the stand-in's AWS event streams
+/// (ConverseStream's events, InvokeModelWithResponseStream's Anthropic chunks) arrive
+/// whole and in order, decoded by the SDK's own event-stream reader.
+#[tokio::test]
+async fn the_sdk_streams_through_the_gateway() {
+    use aws_sdk_bedrockruntime::types::{
+        ContentBlock, ConversationRole, ConverseStreamOutput, Message, ResponseStream,
+    };
+    let clock = ManualTimeSource::new(start());
+    let bedrock = Bedrock::start(keys(), clock.clone()).await;
+    let creds = ScriptedCredentials::new(Next::Ok(session_creds(None)));
+    let client_key = ClientKey::generate();
+    let gw = Running::start(
+        Gateway::builder(provider(&creds, &clock), client_key.clone()).upstream(&bedrock.url()),
+    )
+    .await;
+    let client = sdk_client(&gw.url, &client_key);
+
+    let mut stream = client
+        .converse_stream()
+        .model_id(MODEL)
+        .messages(
+            Message::builder()
+                .role(ConversationRole::User)
+                .content(ContentBlock::Text("Hello".into()))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .stream;
+    let (mut text, mut kinds) = (String::new(), Vec::new());
+    while let Some(event) = stream.recv().await.unwrap() {
+        kinds.push(match event {
+            ConverseStreamOutput::MessageStart(_) => "start",
+            ConverseStreamOutput::ContentBlockDelta(delta) => {
+                text.push_str(delta.delta.unwrap().as_text().unwrap());
+                "delta"
+            }
+            ConverseStreamOutput::ContentBlockStop(_) => "block stop",
+            ConverseStreamOutput::MessageStop(_) => "stop",
+            ConverseStreamOutput::Metadata(_) => "metadata",
+            _ => "other",
+        });
+    }
+    assert_eq!(text, "Hello from the stand-in");
+    assert_eq!(
+        kinds,
+        ["start", "delta", "delta", "block stop", "stop", "metadata"]
+    );
+
+    let mut stream = client
+        .invoke_model_with_response_stream()
+        .model_id(MODEL)
+        .body(aws_sdk_bedrockruntime::primitives::Blob::new(
+            r#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":16,"messages":[]}"#,
+        ))
+        .send()
+        .await
+        .unwrap()
+        .body;
+    let mut types = Vec::new();
+    while let Some(event) = stream.recv().await.unwrap() {
+        let ResponseStream::Chunk(chunk) = event else {
+            panic!("not a chunk: {event:?}");
+        };
+        let event: serde_json::Value =
+            serde_json::from_slice(chunk.bytes.unwrap().as_ref()).unwrap();
+        types.push(event["type"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        types,
+        [
+            "message_start",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_delta",
+            "content_block_stop",
+            "message_delta",
+            "message_stop"
+        ]
+    );
+    assert_eq!((bedrock.accepted(), bedrock.rejected()), (2, 0));
+}
+
 #[tokio::test]
 async fn an_upstream_path_prefix_is_put_before_the_request_path() {
     // OpenAI-compatible clients are given $URL/v1; the gateway's upstream is .../openai.

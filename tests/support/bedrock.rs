@@ -9,7 +9,16 @@
 //! - OpenAI-compatible Chat Completions (`POST /openai/v1/chat/completions`, as on
 //!   bedrock-runtime, or `POST /v1/chat/completions`, as on bedrock-mantle): `200` with a
 //!   `chat.completion` object, `400` for a body without `model` and `messages`, or `401`
-//!   with an OpenAI-style `{"error": {..}}` body.
+//!   with an OpenAI-style `{"error": {..}}` body; with `"stream": true`, server-sent
+//!   events (`chat.completion.chunk` objects, then `data: [DONE]`);
+//! - the streaming operations, as AWS event streams
+//!   (`application/vnd.amazon.eventstream`, framed by aws-smithy-eventstream):
+//!   InvokeModelWithResponseStream (`POST /model/{id}/invoke-with-response-stream`,
+//!   Claude Code's and the Anthropic SDK's streaming call: `chunk` events whose `bytes`
+//!   hold the Anthropic streaming events) and ConverseStream
+//!   (`POST /model/{id}/converse-stream`);
+//! - the control plane's ListInferenceProfiles (`GET /inference-profiles`, which Claude
+//!   Code calls first): `200` with no profiles, or `403`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -107,18 +116,27 @@ enum Api {
     /// Claude Platform on AWS (`POST /v1/messages`), with a Claude Platform key only.
     Messages,
     Converse,
+    ConverseStream,
     ChatCompletions,
     Invoke,
+    InvokeStream,
+    ListInferenceProfiles,
 }
 
 fn api(req: &Request) -> Option<Api> {
     let path = req.uri().path();
-    if req.method() != http::Method::POST {
+    if req.method() == http::Method::GET && path == "/inference-profiles" {
+        Some(Api::ListInferenceProfiles)
+    } else if req.method() != http::Method::POST {
         None
     } else if path.starts_with("/model/") && path.ends_with("/converse") {
         Some(Api::Converse)
+    } else if path.starts_with("/model/") && path.ends_with("/converse-stream") {
+        Some(Api::ConverseStream)
     } else if path.starts_with("/model/") && path.ends_with("/invoke") {
         Some(Api::Invoke)
+    } else if path.starts_with("/model/") && path.ends_with("/invoke-with-response-stream") {
+        Some(Api::InvokeStream)
     } else if path == "/v1/messages" {
         Some(Api::Messages)
     } else if path == "/openai/v1/chat/completions" || path == "/v1/chat/completions" {
@@ -189,7 +207,33 @@ fn handle(keys: &Keys, now: SystemTime, seen: &Mutex<Seen>, req: Request) -> Res
             seen.distinct_tokens.insert(token);
             respond(200, "application/json", INVOKE_OK)
         }
-        (Api::Converse | Api::Invoke, Err(reason)) => {
+        (Api::ConverseStream, Ok(token)) => {
+            seen.accepted += 1;
+            seen.distinct_tokens.insert(token);
+            event_stream(&converse_stream_events())
+        }
+        (Api::InvokeStream, Ok(token)) => {
+            seen.accepted += 1;
+            seen.distinct_tokens.insert(token);
+            event_stream(&anthropic_stream_chunks())
+        }
+        (Api::ListInferenceProfiles, Ok(token)) => {
+            seen.accepted += 1;
+            seen.distinct_tokens.insert(token);
+            respond(
+                200,
+                "application/json",
+                r#"{"inferenceProfileSummaries":[]}"#,
+            )
+        }
+        (
+            Api::Converse
+            | Api::ConverseStream
+            | Api::Invoke
+            | Api::InvokeStream
+            | Api::ListInferenceProfiles,
+            Err(reason),
+        ) => {
             seen.rejected += 1;
             let mut response = respond(
                 403,
@@ -216,6 +260,9 @@ fn handle(keys: &Keys, now: SystemTime, seen: &Mutex<Seen>, req: Request) -> Res
             };
             seen.accepted += 1;
             seen.distinct_tokens.insert(token);
+            if body["stream"] == serde_json::json!(true) {
+                return chat_stream(model);
+            }
             respond(
                 200,
                 "application/json",
@@ -239,6 +286,107 @@ fn handle(keys: &Keys, now: SystemTime, seen: &Mutex<Seen>, req: Request) -> Res
             openai_error(401, "invalid_request_error", &reason)
         }
     }
+}
+
+/// The text every streaming answer spells out, in two pieces.
+const STREAMED: [&str; 2] = ["Hello from ", "the stand-in"];
+
+/// `200` with `events` (event type, JSON payload) as an AWS event stream.
+fn event_stream(events: &[(&str, serde_json::Value)]) -> Response {
+    use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
+    let text = |value: &str| HeaderValue::String(value.to_owned().into());
+    let mut body = Vec::new();
+    for (kind, payload) in events {
+        let message = Message::new(payload.to_string().into_bytes())
+            .add_header(Header::new(":event-type", text(kind)))
+            .add_header(Header::new(":content-type", text("application/json")))
+            .add_header(Header::new(":message-type", text("event")));
+        aws_smithy_eventstream::frame::write_message_to(&message, &mut body).unwrap();
+    }
+    respond(200, "application/vnd.amazon.eventstream", body)
+}
+
+/// ConverseStream's events for [`STREAMED`].
+fn converse_stream_events() -> Vec<(&'static str, serde_json::Value)> {
+    use serde_json::json;
+    let mut events = vec![("messageStart", json!({ "role": "assistant" }))];
+    for text in STREAMED {
+        events.push((
+            "contentBlockDelta",
+            json!({ "contentBlockIndex": 0, "delta": { "text": text } }),
+        ));
+    }
+    events.extend([
+        ("contentBlockStop", json!({ "contentBlockIndex": 0 })),
+        ("messageStop", json!({ "stopReason": "end_turn" })),
+        (
+            "metadata",
+            json!({
+                "usage": { "inputTokens": 3, "outputTokens": 4, "totalTokens": 7 },
+                "metrics": { "latencyMs": 1 }
+            }),
+        ),
+    ]);
+    events
+}
+
+/// InvokeModelWithResponseStream's `chunk` events for a Claude model: each carries one
+/// Anthropic Messages streaming event, base64 in `bytes`.
+fn anthropic_stream_chunks() -> Vec<(&'static str, serde_json::Value)> {
+    use serde_json::json;
+    let mut anthropic = vec![
+        json!({ "type": "message_start", "message": {
+            "id": "msg_stand_in", "type": "message", "role": "assistant",
+            "model": "claude-3-haiku-20240307", "content": [], "stop_reason": null,
+            "stop_sequence": null, "usage": { "input_tokens": 3, "output_tokens": 1 }
+        }}),
+        json!({ "type": "content_block_start", "index": 0,
+                "content_block": { "type": "text", "text": "" } }),
+    ];
+    for text in STREAMED {
+        anthropic.push(json!({ "type": "content_block_delta", "index": 0,
+                               "delta": { "type": "text_delta", "text": text } }));
+    }
+    anthropic.extend([
+        json!({ "type": "content_block_stop", "index": 0 }),
+        json!({ "type": "message_delta",
+                "delta": { "stop_reason": "end_turn", "stop_sequence": null },
+                "usage": { "output_tokens": 4 } }),
+        json!({ "type": "message_stop", "amazon-bedrock-invocationMetrics": {
+            "inputTokenCount": 3, "outputTokenCount": 4,
+            "invocationLatency": 1, "firstByteLatency": 1
+        }}),
+    ]);
+    anthropic
+        .iter()
+        .map(|event| {
+            let bytes = base64::engine::general_purpose::STANDARD.encode(event.to_string());
+            ("chunk", json!({ "bytes": bytes }))
+        })
+        .collect()
+}
+
+/// A streamed Chat Completion: server-sent `chat.completion.chunk` events, then `[DONE]`.
+fn chat_stream(model: &str) -> Response {
+    use serde_json::json;
+    let chunk = |delta: serde_json::Value, finish: Option<&str>| {
+        json!({
+            "id": "chatcmpl-stand-in", "object": "chat.completion.chunk",
+            "created": 1_718_452_800, "model": model,
+            "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }]
+        })
+    };
+    let mut events = vec![chunk(json!({ "role": "assistant", "content": "" }), None)];
+    for text in STREAMED {
+        events.push(chunk(json!({ "content": text }), None));
+    }
+    events.push(chunk(json!({}), Some("stop")));
+    let mut body = String::new();
+    for event in events {
+        body.push_str(&format!("data: {event}\n\n"));
+    }
+    body.push_str("data: [DONE]\n\n");
+    respond(200, "text/event-stream", body)
 }
 
 /// An error the way the Anthropic Messages API sends one.
