@@ -53,12 +53,17 @@ def openai_chat():
 
 
 def main():
+    """Runs every client, or those named as arguments."""
     failed = 0
-    for name, call in [
+    clients = [
         ("boto3", boto3_converse),
         ("anthropic-bedrock", anthropic_bedrock),
         ("openai", openai_chat),
-    ]:
+    ]
+    wanted = sys.argv[1:]
+    for name, call in clients:
+        if wanted and name not in wanted:
+            continue
         try:
             print(f"{name} ok: {call()}", flush=True)
         except Exception as e:  # report every client, then fail

@@ -508,38 +508,6 @@ async fn exec_proxy_log_goes_to_its_file_and_curl_trusts_the_gateway() {
     }
 }
 
-/// boto3, the Anthropic SDK's Bedrock client and the OpenAI SDK, unchanged, through
-/// `exec --proxy` (pinned in scripts/clients/requirements.txt; `.ci/run` installs them and
-/// sets BEDROCK_TOKEN_CLIENTS_PYTHON). Skipped, saying so, where they are not installed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn real_python_clients_through_exec_proxy() {
-    let Some(python) = std::env::var_os("BEDROCK_TOKEN_CLIENTS_PYTHON") else {
-        eprintln!("skipped: BEDROCK_TOKEN_CLIENTS_PYTHON is not set (scripts/clients/setup.sh)");
-        return;
-    };
-    let python = python.to_string_lossy().into_owned();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/clients/clients.py");
-    let bedrock = stand_in().await;
-    let env = CliEnv::with_env_credentials();
-    let url = bedrock.url();
-    let out = env
-        .run_beside(&["exec", "--proxy", "--upstream", &url, "--", &python, script])
-        .await;
-    let printed = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{printed}{}", stderr(&out));
-    for client in ["boto3", "anthropic-bedrock", "openai"] {
-        assert!(
-            printed.contains(&format!("{client} ok: Hello from the stand-in")),
-            "{printed}"
-        );
-    }
-    assert_eq!(bedrock.accepted(), 3);
-    assert!(bedrock
-        .presented_tokens()
-        .iter()
-        .all(|t| TokenInfo::parse(t).is_ok()));
-}
-
 /// What an HTTP/2-only HTTPS upstream saw: each request's version and `Authorization`,
 /// and the TCP connections it accepted; `goaway` makes it close its open connections
 /// gracefully (a `GOAWAY`), as servers do with old ones.

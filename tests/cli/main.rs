@@ -9,6 +9,7 @@ mod support;
 mod cli;
 mod cli_cache;
 mod cli_canary;
+mod cli_clients;
 mod cli_gateway;
 mod cli_long_term;
 mod cli_long_term_audit;

@@ -69,6 +69,8 @@ fn canonical(settings: &Settings) -> String {
         role,
         timeout,
         env,
+        // Derived from the profile and the config files, both in the key.
+        profile_found: _,
     } = settings;
     let AwsEnv {
         region: env_region,
@@ -447,6 +449,7 @@ mod tests {
                 vars.iter()
                     .map(|(name, value)| (name.into(), os_string(value))),
             ),
+            profile_found: None,
         }
     }
 
@@ -581,6 +584,7 @@ mod tests {
                     credentials_file: _,
                     digests: _,
                 },
+            profile_found: _,
         } = &base;
         let Role {
             arn: _,

@@ -220,7 +220,7 @@ fn file_problem(s: &Settings) -> Option<Failure> {
         }
     }
     let (name, source) = s.selected_profile()?;
-    match profile_defined(name) {
+    match s.profile_found.clone()? {
         Ok(true) => None,
         Ok(false) => Some(config_error(format!(
             "profile {} (from {source}) not found in {}",
@@ -249,22 +249,4 @@ fn unreadable(path: &Path) -> Option<String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => Some(e.to_string()),
     }
-}
-
-/// Whether the AWS config files define profile `name`, as the AWS SDK reads them.
-fn profile_defined(name: &str) -> Result<bool, String> {
-    use aws_types::os_shim_internal::{Env, Fs};
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .map_err(|e| e.to_string())?;
-    let profiles = runtime
-        .block_on(aws_config::profile::load(
-            &Fs::real(),
-            &Env::real(),
-            // The standard files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, ~/.aws).
-            &Default::default(),
-            Some(name.to_owned().into()),
-        ))
-        .map_err(|e| e.to_string())?;
-    Ok(profiles.get_profile(name).is_some())
 }

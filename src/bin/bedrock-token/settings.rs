@@ -124,6 +124,10 @@ pub(crate) struct Settings {
     pub(crate) timeout: Option<Duration>,
     /// The environment.
     pub(crate) env: AwsEnv,
+    /// Whether the AWS config files define the selected profile (`None` with none
+    /// selected; `Err` with why they could not be parsed). Resolved once here, before any
+    /// async runtime runs, so that explaining a failure never needs one.
+    pub(crate) profile_found: Option<Result<bool, String>>,
 }
 
 /// The role to assume, from `--role-arn` and its companion flags.
@@ -214,7 +218,17 @@ impl Settings {
             role,
             timeout: args.timeout,
             env: AwsEnv::from_vars(std::env::vars_os()),
-        })
+            profile_found: None,
+        }
+        .with_profile_checked())
+    }
+
+    /// Resolves [`Settings::profile_found`].
+    fn with_profile_checked(mut self) -> Self {
+        self.profile_found = self
+            .selected_profile()
+            .map(|(name, _)| profile_defined(name));
+        self
     }
 
     /// For the `long-term` commands: `--profile` and `--timeout` only (IAM is global: the
@@ -229,7 +243,9 @@ impl Settings {
             role: None,
             timeout,
             env: AwsEnv::from_vars(std::env::vars_os()),
+            profile_found: None,
         }
+        .with_profile_checked()
     }
 
     /// The profile explicitly selected and where: `--profile` or `AWS_PROFILE`.
@@ -358,4 +374,23 @@ mod tests {
             Path::new("~/.aws/config")
         );
     }
+}
+
+/// Whether the AWS config files define profile `name`, as the AWS SDK reads them. Runs a
+/// runtime of its own: call it only where none runs ([`Settings::new`]).
+fn profile_defined(name: &str) -> Result<bool, String> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let profiles = runtime
+        .block_on(aws_config::profile::load(
+            &Fs::real(),
+            &Env::real(),
+            // The standard files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, ~/.aws).
+            &Default::default(),
+            Some(name.to_owned().into()),
+        ))
+        .map_err(|e| e.to_string())?;
+    Ok(profiles.get_profile(name).is_some())
 }
