@@ -692,3 +692,41 @@ async fn proxy_replaces_an_http2_connection_the_upstream_closes() {
     let (status, _) = proxy.stop();
     assert_eq!(status, Some(0));
 }
+
+/// With a profile selected, a failure to load credentials at start-up is explained by
+/// `proxy`, `exec` and `exec --proxy` as by plain `bedrock-token` (same status, same
+/// message), never as a panic: a missing profile, one without credentials, a failing
+/// `credential_process`.
+#[test]
+fn start_up_failures_with_a_profile_are_explained_by_every_command() {
+    let cases: [(&str, &str, i32, &str); 3] = [
+        ("[profile other]\nregion = us-east-1\n", "missing", 78, "not found"),
+        ("[profile empty]\nregion = us-east-1\n", "empty", 78, "no AWS credentials"),
+        (
+            "[profile broken]\nregion = us-east-1\ncredential_process = sh -c 'exit 3'\n",
+            "broken",
+            69,
+            "credential_process",
+        ),
+    ];
+    for (config, profile, status, says) in cases {
+        let env = CliEnv::bare();
+        env.write_config(config);
+        let key_file = env.path("client-key").display().to_string();
+        let plain = env.run(&["--profile", profile]);
+        let expected = failed(&plain, status);
+        assert!(expected.contains(says), "{profile}: {expected}");
+        for args in [
+            vec!["proxy", "--client-key-file", &key_file, "--profile", profile],
+            vec!["exec", "--profile", profile, "--", "true"],
+            vec!["exec", "--proxy", "--profile", profile, "--", "true"],
+        ] {
+            let out = env.run_within(&args, std::time::Duration::from_secs(60));
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(status), "{args:?}: {err}");
+            assert!(!err.contains("panicked"), "{args:?}: {err}");
+            // `proxy` logs the provider's events before the error.
+            assert_eq!(err.lines().last(), Some(expected.trim_end()), "{args:?}");
+        }
+    }
+}
