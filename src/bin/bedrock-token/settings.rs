@@ -355,6 +355,25 @@ fn expand_home(path: &str, home: Option<&Path>) -> PathBuf {
     }
 }
 
+/// Whether the AWS config files define profile `name`, as the AWS SDK reads them. Runs a
+/// runtime of its own: call it only where none runs ([`Settings::new`]).
+fn profile_defined(name: &str) -> Result<bool, String> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let profiles = runtime
+        .block_on(aws_config::profile::load(
+            &Fs::real(),
+            &Env::real(),
+            // The standard files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, ~/.aws).
+            &Default::default(),
+            Some(name.to_owned().into()),
+        ))
+        .map_err(|e| e.to_string())?;
+    Ok(profiles.get_profile(name).is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,23 +393,4 @@ mod tests {
             Path::new("~/.aws/config")
         );
     }
-}
-
-/// Whether the AWS config files define profile `name`, as the AWS SDK reads them. Runs a
-/// runtime of its own: call it only where none runs ([`Settings::new`]).
-fn profile_defined(name: &str) -> Result<bool, String> {
-    use aws_types::os_shim_internal::{Env, Fs};
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .map_err(|e| e.to_string())?;
-    let profiles = runtime
-        .block_on(aws_config::profile::load(
-            &Fs::real(),
-            &Env::real(),
-            // The standard files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, ~/.aws).
-            &Default::default(),
-            Some(name.to_owned().into()),
-        ))
-        .map_err(|e| e.to_string())?;
-    Ok(profiles.get_profile(name).is_some())
 }
