@@ -265,6 +265,67 @@ fn exec_gives_a_fresh_key_without_the_credentials_and_passes_the_status() {
     assert!(child_env.contains(&format!("AWS_SECRET_ACCESS_KEY={SECRET}")));
 }
 
+/// Every service's key variable but the one exec sets, and every variable of the AWS
+/// credential chains, stay out of the command's environment: with and without --proxy,
+/// for each service with keys (an exported real key never reaches another service's
+/// command). With --keep-credentials the credential variables stay; the keys do not.
+#[test]
+fn exec_leaves_no_other_key_or_credential_variable_to_the_command() {
+    const KEY_VARS: [&str; 3] = [
+        "AWS_BEARER_TOKEN_BEDROCK",
+        "ANTHROPIC_AWS_API_KEY",
+        "AWS_BEARER_TOKEN",
+    ];
+    const CREDENTIAL_VARS: [&str; 10] = [
+        "AWS_SECURITY_TOKEN",
+        "AWS_CREDENTIAL_EXPIRATION",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_ROLE_SESSION_NAME",
+        "AWS_SESSION_TOKEN",
+    ];
+    let mut env = CliEnv::with_env_credentials();
+    for var in KEY_VARS.iter().chain(&CREDENTIAL_VARS) {
+        env.set(var, format!("canary-{var}"));
+    }
+    // The session token is checked by the stand-in only with --proxy; a canary is fine
+    // for the key itself (it is signed, not verified, here).
+    let out_file = env.path("child-env");
+    let script = format!("env > '{}'", out_file.display());
+    for service in ["bedrock", "claude-platform"] {
+        for extra in [&[][..], &["--proxy"][..], &["--keep-credentials"][..]] {
+            let mut args = vec!["exec", "--service", service];
+            args.extend_from_slice(extra);
+            args.extend(["--", "sh", "-c", &script]);
+            let out = env.run(&args);
+            assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+            let child = std::fs::read_to_string(&out_file).unwrap();
+            let set = if service == "bedrock" {
+                "AWS_BEARER_TOKEN_BEDROCK"
+            } else {
+                "ANTHROPIC_AWS_API_KEY"
+            };
+            assert!(child.contains(&format!("{set}=")), "{args:?}: {child}");
+            for var in KEY_VARS {
+                assert!(!child.contains(&format!("canary-{var}")), "{args:?}: {var}");
+            }
+            let keep = extra == ["--keep-credentials"];
+            for var in CREDENTIAL_VARS {
+                assert_eq!(
+                    child.contains(&format!("{var}=canary-{var}")),
+                    keep,
+                    "{args:?}: {var}"
+                );
+            }
+            assert_eq!(child.contains(SECRET), keep, "{args:?}");
+        }
+    }
+}
+
 #[test]
 fn exec_with_service_claude_platform_sets_its_key_variable() {
     let env = CliEnv::with_env_credentials();
@@ -483,8 +544,9 @@ async fn exec_proxy_log_goes_to_its_file_and_curl_trusts_the_gateway() {
         ])
         .await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    // The stand-in has no control plane: 404, and the key stays (one key presented).
-    assert_eq!(stdout(&out).lines().collect::<Vec<_>>(), ["200", "404"]);
+    // The control-plane read went to --control-plane (here the stand-in, which answers
+    // ListInferenceProfiles) with the same key.
+    assert_eq!(stdout(&out).lines().collect::<Vec<_>>(), ["200", "200"]);
     assert!(!stderr(&out).contains("request"), "{}", stderr(&out));
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(
@@ -700,8 +762,18 @@ async fn proxy_replaces_an_http2_connection_the_upstream_closes() {
 #[test]
 fn start_up_failures_with_a_profile_are_explained_by_every_command() {
     let cases: [(&str, &str, i32, &str); 3] = [
-        ("[profile other]\nregion = us-east-1\n", "missing", 78, "not found"),
-        ("[profile empty]\nregion = us-east-1\n", "empty", 78, "no AWS credentials"),
+        (
+            "[profile other]\nregion = us-east-1\n",
+            "missing",
+            78,
+            "not found",
+        ),
+        (
+            "[profile empty]\nregion = us-east-1\n",
+            "empty",
+            78,
+            "no AWS credentials",
+        ),
         (
             "[profile broken]\nregion = us-east-1\ncredential_process = sh -c 'exit 3'\n",
             "broken",
@@ -717,7 +789,13 @@ fn start_up_failures_with_a_profile_are_explained_by_every_command() {
         let expected = failed(&plain, status);
         assert!(expected.contains(says), "{profile}: {expected}");
         for args in [
-            vec!["proxy", "--client-key-file", &key_file, "--profile", profile],
+            vec![
+                "proxy",
+                "--client-key-file",
+                &key_file,
+                "--profile",
+                profile,
+            ],
             vec!["exec", "--profile", profile, "--", "true"],
             vec!["exec", "--proxy", "--profile", profile, "--", "true"],
         ] {

@@ -8,9 +8,9 @@
 //!   through a CA bundle (the system roots plus it) in a private temporary directory,
 //!   removed when the run ends. The command never receives a real key.
 //!
-//! Either way the AWS credentials the key came from (`AWS_ACCESS_KEY_ID`,
-//! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) are removed from the command's
-//! environment unless `--keep-credentials`. SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 sent to
+//! Either way every service's key variable other than the one set is removed from the
+//! command's environment, and so are the AWS credentials and what leads to them
+//! ([`CREDENTIAL_VARS`]) unless `--keep-credentials`. SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 sent to
 //! `bedrock-token` are passed on to the command; SIGINT and SIGQUIT are not (the terminal
 //! sends them to the command itself), and do not end `bedrock-token` before it.
 
@@ -23,12 +23,37 @@ use super::{control_plane, explain, fresh_provider, runtime, upstream, ExecArgs}
 use crate::settings::Settings;
 use crate::{errors, mint, Failure, Status};
 
-/// The credential variables removed from the command's environment.
-const CREDENTIAL_VARS: [&str; 3] = [
+/// The credential variables removed from the command's environment unless
+/// `--keep-credentials`: every variable the AWS SDKs' default credential chains read a
+/// credential, or the way to one, from (environment, container, web identity).
+const CREDENTIAL_VARS: [&str; 12] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
 ];
+
+/// The generic bearer key variable the AWS SDKs read besides each service's own.
+const GENERIC_KEY_VAR: &str = "AWS_BEARER_TOKEN";
+
+/// The key variables of every service (and the SDKs' generic one), removed from the
+/// command's environment always: the command gets its key (or client key) in the
+/// selected service's variable, set after, and no other, so that an exported real key
+/// never reaches it.
+fn key_vars() -> impl Iterator<Item = &'static str> {
+    aws_bedrock_token_generator::Service::ALL
+        .iter()
+        .filter_map(|service| service.key_variable())
+        .chain([GENERIC_KEY_VAR])
+}
 
 /// Set to the gateway's URL with `--proxy`: what the AWS SDKs (boto3 included) and the
 /// Anthropic SDK's Bedrock client (and Claude Code) read, and one for everything else.
@@ -79,7 +104,7 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
     let runtime = runtime()?;
     runtime.block_on(async {
         let mut env: Vec<(&str, OsString)> = Vec::new();
-        let mut removed: Vec<&str> = Vec::new();
+        let mut removed: Vec<&str> = key_vars().collect();
         if !args.keep_credentials {
             removed.extend(CREDENTIAL_VARS);
         }

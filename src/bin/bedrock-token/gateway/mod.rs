@@ -83,8 +83,9 @@ pub(crate) struct ExecArgs {
     /// RUST_LOG [default: no log, so nothing mixes into the command's output]
     #[arg(long, value_name = "FILE", requires = "proxy")]
     log: Option<PathBuf>,
-    /// Leave AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN in the
-    /// command's environment [default: removed]
+    /// Leave the AWS credential variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+    /// AWS_SESSION_TOKEN, the container and web-identity ones) in the command's
+    /// environment [default: removed; other services' key variables are removed always]
     #[arg(long)]
     keep_credentials: bool,
     #[command(flatten)]
