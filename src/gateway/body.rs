@@ -5,7 +5,7 @@
 
 use std::future::Future as _;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -21,22 +21,41 @@ pub(super) struct Paced {
     /// Armed while the client is waited for; none while bytes flow (so a body that
     /// arrives with its head never sets a timer).
     deadline: Option<Pin<Box<Sleep>>>,
-    /// Set when the pause limit ended the body. A flag rather than the error itself:
-    /// hyper's HTTP/2 client does not pass a body's error on in the request's.
-    stalled: Arc<AtomicBool>,
+    /// How the body ended, if it failed. Shared rather than the error itself: hyper's
+    /// HTTP/2 client does not pass a body's error on in the request's.
+    fate: Arc<Fate>,
+}
+
+/// Why a paced body failed, as the request's caller sees it afterwards.
+#[derive(Debug, Default)]
+pub(super) struct Fate(AtomicU8);
+
+const STALLED: u8 = 1;
+const BROKEN: u8 = 2;
+
+impl Fate {
+    /// The pause limit ended the body.
+    pub(super) fn stalled(&self) -> bool {
+        self.0.load(Ordering::Relaxed) == STALLED
+    }
+
+    /// The client's body itself failed: malformed (a bad chunk), or cut off.
+    pub(super) fn broken(&self) -> bool {
+        self.0.load(Ordering::Relaxed) == BROKEN
+    }
 }
 
 impl Paced {
-    /// The paced body, and the flag that tells whether it stalled.
-    pub(super) fn new(inner: Incoming, pause: Duration) -> (Self, Arc<AtomicBool>) {
-        let stalled = Arc::new(AtomicBool::new(false));
+    /// The paced body, and how it failed, if it does.
+    pub(super) fn new(inner: Incoming, pause: Duration) -> (Self, Arc<Fate>) {
+        let fate = Arc::new(Fate::default());
         let body = Paced {
             inner,
             pause,
             deadline: None,
-            stalled: stalled.clone(),
+            fate: fate.clone(),
         };
-        (body, stalled)
+        (body, fate)
     }
 }
 
@@ -57,6 +76,9 @@ impl Body for Paced {
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
                 this.deadline = None;
+                if matches!(frame, Some(Err(_))) {
+                    this.fate.0.store(BROKEN, Ordering::Relaxed);
+                }
                 Poll::Ready(frame.map(|f| f.map_err(Into::into)))
             }
             Poll::Pending => {
@@ -66,7 +88,7 @@ impl Body for Paced {
                     .get_or_insert_with(|| Box::pin(tokio::time::sleep(pause)));
                 match deadline.as_mut().poll(cx) {
                     Poll::Ready(()) => {
-                        this.stalled.store(true, Ordering::Relaxed);
+                        this.fate.0.store(STALLED, Ordering::Relaxed);
                         Poll::Ready(Some(Err(Stalled.into())))
                     }
                     Poll::Pending => Poll::Pending,

@@ -222,6 +222,11 @@ impl Shared {
     }
 }
 
+/// Marks an answer to a request that presented the client key (in the response's
+/// extensions, never sent): only those count as an HTTP/2 connection's activity.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Keyed;
+
 /// Answers one request and logs it.
 pub(super) async fn handle(
     shared: Arc<Shared>,
@@ -236,10 +241,14 @@ pub(super) async fn handle(
         status: None,
     };
     let http1 = req.version() < Version::HTTP_2;
-    let response = match route(&shared, framing, req).await {
+    let mut keyed = false;
+    let mut response = match route(&shared, framing, req, &mut keyed).await {
         Ok(response) => response,
         Err(refusal) => refusal.into_response(http1),
     };
+    if keyed {
+        response.extensions_mut().insert(Keyed);
+    }
     log.status = Some(response.status());
     response
 }
@@ -280,6 +289,7 @@ async fn route(
     shared: &Shared,
     framing: Option<Framing>,
     req: Request<Incoming>,
+    keyed: &mut bool,
 ) -> Result<Response<Body>, Refusal> {
     let http1 = req.version() < Version::HTTP_2;
     // HTTP/1 requests have a verdict on their framing (HTTP/2 frames its own bodies).
@@ -289,6 +299,18 @@ async fn route(
         (true, Some(Framing::Refused(why))) => return Err(ambiguous(why)),
         (true, None) => return Err(Refusal::bad_request(UNCHECKED)),
     };
+    if !http1
+        && req
+            .headers()
+            .get_all(header::CONTENT_LENGTH)
+            .iter()
+            .nth(1)
+            .is_some()
+    {
+        // HTTP/1 refuses the same in its framing check; forwarded as they are, two
+        // lengths would reach an HTTP/1.1 upstream.
+        return Err(ambiguous("more than one Content-Length"));
+    }
     if req.method() == Method::CONNECT {
         return Err(Refusal::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -325,6 +347,7 @@ async fn route(
         };
     }
     let forms = check_client_key(&shared.client_key, req.headers())?;
+    *keyed = true;
     let key = current_key(shared).await.map_err(|e| {
         Refusal::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -614,7 +637,7 @@ async fn forward(
     next_hop(&mut headers, Hop::Request);
     let (bearer, api_key) = key_headers(shared, key)?;
     set_identity(&mut headers, upstream.host.clone(), forms, bearer, api_key);
-    let (body, stalled) = Paced::new(body, shared.limits.header_read_timeout);
+    let (body, fate) = Paced::new(body, shared.limits.header_read_timeout);
     let mut upstream_req = Request::new(body);
     *upstream_req.method_mut() = parts.method;
     *upstream_req.uri_mut() = uri;
@@ -624,7 +647,13 @@ async fn forward(
     let wait = shared.limits.upstream_response_timeout;
     let response = match tokio::time::timeout(wait, pool.send(upstream_req)).await {
         Ok(Ok(response)) => response,
-        Ok(Err(SendError::Failed)) if stalled.load(std::sync::atomic::Ordering::Relaxed) => {
+        Ok(Err(SendError::Failed)) if fate.broken() => {
+            return Err(Refusal::bad_request(
+                "the request body is malformed (its chunked encoding) or was cut off: send \
+                 a well-formed body",
+            ));
+        }
+        Ok(Err(SendError::Failed)) if fate.stalled() => {
             return Err(Refusal::new(
                 StatusCode::REQUEST_TIMEOUT,
                 "request_timeout",
@@ -724,14 +753,31 @@ fn has_dot_segment(path: &str) -> bool {
             }
             dots += 1;
         }
-        let ends_here = matches!(rest, [] | [b'/', ..]);
+        let ends_here = rest.is_empty() || separator(rest).is_some();
         if ends_here && matches!(dots, 1 | 2) {
             return true;
         }
-        match rest.iter().position(|&b| b == b'/') {
-            Some(slash) => rest = &rest[slash + 1..],
-            None => return false,
+        loop {
+            match separator(rest) {
+                Some(len) => {
+                    rest = &rest[len..];
+                    break;
+                }
+                None if rest.is_empty() => return false,
+                None => rest = &rest[1..],
+            }
         }
+    }
+}
+
+/// The length of the segment separator `rest` begins with, if it does: `/`, and what an
+/// upstream may also take for one, `\`, `%2F` and `%5C` (any case).
+fn separator(rest: &[u8]) -> Option<usize> {
+    match rest {
+        [b'/' | b'\\', ..] => Some(1),
+        [b'%', b'2', f, ..] if f.eq_ignore_ascii_case(&b'f') => Some(3),
+        [b'%', b'5', c, ..] if c.eq_ignore_ascii_case(&b'c') => Some(3),
+        _ => None,
     }
 }
 
@@ -1119,8 +1165,14 @@ mod tests {
         /// The byte scan agrees with decoding each segment and comparing, on paths made
         /// of the characters that matter.
         #[test]
-        fn dot_segments_are_those_that_decode_to_dots(path in "[./%2eEa]{0,24}") {
-            let decoded = path.split('/').any(|segment| {
+        fn dot_segments_are_those_that_decode_to_dots(path in "[./%2eEa5cCfF\\\\]{0,24}") {
+            // `\`, `%2F` and `%5C` separate segments too (an upstream may take them so).
+            let separated = path
+                .to_ascii_lowercase()
+                .replace("%2f", "/")
+                .replace("%5c", "/")
+                .replace('\\', "/");
+            let decoded = separated.split('/').any(|segment| {
                 let bytes: Vec<u8> = percent_encoding::percent_decode_str(segment).collect();
                 bytes == b"." || bytes == b".."
             });
@@ -1130,7 +1182,21 @@ mod tests {
 
     #[test]
     fn dot_segments() {
-        for dotted in ["/.", "/..", "/a/%2e/b", "/%2E%2e", "/.%2e/x", "//../"] {
+        for dotted in [
+            "/.",
+            "/..",
+            "/a/%2e/b",
+            "/%2E%2e",
+            "/.%2e/x",
+            "//../",
+            "/a/..%2Fb",
+            "/a/..%2fb",
+            "/a/..%5Cb",
+            "/a/..%5cb",
+            "/a/..\\b",
+            "/a%2F..%2Fb",
+            "/a\\.\\b",
+        ] {
             assert!(has_dot_segment(dotted), "{dotted}");
         }
         for fine in [
@@ -1140,8 +1206,11 @@ mod tests {
             "/%2e%2e%2e",
             "/%2",
             "/%2f",
+            "/%5",
             "/.a",
+            "/a..%2Fb",
             "/model/m:0",
+            "/model/arn%3Aaws%3Abedrock%3Aus-west-2%3A123456789012%3Ainference-profile%2Fus.anthropic.claude-3-haiku-20240307-v1%3A0/converse",
         ] {
             assert!(!has_dot_segment(fine), "{fine}");
         }

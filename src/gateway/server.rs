@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 
 use super::forward::{self, Shared};
 use super::framing::{Scanner, Sniffed, Verdicts};
-use super::{io_error, Gateway, Limits, HEALTH_PATH, LOG_TARGET};
+use super::{io_error, Gateway, Limits, LOG_TARGET};
 use crate::Error;
 
 /// hyper's smallest HTTP/1 read buffer.
@@ -320,18 +320,21 @@ async fn http2<S>(stream: S, shared: Arc<Shared>, limits: Limits, stop: watch::R
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let requests = Arc::new(AtomicU64::new(0));
-    let counted = requests.clone();
+    let activity = Arc::new(Activity::default());
+    let counted = activity.clone();
     let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let shared = shared.clone();
         let counted = counted.clone();
-        // Only requests with the client key keep a connection open: refusals and health
-        // checks cost a client without the key nothing, so they must not buy it time.
-        let health = req.uri().path() == HEALTH_PATH;
         async move {
+            // A request keeps its connection from being idle while it runs (a long
+            // upload waits for its answer's head the whole time).
+            let _running = counted.running();
             let response = forward::handle(shared, None, req).await;
-            if !health && response.status() != http::StatusCode::UNAUTHORIZED {
-                counted.fetch_add(1, Ordering::Relaxed);
+            // Only requests with the client key keep a connection open afterwards:
+            // refusals of every kind and health checks cost a client without the key
+            // nothing, so they must not buy it time.
+            if response.extensions().get::<forward::Keyed>().is_some() {
+                counted.keyed.fetch_add(1, Ordering::Relaxed);
             }
             Ok::<_, Infallible>(response)
         }
@@ -349,15 +352,39 @@ where
     // and sends nothing would hold the connection slots for ever.
     let idle = Idle {
         after: limits.header_read_timeout,
-        requests,
+        activity,
     };
     let _ = drive(conn, stop, Some(idle)).await;
 }
 
-/// An HTTP/2 connection's idle rule: no new request within `after`.
+/// An HTTP/2 connection's idle rule: no request running, and no new request with the
+/// client key, within `after`.
 struct Idle {
     after: Duration,
-    requests: Arc<AtomicU64>,
+    activity: Arc<Activity>,
+}
+
+/// What keeps an HTTP/2 connection from being idle.
+#[derive(Default)]
+struct Activity {
+    /// Requests with the client key answered so far.
+    keyed: AtomicU64,
+    /// Requests being handled now.
+    running: std::sync::atomic::AtomicUsize,
+}
+
+impl Activity {
+    /// Counts a request as running until the guard is dropped.
+    fn running(self: &Arc<Self>) -> impl Drop {
+        struct Running(Arc<Activity>);
+        impl Drop for Running {
+            fn drop(&mut self) {
+                self.0.running.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        self.running.fetch_add(1, Ordering::Relaxed);
+        Running(self.clone())
+    }
 }
 
 /// Runs a connection to its end, and tells how it ended. At shutdown, or once it is idle,
@@ -389,8 +416,13 @@ where
                 finishing = true;
             }
             () = tick => {
-                let count = idle.as_ref().map_or(0, |i| i.requests.load(Ordering::Relaxed));
-                if count == seen {
+                let (count, running) = idle.as_ref().map_or((0, 0), |i| {
+                    (
+                        i.activity.keyed.load(Ordering::Relaxed),
+                        i.activity.running.load(Ordering::Relaxed),
+                    )
+                });
+                if count == seen && running == 0 {
                     conn.as_mut().graceful_shutdown();
                     finishing = true;
                 }

@@ -2111,3 +2111,142 @@ async fn a_failed_tls_handshake_is_logged_with_the_client_and_reason_only() {
     }
     assert_eq!(f.upstream.hits(), 0);
 }
+
+/// An HTTP/2 connection with prior knowledge to `f`'s plain-HTTP gateway, bodies of type
+/// `B`, its driver running.
+async fn h2c_connection<B>(
+    f: &Fixture,
+) -> (
+    hyper::client::conn::http2::SendRequest<B>,
+    tokio::task::JoinHandle<Result<(), hyper::Error>>,
+)
+where
+    B: hyper::body::Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let tcp = TcpStream::connect(f.gw.addr).await.unwrap();
+    let (sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tcp),
+    )
+    .await
+    .unwrap();
+    (sender, tokio::spawn(conn))
+}
+
+/// Refusals of every kind (401, 404, 421, 400) cost a client without the key its HTTP/2
+/// connection all the same; a keyed request still running (an upload slower than the
+/// idle limit) keeps its connection open, and the connection serves the next request.
+#[tokio::test]
+async fn http2_activity_is_keyed_requests_and_those_still_running() {
+    let f = Fixture::start_with(|b| b.header_read_timeout(Duration::from_millis(300))).await;
+    let port = f.gw.addr.port();
+    let request = |authority: String, path: &str, key: &str| {
+        ::http::Request::builder()
+            .method("POST")
+            .uri(format!("http://{authority}{path}"))
+            .header("authorization", format!("Bearer {key}"))
+            .body(http_body_util::Empty::<Bytes>::new())
+            .unwrap()
+    };
+    let (mut sender, mut closed) = h2c_connection(&f).await;
+    let own = format!("127.0.0.1:{port}");
+    let refused = async {
+        loop {
+            for (authority, path, key, want) in [
+                (
+                    own.clone(),
+                    "/model/m/converse",
+                    "btgw-not-the-client-key",
+                    401,
+                ),
+                (own.clone(), "/.bedrock-token/nope", f.key.as_str(), 404),
+                (
+                    format!("evil.example:{port}"),
+                    "/model/m/converse",
+                    f.key.as_str(),
+                    421,
+                ),
+                (own.clone(), "/model/../x", "btgw-not-the-client-key", 401),
+            ] {
+                if let Ok(answer) = sender.send_request(request(authority, path, key)).await {
+                    assert_eq!(answer.status(), want);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    tokio::select! {
+        () = refused => unreachable!(),
+        done = timeout(PATIENCE, &mut closed) => {
+            done.expect("refused requests kept an HTTP/2 connection open").unwrap().unwrap();
+        }
+    }
+    assert_eq!(f.upstream.hits(), 0);
+
+    // An upload paced under the pause limit, lasting four idle periods.
+    let (mut sender, closed) = h2c_connection::<http_body_util::channel::Channel<Bytes>>(&f).await;
+    let (mut body, channel) = http_body_util::channel::Channel::new(1);
+    let upload = ::http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{own}/model/m/converse"))
+        .header("authorization", format!("Bearer {}", f.key.as_str()))
+        .body(channel)
+        .unwrap();
+    let answer = tokio::spawn(sender.send_request(upload));
+    for _ in 0..12 {
+        body.send_data(Bytes::from_static(b"0123456789"))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!closed.is_finished(), "GOAWAY during a running upload");
+    }
+    drop(body);
+    let answer = timeout(PATIENCE, answer).await.unwrap().unwrap().unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(f.upstream.seen()[0].body.len(), 120);
+    let (next_body, next) = http_body_util::channel::Channel::new(1);
+    drop(next_body);
+    let next = ::http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{own}/model/m/converse"))
+        .header("authorization", format!("Bearer {}", f.key.as_str()))
+        .body(next)
+        .unwrap();
+    let mut sender = sender;
+    assert_eq!(sender.send_request(next).await.unwrap().status(), 200);
+}
+
+/// HTTP/2 is held to HTTP/1's framing rules where they reach the upstream: two
+/// Content-Length headers are refused; a malformed chunked HTTP/1 body is the client's
+/// fault (400), not the upstream's (502).
+#[tokio::test]
+async fn repeated_lengths_over_http2_and_malformed_chunks_are_400() {
+    let f = Fixture::start().await;
+    let port = f.gw.addr.port();
+    let (mut sender, _conn) = h2c_connection(&f).await;
+    let twice = ::http::Request::builder()
+        .method("POST")
+        .uri(format!("http://127.0.0.1:{port}/model/m/converse"))
+        .header("authorization", format!("Bearer {}", f.key.as_str()))
+        .header("content-length", "3")
+        .header("content-length", "3")
+        .body(http_body_util::Full::new(Bytes::from_static(b"abc")))
+        .unwrap();
+    let answer = sender.send_request(twice).await.unwrap();
+    assert_eq!(answer.status(), 400);
+    assert_eq!(f.upstream.hits(), 0);
+
+    let malformed = format!(
+        "POST /model/m/converse HTTP/1.1\r\nHost: {}\r\n{}Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+        f.gw.host(),
+        f.bearer()
+    );
+    let answer = f.send(&malformed).await;
+    assert_eq!(status(&answer), 400, "{answer}");
+    assert!(body(&answer)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("malformed"));
+}
