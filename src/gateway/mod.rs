@@ -62,8 +62,9 @@
 //!    10 s). Without one: `503` with `type` `key_unavailable`, the failure's
 //!    [`ErrorKind`] as `kind`, and the library's message (which never
 //!    holds a secret).
-//! 8. **Forwarding**: to the upstream only, at its path prefix followed by the request's
-//!    path and query. `Host` becomes the upstream's authority; the client key is
+//! 8. **Forwarding**: to the upstream only (Bedrock control-plane reads to the control
+//!    plane, if one is set: [`Builder::control_plane`]), at its path prefix followed by
+//!    the request's path and query. `Host` becomes the upstream's authority; the client key is
 //!    replaced by the real key in the same header (`Authorization: Bearer` stays a bearer
 //!    header, `x-api-key` stays `x-api-key`); hop-by-hop headers (`Connection` and those
 //!    it names, `Keep-Alive`, `Proxy-Authorization`, `Proxy-Connection`, `TE`, `Trailer`,

@@ -221,9 +221,12 @@ async fn connection(
     // buffers of TLS and HTTP, and their (large) futures, are made when there is
     // something to read. A peek rather than `readable()`, which Tokio answers at once
     // for an accepted stream (it assumes those ready).
+    // One deadline for everything before the first request head: the first bytes, the
+    // preface check, the TLS handshake and the first bytes inside TLS.
+    let deadline = tokio::time::Instant::now() + limits.header_read_timeout;
     let mut first = [0u8; H2_PREFACE.len()];
     let peeked = tokio::select! {
-        peeked = tokio::time::timeout(limits.header_read_timeout, stream.peek(&mut first)) => {
+        peeked = tokio::time::timeout_at(deadline, stream.peek(&mut first)) => {
             match peeked {
                 Ok(Ok(n @ 1..)) => n,
                 _ => return,
@@ -236,7 +239,7 @@ async fn connection(
         // also for http:// endpoints) begins with the preface; anything else is HTTP/1.
         let client = Client { tls: false, peer };
         let (h2, stream) = tokio::select! {
-            sniffed = sniff_preface(stream, &first[..peeked], limits.header_read_timeout) => {
+            sniffed = sniff_preface(stream, &first[..peeked], deadline) => {
                 match sniffed {
                     Some(sniffed) => sniffed,
                     None => return,
@@ -250,11 +253,8 @@ async fn connection(
             Box::pin(http1(stream, client, shared, limits, stop)).await
         };
     };
-    let handshake = Box::pin(tokio::time::timeout(
-        limits.header_read_timeout,
-        acceptor.accept(stream),
-    ));
-    let stream = tokio::select! {
+    let handshake = Box::pin(tokio::time::timeout_at(deadline, acceptor.accept(stream)));
+    let mut stream = tokio::select! {
         done = handshake => match done {
             Ok(Ok(stream)) => stream,
             Ok(Err(e)) => return log_failed_handshake(peer, Some(&e)),
@@ -262,7 +262,19 @@ async fn connection(
         },
         _ = stop.changed() => return,
     };
-    if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+    let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+    // Node and Bun finish the handshake, then check the certificate and, if they do not
+    // trust it, close without a word: that gets a line too.
+    let first = tokio::select! {
+        read = tokio::time::timeout_at(deadline, first_bytes(&mut stream)) => match read {
+            Ok(Some(first)) => first,
+            Ok(None) => return log_closed_after_handshake(peer),
+            Err(_) => return,
+        },
+        _ = stop.changed() => return,
+    };
+    let stream = Replay::new(stream, first);
+    if h2 {
         Box::pin(http2(stream, shared, limits, stop)).await;
     } else {
         Box::pin(http1(
@@ -437,7 +449,7 @@ where
 /// `UnknownCA` for a certificate it does not trust); `None` for a handshake that did not
 /// finish within the header read timeout.
 fn log_failed_handshake(peer: SocketAddr, e: Option<&io::Error>) {
-    use rustls::Error as Tls;
+    use rustls::{AlertDescription, Error as Tls};
     let tls = e
         .and_then(|e| e.get_ref())
         .and_then(|e| e.downcast_ref::<Tls>());
@@ -447,10 +459,16 @@ fn log_failed_handshake(peer: SocketAddr, e: Option<&io::Error>) {
     };
     let reason = match (e, tls) {
         (None, _) => "the client did not finish it within the header read timeout",
-        (_, Some(Tls::AlertReceived(_))) => {
-            "the client ended it with an alert (UnknownCA or BadCertificate: it does not \
-             trust the gateway's certificate authority)"
-        }
+        (
+            _,
+            Some(Tls::AlertReceived(
+                AlertDescription::UnknownCA
+                | AlertDescription::BadCertificate
+                | AlertDescription::CertificateUnknown
+                | AlertDescription::CertificateExpired,
+            )),
+        ) => "the client does not trust the gateway's certificate authority",
+        (_, Some(Tls::AlertReceived(_))) => "the client ended it with an alert",
         (_, Some(Tls::PeerIncompatible(_))) => {
             "the client offered no TLS version or cipher suite the gateway supports"
         }
@@ -470,15 +488,36 @@ fn log_failed_handshake(peer: SocketAddr, e: Option<&io::Error>) {
     );
 }
 
+/// The first bytes a client sends (at most a preface's worth); `None` if it closes (or
+/// its connection fails) first.
+async fn first_bytes<S: AsyncRead + Unpin>(stream: &mut S) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt as _;
+    let mut first = [0u8; H2_PREFACE.len()];
+    match stream.read(&mut first).await {
+        Ok(n @ 1..) => Some(first[..n].to_vec()),
+        _ => None,
+    }
+}
+
+/// A TLS connection closed before its first request.
+fn log_closed_after_handshake(peer: SocketAddr) {
+    tracing::info!(
+        target: LOG_TARGET,
+        client = peer.to_string(),
+        "TLS connection closed before any request: a client that does not trust the \
+         gateway's certificate authority (Node, Bun) closes so after the handshake"
+    );
+}
+
 /// Whether a plain-HTTP connection begins with HTTP/2's preface, and the connection with
 /// whatever had to be read to tell. `peeked` is what a peek saw: nearly always enough (a
 /// client sends the preface in one write); only a connection whose first bytes are a
 /// proper beginning of the preface is read from until they are the whole preface or
-/// not, within `wait`. `None` if the client closed or stalled first.
+/// not, by `deadline`. `None` if the client closed or stalled first.
 async fn sniff_preface(
     mut stream: TcpStream,
     peeked: &[u8],
-    wait: Duration,
+    deadline: tokio::time::Instant,
 ) -> Option<(bool, Replay<TcpStream>)> {
     use tokio::io::AsyncReadExt as _;
     if !H2_PREFACE.starts_with(peeked) {
@@ -499,7 +538,7 @@ async fn sniff_preface(
         }
         true
     };
-    if !matches!(tokio::time::timeout(wait, reading).await, Ok(true)) {
+    if !matches!(tokio::time::timeout_at(deadline, reading).await, Ok(true)) {
         return None;
     }
     Some((read == H2_PREFACE, Replay::new(stream, read)))

@@ -240,7 +240,40 @@ fn proxy_listens_on_loopback_only() {
             err.contains("--listen") && err.contains("loopback"),
             "{err}"
         );
+        assert!(
+            !std::path::Path::new(&key).exists(),
+            "a key file was created"
+        );
     }
+}
+
+/// `--tls-cert-out` writes the run's authority, and refuses to write through a symbolic
+/// link (it overwrote the private file the link pointed at).
+#[cfg(unix)]
+#[test]
+fn tls_cert_out_writes_the_authority_and_never_follows_a_link() {
+    let env = CliEnv::with_env_credentials();
+    let key = env.path("client-key").display().to_string();
+    let private = env.path("private");
+    std::fs::write(&private, "keep me").unwrap();
+    let link = env.path("cert.pem");
+    std::os::unix::fs::symlink(&private, &link).unwrap();
+    let out = env.run_within(
+        &[
+            "proxy",
+            "--tls",
+            "--tls-cert-out",
+            link.to_str().unwrap(),
+            "--upstream",
+            "http://127.0.0.1:9",
+            "--client-key-file",
+            &key,
+        ],
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(out.status.code(), Some(74), "{}", stderr(&out));
+    assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&private).unwrap(), "keep me");
 }
 
 #[test]

@@ -1978,6 +1978,27 @@ async fn plain_http_serves_http2_with_prior_knowledge_under_the_same_rules() {
         assert_eq!(anonymous.status(), 401);
         assert_eq!(f.upstream.hits(), hits + 1);
     }
+    // The preface in two writes apart: the gateway answers with its SETTINGS frame.
+    let mut split = TcpStream::connect(f.gw.addr).await.unwrap();
+    split.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    split.write_all(b"\r\nSM\r\n\r\n").await.unwrap();
+    // An empty SETTINGS frame of the client's own.
+    split.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.unwrap();
+    let mut frame = [0u8; 9];
+    timeout(PATIENCE, split.read_exact(&mut frame))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(frame[3], 4, "not a SETTINGS frame: {frame:?}");
+    // HTTP/1 that begins with a P, its first byte alone: replayed to HTTP/1 whole.
+    let mut post = TcpStream::connect(f.gw.addr).await.unwrap();
+    let request = f.request("POST", "/model/m/converse", "");
+    post.write_all(&request.as_bytes()[..1]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    post.write_all(&request.as_bytes()[1..]).await.unwrap();
+    let answer = timeout(PATIENCE, read_to_close(&mut post)).await.unwrap();
+    assert_eq!(status(&answer), 200, "{answer}");
     // Something that begins like the preface and is not: HTTP/1, refused as such.
     let answer = raw(f.gw.addr, b"PRI * HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert_eq!(status(&answer), 400, "{answer}");
@@ -2052,6 +2073,7 @@ async fn control_plane_reads_go_to_the_control_plane_and_their_refusals_keep_the
 async fn a_failed_tls_handshake_is_logged_with_the_client_and_reason_only() {
     let events = Events::global();
     let identity = TlsIdentity::generate_localhost().unwrap();
+    let cert = identity.cert_der().to_vec();
     let f = Fixture::start_with(|b| b.tls(identity)).await;
     // A client that does not trust the gateway's authority.
     let tcp = TcpStream::connect(f.gw.addr).await.unwrap();
@@ -2060,27 +2082,37 @@ async fn a_failed_tls_handshake_is_logged_with_the_client_and_reason_only() {
     assert!(tls_client(&[]).connect(name, tcp).await.is_err());
     // One that speaks plain HTTP to it, with the client key.
     let (_, plain) = raw_from(f.gw.addr, f.request("GET", "/x", "").as_bytes()).await;
+    // One that completes the handshake and closes, as Node and Bun do with a certificate
+    // they do not trust.
+    let tcp = TcpStream::connect(f.gw.addr).await.unwrap();
+    let silent = tcp.local_addr().unwrap().to_string();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = tls_client(&cert).connect(name, tcp).await.unwrap();
+    tls.shutdown().await.unwrap();
+    drop(tls);
     let line = |from: &str| {
         events.all().into_iter().find(|e| {
             e.target == "bedrock_token::gateway"
                 && e.field("client") == Some(from)
-                && e.message().contains("TLS handshake failed")
+                && e.message().contains("TLS ")
         })
     };
-    let mut found = (None, None);
+    let mut found = (None, None, None);
     for _ in 0..2000 {
-        found = (line(&distrusting), line(&plain));
-        if found.0.is_some() && found.1.is_some() {
+        found = (line(&distrusting), line(&plain), line(&silent));
+        if found.0.is_some() && found.1.is_some() && found.2.is_some() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    let (Some(distrusted), Some(plain)) = found else {
-        panic!(
-            "no log line for a failed handshake: {:?}",
-            events.all().len()
-        );
+    let (Some(distrusted), Some(plain), Some(silent)) = found else {
+        panic!("no log line for a failed handshake: {found:?}");
     };
+    assert!(
+        silent.message().contains("closed before any request"),
+        "{}",
+        silent.message()
+    );
     assert!(
         distrusted.message().contains("does not trust"),
         "{}",

@@ -70,7 +70,7 @@ fn canonical(settings: &Settings) -> String {
         timeout,
         env,
         // Derived from the profile and the config files, both in the key.
-        profile_found: _,
+        profile_check: _,
     } = settings;
     let AwsEnv {
         region: env_region,
@@ -449,7 +449,7 @@ mod tests {
                 vars.iter()
                     .map(|(name, value)| (name.into(), os_string(value))),
             ),
-            profile_found: None,
+            profile_check: std::sync::OnceLock::new(),
         }
     }
 
@@ -584,7 +584,7 @@ mod tests {
                     credentials_file: _,
                     digests: _,
                 },
-            profile_found: _,
+            profile_check: _,
         } = &base;
         let Role {
             arn: _,

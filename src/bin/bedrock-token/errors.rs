@@ -220,7 +220,7 @@ fn file_problem(s: &Settings) -> Option<Failure> {
         }
     }
     let (name, source) = s.selected_profile()?;
-    match s.profile_found.clone()? {
+    match s.profile_found()? {
         Ok(true) => None,
         Ok(false) => Some(config_error(format!(
             "profile {} (from {source}) not found in {}",

@@ -202,11 +202,12 @@ ANTHROPIC_BEDROCK_BASE_URL and BEDROCK_TOKEN_PROXY_URL set to the gateway (HTTPS
 loopback), AWS_BEARER_TOKEN_BEDROCK set to a client key valid for this run only, and
 AWS_CA_BUNDLE, SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE (and
 NODE_EXTRA_CA_CERTS) set so that clients trust the gateway's per-run certificate
-authority. The gateway writes no log unless --log FILE (or --log - for standard error). AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-AWS_SESSION_TOKEN (and every other variable of the AWS credential chains: the container,
-web-identity and role ones) are removed unless --keep-credentials; every other service's
-key variable (and AWS_BEARER_TOKEN) is removed always. The command, running as you, can
-still read ~/.aws.
+authority. The gateway writes no log unless --log FILE (or --log - for standard error).
+
+AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (and every other variable
+of the AWS credential chains: the container, web-identity and role ones) are removed
+unless --keep-credentials; every other service's key variable (and AWS_BEARER_TOKEN) is
+removed always. The command, running as you, can still read ~/.aws.
 
 Exit status: the command's; 128+N if signal N ended it; 126 cannot run it; 127 not
 found; otherwise bedrock-token's own statuses.";

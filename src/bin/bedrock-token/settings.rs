@@ -124,10 +124,10 @@ pub(crate) struct Settings {
     pub(crate) timeout: Option<Duration>,
     /// The environment.
     pub(crate) env: AwsEnv,
-    /// Whether the AWS config files define the selected profile (`None` with none
-    /// selected; `Err` with why they could not be parsed). Resolved once here, before any
-    /// async runtime runs, so that explaining a failure never needs one.
-    pub(crate) profile_found: Option<Result<bool, String>>,
+    /// Whether the AWS config files define the selected profile, once asked
+    /// ([`Settings::profile_found`]): only to explain a failure, so that a run that
+    /// succeeds (a cache hit above all) never reads them for it.
+    pub(crate) profile_check: std::sync::OnceLock<Result<bool, String>>,
 }
 
 /// The role to assume, from `--role-arn` and its companion flags.
@@ -218,17 +218,25 @@ impl Settings {
             role,
             timeout: args.timeout,
             env: AwsEnv::from_vars(std::env::vars_os()),
-            profile_found: None,
-        }
-        .with_profile_checked())
+            profile_check: std::sync::OnceLock::new(),
+        })
     }
 
-    /// Resolves [`Settings::profile_found`].
-    fn with_profile_checked(mut self) -> Self {
-        self.profile_found = self
-            .selected_profile()
-            .map(|(name, _)| profile_defined(name));
-        self
+    /// Whether the AWS config files define the selected profile: `None` with none
+    /// selected; `Err` with why they could not be parsed. Read once, on a thread of its
+    /// own, so that it works from anywhere, an async runtime's threads included (the
+    /// SDK's parser is async, and a runtime may not be started inside another).
+    pub(crate) fn profile_found(&self) -> Option<Result<bool, String>> {
+        let (name, _) = self.selected_profile()?;
+        let found = self.profile_check.get_or_init(|| {
+            std::thread::scope(|scope| {
+                scope
+                    .spawn(|| profile_defined(name))
+                    .join()
+                    .unwrap_or_else(|_| Err("reading them failed".to_owned()))
+            })
+        });
+        Some(found.clone())
     }
 
     /// For the `long-term` commands: `--profile` and `--timeout` only (IAM is global: the
@@ -243,9 +251,8 @@ impl Settings {
             role: None,
             timeout,
             env: AwsEnv::from_vars(std::env::vars_os()),
-            profile_found: None,
+            profile_check: std::sync::OnceLock::new(),
         }
-        .with_profile_checked()
     }
 
     /// The profile explicitly selected and where: `--profile` or `AWS_PROFILE`.
@@ -356,7 +363,7 @@ fn expand_home(path: &str, home: Option<&Path>) -> PathBuf {
 }
 
 /// Whether the AWS config files define profile `name`, as the AWS SDK reads them. Runs a
-/// runtime of its own: call it only where none runs ([`Settings::new`]).
+/// runtime of its own: call it only where none runs ([`Settings::profile_found`]).
 fn profile_defined(name: &str) -> Result<bool, String> {
     use aws_types::os_shim_internal::{Env, Fs};
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -52,7 +52,8 @@ pub(crate) struct ProxyArgs {
     /// Serve HTTPS with a certificate made for this run (localhost, 127.0.0.1, ::1)
     #[arg(long)]
     tls: bool,
-    /// With --tls: write the certificate (PEM, no private key) to FILE, for clients to trust
+    /// With --tls: write the run's certificate authority (PEM, no private key) to FILE,
+    /// for clients to trust (replaced if it exists; never through a symbolic link)
     #[arg(long, value_name = "FILE", requires = "tls")]
     tls_cert_out: Option<PathBuf>,
     /// Serve on N threads, each with its own upstream connections [default: one per
@@ -192,8 +193,8 @@ fn init_logging_to(writer: tracing_subscriber::fmt::writer::BoxMakeWriter) {
         .try_init();
 }
 
-/// `exec --log`: the gateway's log to `path` (appended to; created private to the user,
-/// never through a symbolic link), or to standard error for `-`.
+/// `exec --log`: the gateway's log to `path` (appended to; created private to the user;
+/// a symbolic link as its last component is refused), or to standard error for `-`.
 fn log_to(path: &std::path::Path) -> Result<(), Failure> {
     use tracing_subscriber::fmt::writer::BoxMakeWriter;
     if path.as_os_str() == "-" {
@@ -209,18 +210,51 @@ fn log_to(path: &std::path::Path) -> Result<(), Failure> {
             .mode(0o600)
             .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
     }
-    let file = options.open(path).map_err(|e| {
-        Failure::new(
-            Status::Io,
-            format!(
-                "--log: cannot open {} for appending: {}",
-                crate::output::quoted(&path.to_string_lossy()),
-                e.kind()
-            ),
-        )
-    })?;
+    let file = options
+        .open(path)
+        .map_err(|e| cannot_write("--log", path, &e))?;
     init_logging_to(BoxMakeWriter::new(std::sync::Mutex::new(file)));
     Ok(())
+}
+
+/// A file a flag names could not be written.
+fn cannot_write(flag: &str, path: &std::path::Path, e: &std::io::Error) -> Failure {
+    // ELOOP: O_NOFOLLOW met a symbolic link.
+    #[cfg(unix)]
+    let link = e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error());
+    #[cfg(not(unix))]
+    let link = false;
+    let why = if link {
+        "it is a symbolic link".to_owned()
+    } else {
+        e.kind().to_string()
+    };
+    Failure::new(
+        Status::Io,
+        format!(
+            "{flag}: cannot write {}: {why}",
+            crate::output::quoted(&path.to_string_lossy())
+        ),
+    )
+}
+
+/// Writes `text` to `path`, replacing what it held; a symbolic link there is refused
+/// rather than followed (`--tls-cert-out`).
+fn write_no_follow(flag: &str, path: &std::path::Path, text: &str) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options
+            .mode(0o644)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    options
+        .open(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .map_err(|e| cannot_write(flag, path, &e))
 }
 
 /// Whether an event's target is this crate's: the library's modules or the gateway's and

@@ -12,6 +12,17 @@ pub(crate) fn run(args: ProxyArgs) -> Result<Status, Failure> {
     let settings = Settings::new(&args.source)?;
     super::not_dumpable();
     init_logging();
+    if !args.listen.ip().is_loopback() {
+        // Checked again when binding; here so that a refused --listen creates no key file.
+        return Err(Failure::new(
+            Status::Usage,
+            format!(
+                "--listen: the gateway listens only on a loopback address (127.0.0.1 or \
+                 ::1), not {}: anyone who can reach it can spend its keys",
+                args.listen.ip()
+            ),
+        ));
+    }
     let client_key = ClientKey::load_or_create(&args.client_key_file)
         .map_err(|e| explain(&e, "--client-key-file"))?;
     let runtime = runtime()?;
@@ -33,12 +44,7 @@ pub(crate) fn run(args: ProxyArgs) -> Result<Status, Failure> {
         if args.tls {
             let identity = TlsIdentity::generate_localhost().map_err(|e| explain(&e, "--tls"))?;
             if let Some(path) = &args.tls_cert_out {
-                std::fs::write(path, identity.cert_pem()).map_err(|e| {
-                    Failure::new(
-                        Status::Io,
-                        format!("cannot write --tls-cert-out {}: {e}", path.display()),
-                    )
-                })?;
+                super::write_no_follow("--tls-cert-out", path, identity.cert_pem())?;
             }
             builder = builder.tls(identity);
         }
