@@ -3,8 +3,8 @@
 //! AWS documents API keys as a family: "API keys for AWS services" in the IAM User Guide
 //! (<https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_api_keys_for_aws_services.html>).
 //! Short-term keys (SigV4-presigned `CallWithBearerToken` requests, up to 12 hours) exist
-//! for Amazon Bedrock and Claude Platform on AWS; long-term keys (IAM service-specific
-//! credentials) for every service here.
+//! for Amazon Bedrock, Claude Platform on AWS and Amazon SageMaker AI; long-term keys (IAM
+//! service-specific credentials) for every service here but SageMaker AI.
 //!
 //! Every fact in [`FACTS`] names the AWS page it comes from. Where AWS does not say, the
 //! fact is `None`: it is left out rather than guessed.
@@ -43,6 +43,9 @@ pub enum Service {
     CloudWatchLogs,
     /// AWS X-Ray (OTLP traces): long-term keys only.
     XRay,
+    /// Amazon SageMaker AI (real-time endpoints' OpenAI-compatible path): short-term keys
+    /// only (`sagemaker-api-key-…`).
+    SageMaker,
 }
 
 /// The kinds of API key AWS offers.
@@ -79,13 +82,20 @@ pub(crate) struct Facts {
     /// key's IAM user.
     pub managed_policy_arn: Option<&'static str>,
     pub long_term_prefix: Option<&'static str>,
+    /// Whether AWS documents long-term keys (IAM service-specific credentials).
+    pub long_term: bool,
+    /// The regional endpoint requests with a key go to, `{region}` standing for the
+    /// region (partition `aws`).
+    pub runtime_url: Option<&'static str>,
+    /// Where the service's OpenAI-compatible API is, under [`Facts::runtime_url`].
+    pub openai_path: Option<&'static str>,
     pub key_variable: Option<&'static str>,
     /// How the console names the IAM users it creates for long-term keys.
     pub console_user_prefix: Option<&'static str>,
 }
 
 /// The facts, one row per service, in [`Service`] order.
-pub(crate) const FACTS: [Facts; 5] = [
+pub(crate) const FACTS: [Facts; 6] = [
     Facts {
         service: Service::Bedrock,
         display_name: "Amazon Bedrock",
@@ -109,6 +119,13 @@ pub(crate) const FACTS: [Facts; 5] = [
         // The key text of long-term Bedrock keys (`ABSK` + base64(`<alias>:<secret>`)),
         // as issued by IAM (not stated on an AWS page).
         long_term_prefix: Some("ABSK"),
+        long_term: true,
+        // AWS General Reference, Amazon Bedrock endpoints and quotas ("Amazon Bedrock
+        // runtime APIs"): https://docs.aws.amazon.com/general/latest/gr/bedrock.html
+        runtime_url: Some("https://bedrock-runtime.{region}.amazonaws.com"),
+        // "Supported Regions and models for ... OpenAI Chat Completions API" (Amazon Bedrock
+        // User Guide): https://docs.aws.amazon.com/bedrock/latest/userguide/inference-chat-completions.html
+        openai_path: Some("/openai/v1"),
         // "Use an Amazon Bedrock API key":
         // https://docs.aws.amazon.com/bedrock/latest/userguide/api-keys-use.html
         key_variable: Some("AWS_BEARER_TOKEN_BEDROCK"),
@@ -138,6 +155,10 @@ pub(crate) const FACTS: [Facts; 5] = [
         // The key text of long-term Claude Platform keys, as issued by IAM (not stated on
         // an AWS page).
         long_term_prefix: Some("AEAA"),
+        long_term: true,
+        // The Authentication page above: the regional endpoint.
+        runtime_url: Some("https://aws-external-anthropic.{region}.api.aws"),
+        openai_path: None,
         // Not on an AWS page: the variable the Anthropic SDK's `AnthropicAWS` client reads
         // (its source, anthropic 2.10.0), which the Authentication page above points to
         // for client configuration.
@@ -152,12 +173,17 @@ pub(crate) const FACTS: [Facts; 5] = [
         cli_name: "cloudwatch",
         cli_aliases: &[],
         short_term: None,
-        // Not stated on the pages below: left out.
-        iam_service_name: None,
+        // IAM User Guide, API keys for AWS services, "Generating a long-term API key (AWS
+        // CLI)": "For Amazon CloudWatch: ... --service-name cloudwatch.amazonaws.com"; and
+        // the Metrics page below, step 2.
+        iam_service_name: Some("cloudwatch.amazonaws.com"),
         // "Setting up bearer token authentication for Metrics":
         // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-OTLP-MetricsBearerTokenAuth.html
         managed_policy_arn: Some("arn:aws:iam::aws:policy/CloudWatchAPIKeyAccess"),
         long_term_prefix: None,
+        long_term: true,
+        runtime_url: None,
+        openai_path: None,
         key_variable: None,
         console_user_prefix: None,
     },
@@ -167,12 +193,17 @@ pub(crate) const FACTS: [Facts; 5] = [
         cli_name: "cloudwatch-logs",
         cli_aliases: &[],
         short_term: None,
-        // Not stated on the pages below: left out.
-        iam_service_name: None,
+        // IAM User Guide, API keys for AWS services, "Generating a long-term API key (AWS
+        // CLI)": "For Amazon CloudWatch Logs: ... --service-name logs.amazonaws.com"; and
+        // the page below, step 2.
+        iam_service_name: Some("logs.amazonaws.com"),
         // "Setting up bearer token authentication" (CloudWatch Logs):
         // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_HTTP_Endpoints_BearerTokenAuth.html
         managed_policy_arn: Some("arn:aws:iam::aws:policy/CloudWatchLogsAPIKeyAccess"),
         long_term_prefix: None,
+        long_term: true,
+        runtime_url: None,
+        openai_path: None,
         key_variable: None,
         console_user_prefix: None,
     },
@@ -190,19 +221,57 @@ pub(crate) const FACTS: [Facts; 5] = [
         // ("Grants permissions to call AWS X-Ray using API key authentication").
         managed_policy_arn: Some("arn:aws:iam::aws:policy/AWSXRayAPIKeyAccess"),
         long_term_prefix: None,
+        long_term: true,
+        runtime_url: None,
+        openai_path: None,
         key_variable: None,
+        console_user_prefix: None,
+    },
+    Facts {
+        service: Service::SageMaker,
+        display_name: "Amazon SageMaker AI",
+        cli_name: "sagemaker",
+        cli_aliases: &["sagemaker-ai"],
+        // Host, SigV4 name and prefix: the official generator, PyPI `sagemaker-core` 2.27.0,
+        // `sagemaker/core/token_generator/token_generator.py` (`DEFAULT_HOST`,
+        // `SERVICE_NAME`, `AUTH_PREFIX`), which "Invoke endpoints with OpenAI-compatible
+        // APIs" uses:
+        // https://docs.aws.amazon.com/sagemaker/latest/dg/realtime-endpoints-openai-compatible.html
+        // (checked byte for byte by tests/keys/conformance.rs).
+        short_term: Some(ShortTerm {
+            host: "sagemaker.amazonaws.com",
+            signing_name: "sagemaker",
+            token_prefix: "sagemaker-api-key-",
+        }),
+        // The IAM User Guide's table of services with API keys has no SageMaker AI row, and
+        // the page above: "No additional secrets or API keys are required".
+        iam_service_name: None,
+        managed_policy_arn: None,
+        long_term_prefix: None,
+        long_term: false,
+        // The page above: "The base URL follows this format:
+        // https://runtime.sagemaker.{REGION}.amazonaws.com/endpoints/{ENDPOINT_NAME}/openai/v1"
+        // (an inference component: `.../endpoints/{ENDPOINT_NAME}/inference-components/
+        // {IC_NAME}/openai/v1`).
+        runtime_url: Some("https://runtime.sagemaker.{region}.amazonaws.com"),
+        openai_path: Some("/endpoints/{endpoint}/openai/v1"),
+        // Not on an AWS page (which advises against keeping tokens in environment
+        // variables): the variable the OpenAI SDKs read their key from, the client the
+        // page above uses (`OpenAI(base_url=..., api_key=generate_token(...))`).
+        key_variable: Some("OPENAI_API_KEY"),
         console_user_prefix: None,
     },
 ];
 
 impl Service {
     /// Every service, in a fixed order (Bedrock first).
-    pub const ALL: [Service; 5] = [
+    pub const ALL: [Service; 6] = [
         Service::Bedrock,
         Service::ClaudePlatform,
         Service::CloudWatch,
         Service::CloudWatchLogs,
         Service::XRay,
+        Service::SageMaker,
     ];
 
     pub(crate) fn facts(self) -> &'static Facts {
@@ -233,8 +302,7 @@ impl Service {
     pub fn supports(self, kind: KeyKind) -> bool {
         match kind {
             KeyKind::ShortTerm => self.facts().short_term.is_some(),
-            // Every service in the IAM guide's table has long-term keys.
-            KeyKind::LongTerm => true,
+            KeyKind::LongTerm => self.facts().long_term,
         }
     }
 
@@ -284,8 +352,29 @@ impl Service {
         self.facts().long_term_prefix
     }
 
-    /// The environment variable the service's clients read a key from
-    /// (`AWS_BEARER_TOKEN_BEDROCK`; `ANTHROPIC_AWS_API_KEY` for Claude Platform on AWS).
+    /// The service's regional endpoint for requests with a key, in `region` (partition
+    /// `aws`): `https://bedrock-runtime.us-west-2.amazonaws.com`,
+    /// `https://aws-external-anthropic.us-west-2.api.aws`,
+    /// `https://runtime.sagemaker.us-west-2.amazonaws.com`; `None` where this crate does
+    /// not know it.
+    pub fn runtime_url(self, region: &str) -> Option<String> {
+        self.facts()
+            .runtime_url
+            .map(|template| template.replace("{region}", region))
+    }
+
+    /// The path of the service's OpenAI-compatible API under [`Service::runtime_url`]:
+    /// `/openai/v1` for Bedrock; for SageMaker AI `/endpoints/{endpoint}/openai/v1`, where
+    /// `{endpoint}` stands for the endpoint's name (an inference component's is
+    /// `/endpoints/{endpoint}/inference-components/{component}/openai/v1`).
+    pub fn openai_path(self) -> Option<&'static str> {
+        self.facts().openai_path
+    }
+
+    /// The environment variable clients read the service's key from
+    /// (`AWS_BEARER_TOKEN_BEDROCK`; `ANTHROPIC_AWS_API_KEY` for Claude Platform on AWS;
+    /// `OPENAI_API_KEY` for SageMaker AI, whose OpenAI-compatible path the OpenAI SDKs
+    /// call).
     pub fn key_variable(self) -> Option<&'static str> {
         self.facts().key_variable
     }
@@ -397,6 +486,8 @@ mod tests {
             ("cloudwatch", Service::CloudWatch),
             ("cloudwatch-logs", Service::CloudWatchLogs),
             ("xray", Service::XRay),
+            ("sagemaker", Service::SageMaker),
+            ("SageMaker-AI", Service::SageMaker),
         ] {
             assert_eq!(text.parse::<Service>().unwrap(), s, "{text}");
         }
@@ -424,6 +515,25 @@ mod tests {
             Some(Service::Bedrock)
         );
         assert_eq!(Service::from_long_term_key("AKIA"), None);
+        assert_eq!(
+            Service::from_short_term_key("sagemaker-api-key-x").map(|s| s.0),
+            Some(Service::SageMaker)
+        );
+        assert!(Service::SageMaker.supports(KeyKind::ShortTerm));
+        assert!(!Service::SageMaker.supports(KeyKind::LongTerm));
+        assert_eq!(Service::SageMaker.display_name(), "Amazon SageMaker AI");
+        assert_eq!(
+            Service::SageMaker.runtime_url("eu-west-1").as_deref(),
+            Some("https://runtime.sagemaker.eu-west-1.amazonaws.com")
+        );
+        assert_eq!(
+            Service::from_iam_service_name("logs.amazonaws.com"),
+            Some(Service::CloudWatchLogs)
+        );
+        assert_eq!(
+            Service::from_iam_service_name("cloudwatch.amazonaws.com"),
+            Some(Service::CloudWatch)
+        );
         assert_eq!(
             Service::from_iam_service_name("aws-external-anthropic.amazonaws.com"),
             Some(Service::ClaudePlatform)

@@ -14,8 +14,16 @@ generator, token-generator-for-aws-external-anthropic (its `_build_token`, with
 the same patched signing time), into "claude_platform_vectors". (Its npm
 package, @aws/token-generator-for-aws-external-anthropic, is not on the npm
 registry this was run against, so there is no JS column for it.)
+
+The same cases again for Amazon SageMaker AI by the official Python generator,
+sagemaker/core/token_generator/token_generator.py of PyPI sagemaker-core (its
+`_generate_token`, with the same patched signing time), into "sagemaker_vectors".
+The package's __init__ imports the whole SageMaker SDK, so setup.sh downloads the
+wheel without installing it and this script loads that one file by path; it
+needs only botocore.
 """
 import datetime as dt
+import importlib.util
 import json
 import pathlib
 import subprocess
@@ -31,6 +39,29 @@ from token_generator_for_aws_external_anthropic.token_generator import _build_to
 
 HERE = pathlib.Path(__file__).resolve().parent
 OUT = HERE.parent.parent / "tests" / "data" / "vectors.json"
+
+SAGEMAKER_CORE_VERSION = "2.27.0"  # keep in step with setup.sh
+SAGEMAKER_CORE = HERE / ".cache" / f"sagemaker-core-{SAGEMAKER_CORE_VERSION}"
+
+
+def load_sagemaker_generator():
+    """The official SageMaker generator module, loaded by path from the extracted wheel."""
+    path = SAGEMAKER_CORE / "sagemaker" / "core" / "token_generator" / "token_generator.py"
+    if not path.is_file():
+        sys.exit(f"{path} is missing: run scripts/conformance/setup.sh first")
+    spec = importlib.util.spec_from_file_location("official_sagemaker_token_generator", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def sagemaker_core_version():
+    """The version recorded in the extracted wheel's own metadata (not just the pin)."""
+    (meta,) = SAGEMAKER_CORE.glob("sagemaker_core-*.dist-info/METADATA")
+    for line in meta.read_text().splitlines():
+        if line.startswith("Version: "):
+            return line[len("Version: "):]
+    sys.exit(f"no Version in {meta}")
 
 AKID = "AKIDEXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -122,6 +153,7 @@ def unix_millis(c):
 
 
 def main():
+    sagemaker = load_sagemaker_generator()
     js = js_tokens(CASES)
     vectors = []
     for c, js_tok in zip(CASES, js):
@@ -136,6 +168,12 @@ def main():
         v["signing_time_unix_millis"] = unix_millis(c)
         v["python_token"] = python_token(c, _build_token)
         claude.append(v)
+    sm = []
+    for c in CASES:
+        v = dict(c)
+        v["signing_time_unix_millis"] = unix_millis(c)
+        v["python_token"] = python_token(c, sagemaker._generate_token)
+        sm.append(v)
     doc = {
         "generated_by": {
             "python": f"aws-bedrock-token-generator {py_version} (botocore {botocore.__version__})",
@@ -152,9 +190,16 @@ def main():
             "script": "scripts/conformance/gen_vectors.py",
         },
         "claude_platform_vectors": claude,
+        "sagemaker_generated_by": {
+            "python": f"sagemaker-core {sagemaker_core_version()}"
+            " (sagemaker/core/token_generator/token_generator.py, loaded by path;"
+            f" botocore {botocore.__version__})",
+            "script": "scripts/conformance/gen_vectors.py",
+        },
+        "sagemaker_vectors": sm,
     }
     OUT.write_text(json.dumps(doc, indent=2) + "\n")
-    print(f"wrote {len(vectors)} + {len(claude)} vectors to {OUT}", file=sys.stderr)
+    print(f"wrote {len(vectors)} + {len(claude)} + {len(sm)} vectors to {OUT}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -53,9 +53,9 @@ pub enum KeyInfo {
 
 impl KeyInfo {
     /// Parses an API key of either kind, by its prefix (surrounding whitespace is
-    /// ignored): a short-term prefix (`bedrock-api-key-`, `aws-external-anthropic-api-key-`)
-    /// with [`TokenInfo::parse`], a long-term one (`ABSK`, `AEAA`) with
-    /// [`LongTermKeyInfo::parse`]. Never panics; anything else is an
+    /// ignored): a short-term prefix (`bedrock-api-key-`, `aws-external-anthropic-api-key-`,
+    /// `sagemaker-api-key-`) with [`TokenInfo::parse`], a long-term one (`ABSK`, `AEAA`)
+    /// with [`LongTermKeyInfo::parse`]. Never panics; anything else is an
     /// [`ErrorKind::InvalidToken`] error saying what is wrong (naming what it looks like:
     /// another service's `…-api-key-` or long-term prefix), without echoing the key.
     pub fn parse(key: &str) -> Result<Self, Error> {

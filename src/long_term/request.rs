@@ -135,6 +135,11 @@ impl CreateKeyRequest {
 /// The IAM service name of `service`'s long-term keys, or a typed error where AWS does
 /// not document it.
 pub(crate) fn iam_service_name(service: Service) -> Result<&'static str, Error> {
+    if !service.supports(crate::KeyKind::LongTerm) {
+        return Err(service
+            .unsupported("long-term API keys (AWS documents only short-term ones)")
+            .about(Input::Service));
+    }
     service.iam_service_name().ok_or_else(|| {
         service
             .unsupported(

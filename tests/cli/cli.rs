@@ -434,6 +434,54 @@ fn service_claude_platform_mints_its_keys_in_every_format() {
     );
 }
 
+/// `--service sagemaker`: Amazon SageMaker AI keys in every format (the OpenAI SDKs'
+/// `OPENAI_API_KEY` for `export`), named by `inspect`, cached apart from Bedrock's.
+#[test]
+fn service_sagemaker_mints_inspects_and_caches_its_keys() {
+    let env = CliEnv::with_env_credentials();
+    for name in ["sagemaker", "sagemaker-ai"] {
+        let out = ok(&env.run(&["--service", name, "--format", "json", "--expiry", "15m"]));
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["service"], "sagemaker");
+        assert_eq!(v["region"], "us-west-2");
+        let token = v["token"].as_str().unwrap();
+        assert!(token.starts_with("sagemaker-api-key-"), "{token}");
+        let info = TokenInfo::parse(token).unwrap();
+        assert_eq!(info.service(), Service::SageMaker);
+        assert_eq!(info.expiry(), Duration::from_secs(900));
+    }
+    let out = ok(&env.run(&["--service", "sagemaker", "--format", "export"]));
+    assert!(
+        out.starts_with("export OPENAI_API_KEY='sagemaker-api-key-"),
+        "{out}"
+    );
+    let token = ok(&env.run(&["--service", "sagemaker"]));
+    let report = ok(&env.run(&["inspect", token.trim_end()]));
+    assert!(
+        report.starts_with("Amazon SageMaker AI API key: valid, expires in "),
+        "{report}"
+    );
+    assert!(
+        report.contains("  service:        Amazon SageMaker AI\n"),
+        "{report}"
+    );
+    // No long-term keys: refused before any call.
+    let err = failed(
+        &env.run(&[
+            "long-term",
+            "create",
+            "--service",
+            "sagemaker",
+            "--user-name",
+            "u",
+            "--days",
+            "7",
+        ]),
+        64,
+    );
+    assert!(err.contains("SageMaker AI"), "{err}");
+}
+
 #[test]
 fn service_without_short_term_keys_or_unknown_is_a_usage_error() {
     let env = CliEnv::with_env_credentials();

@@ -363,4 +363,13 @@ fn each_service_gets_its_own_cached_token() {
     );
     assert_eq!(env.credential_loads(), 2);
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    let sagemaker = ok(&env.run(&["--cache", "--service", "sagemaker"]));
+    assert!(sagemaker.starts_with("sagemaker-api-key-"), "{sagemaker}");
+    assert_eq!(
+        ok(&env.run(&["--cache", "--service", "sagemaker"])),
+        sagemaker
+    );
+    assert_eq!(ok(&env.run(&["--cache"])), bedrock);
+    assert_eq!(env.credential_loads(), 3);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3);
 }

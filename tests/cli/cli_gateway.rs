@@ -841,3 +841,110 @@ fn start_up_failures_with_a_profile_are_explained_by_every_command() {
         }
     }
 }
+
+/// `exec --service sagemaker` gives the command a SageMaker AI key in `OPENAI_API_KEY`;
+/// with `--proxy` and one endpoint's runtime URL as upstream, `OPENAI_BASE_URL` points an
+/// OpenAI client at the gateway, which calls the endpoint with a real SageMaker key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_with_service_sagemaker_plain_and_through_the_gateway() {
+    let env = CliEnv::with_env_credentials();
+    let script = "printf '%s|%s' \"$OPENAI_API_KEY\" \"${AWS_BEARER_TOKEN_BEDROCK-unset}\"";
+    let out = env
+        .run_beside(&["exec", "--service", "sagemaker", "--", "sh", "-c", script])
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = stdout(&out);
+    let (key, bedrock) = printed.split_once('|').unwrap();
+    assert_eq!(bedrock, "unset");
+    assert_eq!(
+        TokenInfo::parse(key).unwrap().service(),
+        aws_bedrock_token_generator::Service::SageMaker
+    );
+
+    let stand_in = stand_in().await;
+    let upstream = format!("{}/endpoints/my-endpoint", stand_in.url());
+    let call = r#"
+import json, os, ssl, urllib.request
+ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+req = urllib.request.Request(
+    os.environ["OPENAI_BASE_URL"] + "/chat/completions",
+    data=json.dumps({"model": "", "messages": [{"role": "user", "content": "Hi"}]}).encode(),
+    headers={"Authorization": "Bearer " + os.environ["OPENAI_API_KEY"],
+             "Content-Type": "application/json"},
+    method="POST")
+print(json.load(urllib.request.urlopen(req, context=ctx))["choices"][0]["message"]["content"])
+"#;
+    let call_file = env.path("call.py");
+    std::fs::write(&call_file, call).unwrap();
+    let out = env
+        .run_beside(&[
+            "exec",
+            "--proxy",
+            "--service",
+            "sagemaker",
+            "--upstream",
+            &upstream,
+            "--",
+            "sh",
+            "-c",
+            &format!("python3 '{}'", call_file.display()),
+        ])
+        .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out).trim(), "Hello from the stand-in");
+    assert_eq!((stand_in.accepted(), stand_in.rejected()), (1, 0));
+    assert!(stand_in.presented_tokens()[0].starts_with("sagemaker-api-key-"));
+}
+
+/// `proxy --service sagemaker` in front of all of a region's endpoints: clients name the
+/// endpoint in the path, and the stand-in (verifying for service `sagemaker`) answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_with_service_sagemaker_serves_every_endpoint_by_its_path() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let stand_in = stand_in().await;
+    let env = CliEnv::with_env_credentials();
+    let key_path = env.path("client-key").display().to_string();
+    let upstream = stand_in.url();
+    let proxy = Proxy::start(
+        &env,
+        &[
+            "proxy",
+            "--service",
+            "sagemaker",
+            "--upstream",
+            &upstream,
+            "--client-key-file",
+            &key_path,
+        ],
+    );
+    let client_key = std::fs::read_to_string(&key_path).unwrap();
+    let authority = proxy.url.trim_start_matches("http://").to_owned();
+    for endpoint in ["first-endpoint", "second-endpoint/inference-components/ic"] {
+        let body = r#"{"model":"","messages":[{"role":"user","content":"Hi"}]}"#;
+        let request = format!(
+            "POST /endpoints/{endpoint}/openai/v1/chat/completions HTTP/1.1\r\nHost: \
+             {authority}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            client_key.trim(),
+            body.len()
+        );
+        let mut stream = tokio::net::TcpStream::connect(&authority).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{endpoint}: {answer}");
+        assert!(answer.contains("Hello from the stand-in"), "{answer}");
+    }
+    let (_, log) = proxy.stop();
+    assert_eq!((stand_in.accepted(), stand_in.rejected()), (2, 0));
+    for key in stand_in.presented_tokens() {
+        assert!(key.starts_with("sagemaker-api-key-"), "{key}");
+        assert!(!log.contains(&key));
+    }
+}

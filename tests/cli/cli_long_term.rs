@@ -1232,7 +1232,7 @@ async fn create_and_list_per_service() {
     );
     assert!(table.lines().next().unwrap().contains("SERVICE"), "{table}");
 
-    // A service whose IAM name AWS does not document: refused before any IAM call.
+    // A service without long-term keys: refused before any IAM call.
     let before = iam.calls().len();
     let out = long_term(
         &iam,
@@ -1240,7 +1240,7 @@ async fn create_and_list_per_service() {
         &[
             "create",
             "--service",
-            "cloudwatch-logs",
+            "sagemaker",
             "--user-name",
             "alice",
             "--days",
@@ -1250,7 +1250,7 @@ async fn create_and_list_per_service() {
     .await;
     assert_eq!(out.status.code(), Some(64), "a usage error");
     assert!(
-        stderr(&out).contains("Amazon CloudWatch Logs has no IAM service name documented by AWS"),
+        stderr(&out).contains("Amazon SageMaker AI has no long-term API keys"),
         "{}",
         stderr(&out)
     );

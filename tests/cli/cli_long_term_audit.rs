@@ -280,7 +280,7 @@ async fn audit_flags_set_the_thresholds_and_the_service() {
     for args in [
         &["audit", "--older-than", "30"][..],
         &["audit", "--expiring-within", "36601d"],
-        &["audit", "--service", "cloudwatch"],
+        &["audit", "--service", "sagemaker"],
         &["audit", "--format", "yaml"],
     ] {
         let err = failed(&long_term(&iam, &env, args, "").await, 64);

@@ -13,8 +13,8 @@ use support::cli::*;
 use support::*;
 
 /// A real, valid token and a long-term key look-alike, of Amazon Bedrock and of Claude
-/// Platform on AWS.
-fn keys() -> [String; 4] {
+/// Platform on AWS, and a real Amazon SageMaker AI token.
+fn keys() -> [String; 5] {
     let token = generate_token(
         &session_creds(None),
         "us-west-2",
@@ -44,11 +44,20 @@ fn keys() -> [String; 4] {
             "AeaApiKey-abcd-at-123456789012:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"
         )
     );
+    let sagemaker = generate_service_token(
+        Service::SageMaker,
+        &session_creds(None),
+        "us-west-2",
+        Duration::from_secs(3600),
+        SystemTimeSource::new().now(),
+    )
+    .unwrap();
     [
         token.as_str().to_owned(),
         long_term,
         claude.as_str().to_owned(),
         claude_long_term,
+        sagemaker.as_str().to_owned(),
     ]
 }
 

@@ -203,6 +203,40 @@ fn claude_platform_byte_for_byte_equal_to_python() {
 }
 
 #[test]
+fn sagemaker_vectors_cover_the_same_cases_as_bedrock() {
+    let names = |vs: Vec<Vector>| vs.into_iter().map(|v| v.name).collect::<Vec<_>>();
+    assert_eq!(names(vectors_of("sagemaker_vectors")), names(vectors()));
+}
+
+/// Amazon SageMaker AI keys, byte for byte those of AWS's generator (sagemaker-core's
+/// `sagemaker.core.token_generator`, loaded by path by scripts/conformance).
+#[test]
+fn sagemaker_byte_for_byte_equal_to_python() {
+    for v in vectors_of("sagemaker_vectors") {
+        let ours = generate_service_token(
+            Service::SageMaker,
+            &v.credentials,
+            &v.region,
+            v.expiry,
+            v.now,
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", v.name));
+        assert_eq!(ours.as_str(), v.python, "case {:?}", v.name);
+        assert!(ours.as_str().starts_with("sagemaker-api-key-"));
+        assert_eq!(
+            decode_url(ours.as_str())
+                .split_once('?')
+                .map(|(base, _)| base.to_owned()),
+            Some("sagemaker.amazonaws.com/".to_owned())
+        );
+        let info = TokenInfo::parse(ours.as_str()).unwrap();
+        assert_eq!(info.service(), Service::SageMaker);
+        assert_eq!(info.region(), v.region);
+        assert_eq!(info.expiry(), v.expiry);
+    }
+}
+
+#[test]
 fn bedrock_through_the_service_function_is_generate_token() {
     for v in vectors() {
         let a = generate_token(&v.credentials, &v.region, v.expiry, v.now).unwrap();

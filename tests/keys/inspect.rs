@@ -399,8 +399,8 @@ fn key_info_parses_either_kind_by_prefix() {
         assert_eq!(
             err.to_string(),
             "not an AWS API key: it starts with none of `bedrock-api-key-`, \
-             `aws-external-anthropic-api-key-` (short-term keys) and `ABSK`, `AEAA` \
-             (long-term keys)"
+             `aws-external-anthropic-api-key-`, `sagemaker-api-key-` (short-term keys) and \
+             `ABSK`, `AEAA` (long-term keys)"
         );
     }
 }
@@ -541,7 +541,7 @@ fn unknown_prefixes_are_named_for_what_they_look_like() {
             e.to_string(),
             "this looks like a short-term API key of another service \
              (`bedrock-mantle-api-key-...`), which this crate does not know; known: \
-             `bedrock-api-key-`, `aws-external-anthropic-api-key-`"
+             `bedrock-api-key-`, `aws-external-anthropic-api-key-`, `sagemaker-api-key-`"
         );
     }
     let unknown = long_term_key_with(

@@ -29,11 +29,19 @@ const LAST_SECOND: u64 = 253_402_300_799; // 9999-12-31T23:59:59Z
 
 /// The services with short-term keys.
 fn short_term_service() -> impl Strategy<Value = Service> {
-    prop_oneof![Just(Service::Bedrock), Just(Service::ClaudePlatform)]
+    prop_oneof![
+        Just(Service::Bedrock),
+        Just(Service::ClaudePlatform),
+        Just(Service::SageMaker)
+    ]
 }
 
 /// The short-term prefixes of every service that has them.
-const SHORT_TERM_PREFIXES: [&str; 2] = ["bedrock-api-key-", "aws-external-anthropic-api-key-"];
+const SHORT_TERM_PREFIXES: [&str; 3] = [
+    "bedrock-api-key-",
+    "aws-external-anthropic-api-key-",
+    "sagemaker-api-key-",
+];
 /// The long-term prefixes of every service whose prefix is known.
 const LONG_TERM_PREFIXES: [&str; 2] = ["ABSK", "AEAA"];
 

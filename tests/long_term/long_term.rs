@@ -871,12 +871,14 @@ async fn create_for_claude_platform_sends_its_service_name_and_attaches_its_poli
 }
 
 #[tokio::test]
-async fn a_service_without_a_documented_iam_name_is_refused_before_any_call() {
+async fn a_service_without_long_term_keys_is_refused_before_any_call() {
     use aws_bedrock_token_generator::{Input, Service};
 
     let (iam, keys) = stand_in().await;
     iam.add_user("alice");
-    for service in [Service::CloudWatch, Service::CloudWatchLogs] {
+    // Amazon SageMaker AI: short-term keys only. (CloudWatch and CloudWatch Logs, once
+    // refused here for want of a documented IAM service name, now have theirs.)
+    for service in [Service::SageMaker] {
         let e = keys
             .create(&CreateKeyRequest::new("alice", 30).service(service))
             .await
@@ -885,7 +887,7 @@ async fn a_service_without_a_documented_iam_name_is_refused_before_any_call() {
         assert_eq!(e.input(), Some(Input::Service));
         assert!(
             e.to_string().starts_with(&format!(
-                "{} has no IAM service name documented by AWS",
+                "{} has no long-term API keys",
                 service.display_name()
             )),
             "{e}"
@@ -949,6 +951,8 @@ async fn list_by_service_filters_and_without_one_lists_every_service() {
         [
             Some("bedrock.amazonaws.com".to_owned()),
             Some("aws-external-anthropic.amazonaws.com".to_owned()),
+            Some("cloudwatch.amazonaws.com".to_owned()),
+            Some("logs.amazonaws.com".to_owned()),
             Some("xray.amazonaws.com".to_owned())
         ]
     );

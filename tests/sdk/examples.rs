@@ -223,6 +223,53 @@ async fn openai_compatible_calls_chat_completions_with_the_key() {
     );
 }
 
+/// The SageMaker AI example against the stand-in, which verifies each key for SigV4
+/// service `sagemaker` (a Bedrock key there is refused): an endpoint, then an inference
+/// component of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sagemaker_chat_calls_an_endpoints_openai_path_with_a_sagemaker_key() {
+    let bedrock = Bedrock::start(stand_in_keys(), SystemTimeSource::new()).await;
+    let url = bedrock.url();
+    let out = run_beside(
+        "sagemaker_chat",
+        &["my-endpoint", "Hi there"],
+        &[("SAGEMAKER_RUNTIME_URL", &url)],
+    )
+    .await;
+    assert_eq!(
+        stdout(&out),
+        "Hello from the stand-in\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run_beside(
+        "sagemaker_chat",
+        &["my-endpoint", "Hi there"],
+        &[
+            ("SAGEMAKER_RUNTIME_URL", &url),
+            ("SAGEMAKER_INFERENCE_COMPONENT", "my-component"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        stdout(&out),
+        "Hello from the stand-in\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!((bedrock.accepted(), bedrock.rejected()), (2, 0));
+    let keys = bedrock.presented_tokens();
+    assert!(
+        keys.iter().all(|k| k.starts_with("sagemaker-api-key-")),
+        "{keys:?}"
+    );
+    assert_eq!(
+        bedrock.chat_requests()[0]["messages"][0]["content"],
+        "Hi there"
+    );
+    assert_nothing_secret(&out, &bedrock);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openai_compatible_reports_a_rejected_key_without_showing_it() {
     // The stand-in knows another secret for this access key id: the signature is wrong.

@@ -17,6 +17,10 @@
 //!   Claude Code's and the Anthropic SDK's streaming call: `chunk` events whose `bytes`
 //!   hold the Anthropic streaming events) and ConverseStream
 //!   (`POST /model/{id}/converse-stream`);
+//! - a SageMaker AI endpoint's OpenAI-compatible Chat Completions
+//!   (`POST /endpoints/{name}/openai/v1/chat/completions`, also under
+//!   `/inference-components/{component}`), with a SageMaker AI key (service `sagemaker`)
+//!   only: as Chat Completions above;
 //! - the control plane's ListInferenceProfiles (`GET /inference-profiles`, which Claude
 //!   Code calls first): `200` with no profiles, or `403`.
 
@@ -118,6 +122,8 @@ enum Api {
     Converse,
     ConverseStream,
     ChatCompletions,
+    /// A SageMaker AI endpoint's OpenAI-compatible Chat Completions, with a SageMaker key.
+    SageMakerChat,
     Invoke,
     InvokeStream,
     ListInferenceProfiles,
@@ -141,8 +147,27 @@ fn api(req: &Request) -> Option<Api> {
         Some(Api::Messages)
     } else if path == "/openai/v1/chat/completions" || path == "/v1/chat/completions" {
         Some(Api::ChatCompletions)
+    } else if is_sagemaker_chat(path) {
+        Some(Api::SageMakerChat)
     } else {
         None
+    }
+}
+
+/// `/endpoints/{name}/openai/v1/chat/completions`, or the same for an inference
+/// component (`/endpoints/{name}/inference-components/{component}/openai/v1/…`).
+fn is_sagemaker_chat(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/endpoints/") else {
+        return false;
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    let named = |s: &&str| !s.is_empty();
+    match segments.as_slice() {
+        [endpoint, "openai", "v1", "chat", "completions"] => named(endpoint),
+        [endpoint, "inference-components", component, "openai", "v1", "chat", "completions"] => {
+            named(endpoint) && named(component)
+        }
+        _ => false,
     }
 }
 
@@ -163,6 +188,7 @@ fn handle(keys: &Keys, now: SystemTime, seen: &Mutex<Seen>, req: Request) -> Res
     // workspace; Bedrock's APIs take Bedrock keys.
     let service = match api {
         Api::Messages => CLAUDE_PLATFORM,
+        Api::SageMakerChat => SAGEMAKER,
         _ => BEDROCK,
     };
     let verdict = match bearer {
@@ -245,7 +271,7 @@ fn handle(keys: &Keys, now: SystemTime, seen: &Mutex<Seen>, req: Request) -> Res
                 .insert("x-amzn-errortype", "AccessDeniedException".parse().unwrap());
             response
         }
-        (Api::ChatCompletions, Ok(token)) => {
+        (Api::ChatCompletions | Api::SageMakerChat, Ok(token)) => {
             let body: serde_json::Value = serde_json::from_slice(req.body()).unwrap_or_default();
             seen.chat_requests.push(body.clone());
             let (Some(model), Some(false)) = (
@@ -281,7 +307,7 @@ fn handle(keys: &Keys, now: SystemTime, seen: &Mutex<Seen>, req: Request) -> Res
                 .to_string(),
             )
         }
-        (Api::ChatCompletions, Err(reason)) => {
+        (Api::ChatCompletions | Api::SageMakerChat, Err(reason)) => {
             seen.rejected += 1;
             openai_error(401, "invalid_request_error", &reason)
         }
@@ -431,6 +457,12 @@ pub const CLAUDE_PLATFORM: KeyService = KeyService {
     prefix: "aws-external-anthropic-api-key-",
     host: "aws-external-anthropic.amazonaws.com",
     name: "aws-external-anthropic",
+};
+
+pub const SAGEMAKER: KeyService = KeyService {
+    prefix: "sagemaker-api-key-",
+    host: "sagemaker.amazonaws.com",
+    name: "sagemaker",
 };
 
 /// Verifies a `bedrock-api-key-…` bearer token; `Err` says why it is rejected.

@@ -68,6 +68,7 @@ pub fn decode_url(token: &str) -> String {
     let b64 = token
         .strip_prefix("bedrock-api-key-")
         .or_else(|| token.strip_prefix("aws-external-anthropic-api-key-"))
+        .or_else(|| token.strip_prefix("sagemaker-api-key-"))
         .expect("prefix");
     String::from_utf8(
         base64::engine::general_purpose::STANDARD

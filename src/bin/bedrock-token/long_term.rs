@@ -141,8 +141,8 @@ struct ListArgs {
     /// Only this IAM user's keys [default: every user's]
     #[arg(long, value_name = "NAME")]
     user_name: Option<String>,
-    /// Only this service's keys (bedrock, claude-platform, xray, ...) [default: every
-    /// service's]
+    /// Only this service's keys (bedrock, claude-platform, cloudwatch, cloudwatch-logs,
+    /// xray) [default: every service's]
     #[arg(long, value_name = "NAME", value_parser = parse_service)]
     service: Option<Service>,
     /// Output format

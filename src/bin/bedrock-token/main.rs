@@ -32,6 +32,7 @@ Examples:
   bedrock-token --role-arn ARN --allow-model ID   a key scoped to one model (assumed role)
   bedrock-token --profile dev --format json       token, expires_at, region and service as JSON
   bedrock-token --service claude-platform         a key for Claude Platform on AWS
+  bedrock-token --service sagemaker               a key for Amazon SageMaker AI endpoints
   eval \"$(bedrock-token --format export)\"         set AWS_BEARER_TOKEN_BEDROCK in this shell
   bedrock-token inspect                           check $AWS_BEARER_TOKEN_BEDROCK
   pbpaste | bedrock-token inspect -               check a token read from stdin
@@ -92,8 +93,8 @@ pub(crate) struct MintArgs {
 /// (the default command, `proxy`, `exec`).
 #[derive(clap::Args, Debug)]
 pub(crate) struct SourceArgs {
-    /// The service the key is for: bedrock, or claude-platform (Claude Platform on AWS;
-    /// also accepted: aws-external-anthropic)
+    /// The service the key is for: bedrock, claude-platform (Claude Platform on AWS; also
+    /// accepted: aws-external-anthropic) or sagemaker (Amazon SageMaker AI)
     #[arg(long, value_name = "NAME", default_value = "bedrock", value_parser = parse_short_term_service)]
     pub(crate) service: Service,
     /// AWS region for the token [default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region]
@@ -149,7 +150,8 @@ pub(crate) enum Format {
     /// The token alone
     Token,
     /// `export AWS_BEARER_TOKEN_BEDROCK='…'` (for Claude Platform on AWS,
-    /// `ANTHROPIC_AWS_API_KEY`), for eval in a POSIX shell
+    /// `ANTHROPIC_AWS_API_KEY`; for SageMaker AI, the OpenAI SDKs' `OPENAI_API_KEY`), for
+    /// eval in a POSIX shell
     Export,
     /// `{"token", "expires_at", "region", "service"}`
     Json,

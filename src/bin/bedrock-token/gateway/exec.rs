@@ -90,9 +90,17 @@ fn key_var(settings: &Settings) -> &'static str {
 fn url_vars(settings: &Settings) -> &'static [&'static str] {
     match settings.service {
         aws_bedrock_token_generator::Service::ClaudePlatform => &CLAUDE_PLATFORM_URL_VARS,
+        aws_bedrock_token_generator::Service::SageMaker => &["BEDROCK_TOKEN_PROXY_URL"],
         _ => &GATEWAY_URL_VARS,
     }
 }
+
+/// With `--proxy --service sagemaker --upstream URL` (one endpoint's runtime URL,
+/// `…/endpoints/NAME`): what the OpenAI SDKs read their base URL from, the gateway's
+/// OpenAI-compatible path. Without `--upstream` the gateway serves every endpoint of the
+/// region, and clients name theirs in the path (`$BEDROCK_TOKEN_PROXY_URL/endpoints/NAME/
+/// openai/v1`): no base URL fits them all.
+const SAGEMAKER_OPENAI_BASE_VAR: &str = "OPENAI_BASE_URL";
 
 /// Runs `exec`.
 pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
@@ -150,6 +158,11 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
                 .iter()
                 .map(|&var| (var, OsString::from(&url))),
         );
+        if settings.service == aws_bedrock_token_generator::Service::SageMaker
+            && args.upstream.is_some()
+        {
+            env.push((SAGEMAKER_OPENAI_BASE_VAR, format!("{url}/openai/v1").into()));
+        }
         env.extend(CA_BUNDLE_VARS.map(|var| (var, bundle.clone().into_os_string())));
         env.push(("NODE_EXTRA_CA_CERTS", cert.into_os_string()));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -118,12 +118,11 @@ async fn fresh_provider(
 /// The upstream: `--upstream`, else the token's region's Bedrock Runtime endpoint.
 fn upstream(given: Option<&str>, info: &TokenInfo) -> String {
     given.map_or_else(
-        || match info.service() {
-            // Claude Platform on AWS User Guide, Authentication: the regional endpoint.
-            aws_bedrock_token_generator::Service::ClaudePlatform => {
-                format!("https://aws-external-anthropic.{}.api.aws", info.region())
-            }
-            _ => format!("https://bedrock-runtime.{}.amazonaws.com", info.region()),
+        || {
+            // Every service with short-term keys has its runtime endpoint in the table.
+            info.service()
+                .runtime_url(info.region())
+                .unwrap_or_default()
         },
         str::to_owned,
     )
@@ -346,8 +345,37 @@ mod tests {
             "https://aws-external-anthropic.eu-west-1.api.aws"
         );
         assert_eq!(
+            upstream(None, &info(Service::SageMaker)),
+            "https://runtime.sagemaker.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
             upstream(Some("https://example.test"), &info(Service::ClaudePlatform)),
             "https://example.test"
+        );
+    }
+
+    #[test]
+    fn the_control_plane_is_bedrocks_own_without_an_upstream() {
+        assert_eq!(
+            control_plane(None, None, &info(Service::Bedrock)).as_deref(),
+            Some("https://bedrock.eu-west-1.amazonaws.com")
+        );
+        assert_eq!(
+            control_plane(None, Some("http://127.0.0.1:9"), &info(Service::Bedrock)),
+            None
+        );
+        assert_eq!(
+            control_plane(None, None, &info(Service::ClaudePlatform)),
+            None
+        );
+        assert_eq!(
+            control_plane(
+                Some("http://127.0.0.1:8"),
+                Some("http://127.0.0.1:9"),
+                &info(Service::Bedrock)
+            )
+            .as_deref(),
+            Some("http://127.0.0.1:8")
         );
     }
 }
