@@ -1,7 +1,8 @@
-//! A request body that may not stall: the client's body goes to the upstream as it
-//! arrives, but a pause longer than the limit ends it with an error (the upstream
-//! request is then abandoned and the client gets `408`), rather than holding the
-//! connection until the upstream's own timeout.
+//! A body that may not stall: it goes on as it arrives, but a pause longer than the limit
+//! ends it with an error. A client's request body (the upstream request is then
+//! abandoned and the client gets `408`, rather than the connection being held until the
+//! upstream's own timeout), and an upstream's answer (the client's answer is then cut
+//! off).
 
 use std::future::Future as _;
 use std::pin::Pin;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
 use tokio::time::Sleep;
 
-/// The client's body with a limit on each pause in it.
+/// A body with a limit on each pause in it.
 #[derive(Debug)]
 pub(super) struct Paced {
     inner: Incoming,

@@ -16,6 +16,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
+use super::admission::Admission;
 use super::body::Paced;
 use super::framing::Framing;
 use super::pool::{Pool, SendError};
@@ -23,7 +24,7 @@ use super::{io_error, is_loopback_host, ClientKey, Limits, HEALTH_PATH, LOG_TARG
 use crate::{BedrockToken, Error, ErrorKind, Input, TokenProvider};
 
 /// What the gateway answers with: its own small JSON bodies, or the upstream's, streamed.
-pub(super) type Body = Either<Full<Bytes>, Incoming>;
+pub(super) type Body = Either<Full<Bytes>, Paced>;
 /// Makes upstream connections; each [`Pool`] of them is built on one.
 pub(super) type Connector = HttpsConnector<HttpConnector>;
 
@@ -48,6 +49,9 @@ pub(super) struct Shared {
     /// Where Bedrock control-plane reads go ([`is_control_plane`]), if not to the
     /// upstream.
     pub control_plane: Option<Route>,
+    /// Upstream connections open, at most `Limits::max_connections` across the pools
+    /// of every thread.
+    pub sockets: Arc<tokio::sync::Semaphore>,
     pub port: u16,
     pub tls: bool,
     pub limits: Limits,
@@ -209,11 +213,20 @@ impl Shared {
             client_key: self.client_key.clone(),
             key_headers: std::sync::Mutex::new(None),
             upstream: self.upstream.clone(),
-            pool: Pool::new(connector.clone(), self.limits.upstream_connect_timeout),
+            pool: Pool::new(
+                connector.clone(),
+                self.limits.upstream_connect_timeout,
+                self.sockets.clone(),
+            ),
             control_plane: self.control_plane.as_ref().map(|route| Route {
                 upstream: route.upstream.clone(),
-                pool: Pool::new(connector, self.limits.upstream_connect_timeout),
+                pool: Pool::new(
+                    connector,
+                    self.limits.upstream_connect_timeout,
+                    self.sockets.clone(),
+                ),
             }),
+            sockets: self.sockets.clone(),
             port: self.port,
             tls: self.tls,
             limits: self.limits,
@@ -232,6 +245,7 @@ pub(super) async fn handle(
     shared: Arc<Shared>,
     framing: Option<Framing>,
     req: Request<Incoming>,
+    admission: &Admission,
 ) -> Response<Body> {
     let mut log = RequestLog {
         started: tokio::time::Instant::now(),
@@ -242,7 +256,7 @@ pub(super) async fn handle(
     };
     let http1 = req.version() < Version::HTTP_2;
     let mut keyed = false;
-    let mut response = match route(&shared, framing, req, &mut keyed).await {
+    let mut response = match route(&shared, framing, req, admission, &mut keyed).await {
         Ok(response) => response,
         Err(refusal) => refusal.into_response(http1),
     };
@@ -289,6 +303,7 @@ async fn route(
     shared: &Shared,
     framing: Option<Framing>,
     req: Request<Incoming>,
+    admission: &Admission,
     keyed: &mut bool,
 ) -> Result<Response<Body>, Refusal> {
     let http1 = req.version() < Version::HTTP_2;
@@ -347,6 +362,16 @@ async fn route(
         };
     }
     let forms = check_client_key(&shared.client_key, req.headers())?;
+    // The connection's first keyed request moves it to a proven slot (waiting for one
+    // if all are taken); one evicted meanwhile is not served.
+    if !admission.prove().await {
+        return Err(Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "connection_closed",
+            "the connection was closed to make room before its first request: retry on a \
+             new connection",
+        ));
+    }
     *keyed = true;
     let key = current_key(shared).await.map_err(|e| {
         Refusal::new(
@@ -419,7 +444,11 @@ fn check_host(shared: &Shared, req: &Request<Incoming>, http1: bool) -> Result<(
         .and_then(|v| Authority::from_str(v).ok())
         .ok_or_else(|| Refusal::bad_request("the Host header is malformed"))?;
     let default_port = if shared.tls { 443 } else { 80 };
-    let port_ok = authority.port_u16().unwrap_or(default_port) == shared.port;
+    // Digits only: `u16`'s parser would take `+PORT`, which no client sends.
+    let digits = authority
+        .port()
+        .is_none_or(|port| port.as_str().bytes().all(|b| b.is_ascii_digit()));
+    let port_ok = digits && authority.port_u16().unwrap_or(default_port) == shared.port;
     if !is_loopback_host(authority.host()) || !port_ok {
         return Err(Refusal::new(
             StatusCode::MISDIRECTED_REQUEST,
@@ -696,9 +725,26 @@ async fn forward(
     {
         key_refused(shared, response.status());
     }
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+        // The gateway never asks for an upgrade (it drops `Upgrade`): an upstream that
+        // switches protocols anyway cannot be relayed.
+        return Err(Refusal::new(
+            StatusCode::BAD_GATEWAY,
+            "bad_gateway",
+            "the upstream switched protocols unasked",
+        ));
+    }
     let (mut parts, body) = response.into_parts();
+    if parts.headers.contains_key(header::TRANSFER_ENCODING) {
+        // The body was chunked; a Content-Length beside it is wrong (hyper framed the
+        // body by the chunks), and passed on it would cut the body short.
+        parts.headers.remove(header::CONTENT_LENGTH);
+    }
     next_hop(&mut parts.headers, Hop::Response);
     parts.version = Version::HTTP_11;
+    // An answer that streams may pause (a model thinking), but not for longer than the
+    // upstream may take to answer at all.
+    let (body, _) = Paced::new(body, shared.limits.upstream_response_timeout);
     Ok(Response::from_parts(parts, Either::Right(body)))
 }
 

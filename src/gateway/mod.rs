@@ -84,15 +84,20 @@
 //!
 //! # Limits
 //!
-//! Defaults: header read timeout 10 s (HTTP/1 heads, including the wait for the next
-//! request on a kept-alive connection; TLS handshakes; each pause in a request body,
-//! after which the upstream request is abandoned and the client gets `408`; HTTP/2
-//! connections without a new request, which then get a `GOAWAY`), request head 64 KiB
-//! (HTTP/1: start line and headers, at most 100 headers; HTTP/2: the header list), 1024
-//! concurrent connections (more wait in the listen backlog until one closes: they are not
-//! refused), upstream connect (DNS, TCP and TLS) 10 s, upstream answer head 5 min (counted
-//! from sending; bodies may stream for longer), grace period 10 s at shutdown. Upstream
-//! connections are kept for reuse (idle ones closed after 80 to 90 s).
+//! Defaults: header read timeout 10 s (a new connection's first bytes, its HTTP/2
+//! preface and its TLS handshake together; then each HTTP/1 head, including the wait for
+//! the next request on a kept-alive connection; each pause in a request body, after which
+//! the upstream request is abandoned and the client gets `408`; HTTP/2 connections with
+//! no request running and no new keyed one, which then get a `GOAWAY`), request head
+//! 64 KiB (HTTP/1: start line and headers, at most 100 headers; HTTP/2: the header
+//! list), 1024 connections with the client key (beyond it a keyed request on a new
+//! connection waits for one to close: it is not refused) and 256 without it yet (a new
+//! one closes the oldest of them: connections without the key cannot keep keyed clients
+//! out), 100 requests at once per HTTP/2 connection, upstream connect (DNS, TCP and TLS)
+//! 10 s, upstream answer head 5 min (counted from sending; bodies may stream for longer,
+//! with pauses of at most as long), grace period 10 s at shutdown. Upstream connections
+//! are kept for reuse (idle ones closed after 80 to 90 s), at most as many open at once
+//! as the connection limit (a request at the limit takes the next one that comes free).
 //!
 //! Over TLS, HTTP/2 or HTTP/1.1 by ALPN. On plain HTTP, a connection that begins with
 //! HTTP/2's preface (prior knowledge, as the AWS SDK for JavaScript sends also to
@@ -108,6 +113,7 @@
 //! TLS handshake one with the client's address, the reason and the alert the client
 //! sent, if any (`UnknownCA` or `BadCertificate`: it does not trust the certificate).
 
+mod admission;
 mod body;
 mod forward;
 mod framing;
@@ -140,8 +146,11 @@ pub const DEFAULT_UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_UPSTREAM_RESPONSE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Default: the most bytes of one request head.
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
-/// Default: the most connections served at once.
+/// Default: the most connections served at once that have presented the client key.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default: the most connections open at once that have not (yet) presented the client
+/// key.
+pub const DEFAULT_MAX_UNPROVEN_CONNECTIONS: usize = 256;
 /// Default: how long in-flight requests may go on after shutdown starts.
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(10);
 /// Default: how long a request may wait for a key when none is cached.
@@ -170,6 +179,8 @@ pub(crate) struct Limits {
     pub upstream_response_timeout: Duration,
     pub max_header_bytes: usize,
     pub max_connections: usize,
+    /// Connections that have not presented the client key.
+    pub max_unproven: usize,
     pub grace_period: Duration,
     pub token_wait: Duration,
     /// Worker threads of the gateway's own; 0 for the caller's runtime.
@@ -207,6 +218,7 @@ impl Gateway {
                 upstream_response_timeout: DEFAULT_UPSTREAM_RESPONSE_TIMEOUT,
                 max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
                 max_connections: DEFAULT_MAX_CONNECTIONS,
+                max_unproven: DEFAULT_MAX_UNPROVEN_CONNECTIONS,
                 grace_period: DEFAULT_GRACE_PERIOD,
                 token_wait: DEFAULT_TOKEN_WAIT,
                 threads: 0,
@@ -323,11 +335,20 @@ impl Builder {
         self
     }
 
-    /// The most connections served at once (at least 1; default 1024). Beyond it, new
-    /// connections are not accepted until one closes: they wait in the operating
-    /// system's listen backlog, they are not refused.
+    /// The most connections served at once that have presented the client key (at
+    /// least 1; default 1024). Beyond it, a keyed request on a new connection waits
+    /// until one closes; it is not refused.
     pub fn max_connections(mut self, connections: usize) -> Self {
         self.limits.max_connections = connections;
+        self
+    }
+
+    /// The most connections open at once that have not yet presented the client key
+    /// (at least 1; default 256): a new one closes the oldest of them. Any local process
+    /// can open connections without the key; so limited, they cannot keep out a client
+    /// with it, which presents it with its first request.
+    pub fn max_unproven_connections(mut self, connections: usize) -> Self {
+        self.limits.max_unproven = connections;
         self
     }
 
@@ -413,17 +434,27 @@ impl Builder {
         let local_addr = listener
             .local_addr()
             .map_err(|e| io_error(&format!("could not listen on {addr}"), e))?;
+        let sockets = Arc::new(tokio::sync::Semaphore::new(self.limits.max_connections));
         let shared = Arc::new(forward::Shared {
             provider: self.provider,
             refused: Arc::new(std::sync::Mutex::new(None)),
             client_key: self.client_key,
             key_headers: std::sync::Mutex::new(None),
             upstream,
-            pool: pool::Pool::new(connector.clone(), self.limits.upstream_connect_timeout),
+            pool: pool::Pool::new(
+                connector.clone(),
+                self.limits.upstream_connect_timeout,
+                sockets.clone(),
+            ),
             control_plane: control_plane.map(|upstream| forward::Route {
                 upstream,
-                pool: pool::Pool::new(connector.clone(), self.limits.upstream_connect_timeout),
+                pool: pool::Pool::new(
+                    connector.clone(),
+                    self.limits.upstream_connect_timeout,
+                    sockets.clone(),
+                ),
             }),
+            sockets,
             port: local_addr.port(),
             tls: self.tls.is_some(),
             limits: self.limits,
@@ -456,8 +487,8 @@ impl fmt::Debug for Builder {
 
 impl Limits {
     fn check(&self) -> Result<(), Error> {
-        let problem = if self.max_connections == 0 {
-            "the gateway's connection limit must be at least 1"
+        let problem = if self.max_connections == 0 || self.max_unproven == 0 {
+            "the gateway's connection limits must be at least 1"
         } else if self.max_header_bytes < MIN_HEADER_BYTES {
             "the gateway's request head limit must be at least 1 KiB"
         } else if self.header_read_timeout.is_zero()

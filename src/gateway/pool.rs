@@ -21,6 +21,9 @@ use tower_service::Service as _;
 use super::body::Paced;
 use super::forward::Connector;
 
+/// How often a request looks again for a connection while the gateway has as many
+/// upstream connections open as it may.
+const AT_THE_LIMIT: Duration = Duration::from_millis(10);
 /// How often the sweeper looks at idle connections.
 const SWEEP_EVERY: Duration = Duration::from_secs(10);
 /// Sweeps a connection may stay idle: it is closed after 80 to 90 s without a request.
@@ -45,6 +48,9 @@ pub(super) struct Pool(Arc<Inner>);
 
 struct Inner {
     connector: Connector,
+    /// Upstream connections open, shared by every pool of the gateway: a permit per
+    /// connection, held until it closes.
+    sockets: Arc<tokio::sync::Semaphore>,
     /// How long a new connection may take: DNS, TCP, TLS and the HTTP/2 handshake.
     connect_timeout: Duration,
     /// Whether the task that closes idle connections has been started.
@@ -80,9 +86,16 @@ enum Conn {
 }
 
 impl Pool {
-    pub(super) fn new(connector: Connector, connect_timeout: Duration) -> Pool {
+    /// A pool that opens connections with `connector`, each holding one of `sockets`
+    /// while open (a new one waits for one, within the connect timeout).
+    pub(super) fn new(
+        connector: Connector,
+        connect_timeout: Duration,
+        sockets: Arc<tokio::sync::Semaphore>,
+    ) -> Pool {
         Pool(Arc::new(Inner {
             connector,
+            sockets,
             connect_timeout,
             sweeping: AtomicBool::new(false),
             idle: Mutex::new(Vec::new()),
@@ -229,6 +242,18 @@ impl Inner {
     /// starts the sweeper of idle connections.
     async fn connect(&self, uri: &Uri, keeper: Weak<Inner>) -> Result<(Conn, bool), SendError> {
         self.start_sweeper(keeper);
+        // At the gateway's limit of upstream connections, one of this pool's may come
+        // free meanwhile (its answer done): take that rather than wait for one to close.
+        // Bounded by the connect timeout, like the rest of connecting.
+        let socket = loop {
+            if let Ok(socket) = self.sockets.clone().try_acquire_owned() {
+                break socket;
+            }
+            if let Some(conn) = self.kept() {
+                return Ok((conn, false));
+            }
+            tokio::time::sleep(AT_THE_LIMIT).await;
+        };
         let io = self
             .connector
             .clone()
@@ -246,6 +271,7 @@ impl Inner {
                 .map_err(|_| SendError::Failed)?;
             tokio::spawn(async move {
                 let _ = conn.await;
+                drop(socket);
             });
             let mut h2 = self.h2.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(kept) = h2.as_ref().filter(|k| !k.sender.is_closed()) {
@@ -266,6 +292,7 @@ impl Inner {
             .map_err(|_| SendError::Failed)?;
         tokio::spawn(async move {
             let _ = conn.await;
+            drop(socket);
         });
         Ok((Conn::Http1(sender), true))
     }

@@ -17,6 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
+use super::admission::{Admission, Slots};
 use super::forward::{self, Shared};
 use super::framing::{Scanner, Sniffed, Verdicts};
 use super::{io_error, Gateway, Limits, LOG_TARGET};
@@ -28,10 +29,15 @@ const MIN_BUF_SIZE: usize = 8192;
 /// method, a URI one byte over hyper's `u16::MAX - 1`, ` HTTP/1.1` and two bare line
 /// feeds. Under a head limit below this, a head hyper finds too large gets `431`.
 const SHORTEST_414_HEAD: usize = 1 + 1 + 65_535 + 1 + 8 + 1 + 1;
+/// The most requests an HTTP/2 client connection may have open at once (the least the
+/// HTTP/2 specification recommends; hyper's default is 200).
+const MAX_STREAMS: u32 = 100;
 /// What an HTTP/2 connection begins with (RFC 9113, section 3.4).
 const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// The pause after an `accept` that failed for want of resources (file descriptors).
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+/// The most often such failures are logged.
+const ACCEPT_WARN_EVERY: Duration = Duration::from_secs(10);
 
 pub(super) async fn serve(
     gateway: Gateway,
@@ -45,7 +51,14 @@ pub(super) async fn serve(
         limits,
         ..
     } = gateway;
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    // Every connection holds a place at the gate (which bounds the sockets open), and an
+    // admission: unproven until it presents the client key (see `admission`).
+    let permits = Gates {
+        open: Arc::new(Semaphore::new(
+            limits.max_connections.saturating_add(limits.max_unproven),
+        )),
+        slots: Slots::new(limits.max_connections, limits.max_unproven),
+    };
     if limits.threads == 0 {
         accept_loop(listener, shared, tls, limits, permits, shutdown).await;
         return Ok(());
@@ -99,7 +112,7 @@ struct Worker {
     shared: Arc<Shared>,
     tls: Option<tokio_rustls::TlsAcceptor>,
     limits: Limits,
-    permits: Arc<Semaphore>,
+    permits: Gates,
     stop: watch::Receiver<()>,
 }
 
@@ -137,19 +150,20 @@ async fn accept_loop(
     shared: Arc<Shared>,
     tls: Option<tokio_rustls::TlsAcceptor>,
     limits: Limits,
-    permits: Arc<Semaphore>,
+    permits: Gates,
     shutdown: impl Future<Output = ()>,
 ) {
     // Dropped at shutdown: every connection sees it close and finishes up.
     let (stopping, stop) = watch::channel(());
     let mut tasks = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    let (mut last_warned, mut failed_accepts) = (None::<tokio::time::Instant>, 0u64);
     loop {
         while tasks.try_join_next().is_some() {}
         // At the limit, wait for a connection to close before accepting another.
         let permit = tokio::select! {
             () = &mut shutdown => break,
-            permit = permits.clone().acquire_owned() => match permit {
+            permit = permits.open.clone().acquire_owned() => match permit {
                 Ok(permit) => permit,
                 Err(_) => break, // never closed
             },
@@ -160,17 +174,26 @@ async fn accept_loop(
                 Ok(accepted) => accepted,
                 Err(e) => {
                     if !is_per_connection(&e) {
-                        tracing::warn!(
-                            target: LOG_TARGET,
-                            error = ?e.kind(),
-                            "accepting a connection failed; trying again shortly"
-                        );
+                        // Out of descriptors, say: a line now and then, not every pause.
+                        let now = tokio::time::Instant::now();
+                        if last_warned.is_none_or(|at| now.duration_since(at) >= ACCEPT_WARN_EVERY) {
+                            tracing::warn!(
+                                target: LOG_TARGET,
+                                error = ?e.kind(),
+                                failed_since_last = failed_accepts,
+                                "accepting a connection failed; trying again shortly"
+                            );
+                            last_warned = Some(now);
+                            failed_accepts = 0;
+                        }
+                        failed_accepts += 1;
                         tokio::time::sleep(ACCEPT_PAUSE).await;
                     }
                     continue;
                 }
             },
         };
+        let admission = permits.slots.admit();
         tasks.spawn(connection(
             stream,
             peer,
@@ -178,7 +201,7 @@ async fn accept_loop(
             tls.clone(),
             limits,
             stop.clone(),
-            permit,
+            (permit, admission),
         ));
     }
     drop(listener);
@@ -207,14 +230,39 @@ fn is_per_connection(e: &io::Error) -> bool {
     )
 }
 
+/// The places a connection takes: one at the gate, and its admission.
+#[derive(Clone)]
+struct Gates {
+    open: Arc<Semaphore>,
+    slots: Arc<Slots>,
+}
+
+/// Serves one connection until it ends, or until it is evicted while unproven (closed
+/// at once: it never presented the client key).
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     shared: Arc<Shared>,
     tls: Option<tokio_rustls::TlsAcceptor>,
     limits: Limits,
+    stop: watch::Receiver<()>,
+    (_permit, admission): (OwnedSemaphorePermit, Arc<Admission>),
+) {
+    let served = serve_connection(stream, peer, shared, tls, limits, stop, admission.clone());
+    tokio::select! {
+        () = served => {}
+        () = admission.evicted() => {}
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    limits: Limits,
     mut stop: watch::Receiver<()>,
-    _permit: OwnedSemaphorePermit,
+    admission: Arc<Admission>,
 ) {
     let _ = stream.set_nodelay(true);
     // An idle connection costs only its socket until the client sends something: the
@@ -248,9 +296,9 @@ async fn connection(
             _ = stop.changed() => return,
         };
         return if h2 {
-            Box::pin(http2(stream, shared, limits, stop)).await
+            Box::pin(http2(stream, shared, limits, stop, admission)).await
         } else {
-            Box::pin(http1(stream, client, shared, limits, stop)).await
+            Box::pin(http1(stream, client, shared, limits, stop, admission)).await
         };
     };
     let handshake = Box::pin(tokio::time::timeout_at(deadline, acceptor.accept(stream)));
@@ -275,7 +323,7 @@ async fn connection(
     };
     let stream = Replay::new(stream, first);
     if h2 {
-        Box::pin(http2(stream, shared, limits, stop)).await;
+        Box::pin(http2(stream, shared, limits, stop, admission)).await;
     } else {
         Box::pin(http1(
             stream,
@@ -283,6 +331,7 @@ async fn connection(
             shared,
             limits,
             stop,
+            admission,
         ))
         .await;
     }
@@ -304,6 +353,7 @@ async fn http1<S>(
     shared: Arc<Shared>,
     limits: Limits,
     stop: watch::Receiver<()>,
+    admission: Arc<Admission>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -314,7 +364,8 @@ async fn http1<S>(
         // hyper calls this once per request head, in order: take that head's verdict.
         let framing = verdicts.take();
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(forward::handle(shared, framing, req).await) }
+        let admission = admission.clone();
+        async move { Ok::<_, Infallible>(forward::handle(shared, framing, req, &admission).await) }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -328,8 +379,13 @@ async fn http1<S>(
     }
 }
 
-async fn http2<S>(stream: S, shared: Arc<Shared>, limits: Limits, stop: watch::Receiver<()>)
-where
+async fn http2<S>(
+    stream: S,
+    shared: Arc<Shared>,
+    limits: Limits,
+    stop: watch::Receiver<()>,
+    admission: Arc<Admission>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let activity = Arc::new(Activity::default());
@@ -337,11 +393,12 @@ where
     let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let shared = shared.clone();
         let counted = counted.clone();
+        let admission = admission.clone();
         async move {
             // A request keeps its connection from being idle while it runs (a long
             // upload waits for its answer's head the whole time).
             let _running = counted.running();
-            let response = forward::handle(shared, None, req).await;
+            let response = forward::handle(shared, None, req, &admission).await;
             // Only requests with the client key keep a connection open afterwards:
             // refusals of every kind and health checks cost a client without the key
             // nothing, so they must not buy it time.
@@ -358,6 +415,10 @@ where
         // (or the final GOAWAY of a graceful close, which waits for one) for ever.
         .keep_alive_interval(Some(limits.header_read_timeout))
         .keep_alive_timeout(limits.header_read_timeout)
+        // Each stream may need an upstream connection of its own (an HTTP/1.1 upstream):
+        // a client connection's share of them is bounded here, all of them by the
+        // gateway's upstream connection limit.
+        .max_concurrent_streams(MAX_STREAMS)
         .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     // hyper has no idle timeout for HTTP/2: without one, a client that opens connections

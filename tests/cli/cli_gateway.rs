@@ -948,3 +948,27 @@ async fn proxy_with_service_sagemaker_serves_every_endpoint_by_its_path() {
         assert!(!log.contains(&key));
     }
 }
+
+/// A command that is a file but not a program is told as such (126), not as an
+/// "uncategorized error".
+#[cfg(unix)]
+#[test]
+fn exec_explains_a_command_that_is_not_a_program() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = CliEnv::with_env_credentials();
+    let not_a_program = env.path("not-a-program");
+    std::fs::write(&not_a_program, "just some text\n").unwrap();
+    std::fs::set_permissions(&not_a_program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = env.run(&["exec", "--", not_a_program.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(126), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not a program"), "{}", stderr(&out));
+    let not_executable = env.path("not-executable");
+    std::fs::write(&not_executable, "#!/bin/sh\n").unwrap();
+    let out = env.run(&["exec", "--", not_executable.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(126), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("permission denied"),
+        "{}",
+        stderr(&out)
+    );
+}

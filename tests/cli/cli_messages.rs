@@ -124,6 +124,26 @@ fn a_long_term_key_without_its_prefix_is_never_echoed() {
     }
 }
 
+/// A short-term key of any service pasted without its prefix is still a key: its body,
+/// the base64 of its presigned URL, starts with the base64 of the signing host.
+#[test]
+fn a_short_term_key_without_its_prefix_is_never_echoed() {
+    let env = CliEnv::with_env_credentials();
+    for key in keys().into_iter().filter(|k| k.contains("-api-key-")) {
+        let (_, body) = key.split_once("-api-key-").unwrap();
+        for args in [
+            vec!["--region", body],
+            vec!["--expiry", body],
+            vec!["long-term", "list", "--user-name", body],
+        ] {
+            let out = env.run(&args);
+            assert_not_echoed(&out, body);
+            let err = failed(&out, 64);
+            assert!(err.contains("(not shown)"), "{args:?}: {err}");
+        }
+    }
+}
+
 /// The library reads an alias with a suffix after the account id as a long-term key's
 /// (`src/names.rs`: IAM documents "a suffix containing version and creation
 /// information"), so the body of such a key, without its prefix, is a key too.

@@ -823,6 +823,7 @@ async fn hostile_requests_are_refused_and_never_reach_the_upstream() {
         ("rebinding Host with our port", format!("GET / HTTP/1.1\r\nHost: evil.example:{port}\r\n{bearer}\r\n"), 421, "misdirected_request"),
         ("wrong port in Host", format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{bearer}\r\n", port.wrapping_add(1)), 421, "misdirected_request"),
         ("no port in Host", format!("GET / HTTP/1.1\r\nHost: localhost\r\n{bearer}\r\n"), 421, "misdirected_request"),
+        ("a signed port in Host", format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:+{port}\r\n{bearer}\r\n"), 421, "misdirected_request"),
         ("a LAN address in Host", format!("GET / HTTP/1.1\r\nHost: 192.168.1.10:{port}\r\n{bearer}\r\n"), 421, "misdirected_request"),
         ("no Host", format!("GET / HTTP/1.1\r\n{bearer}\r\n"), 400, "bad_request"),
         ("two Hosts", format!("GET / HTTP/1.1\r\nHost: {host}\r\nHost: {host}\r\n{bearer}\r\n"), 400, "bad_request"),
@@ -2281,4 +2282,166 @@ async fn repeated_lengths_over_http2_and_malformed_chunks_are_400() {
         .as_str()
         .unwrap()
         .contains("malformed"));
+}
+
+/// A local process without the client key cannot keep keyed clients out: with many more
+/// idle (or half-sent) connections than there are slots, a keyed request on a new
+/// connection is served at once, and the oldest keyless connections are closed to make
+/// room; the keyed connection then holds its slot however many keyless ones follow.
+#[tokio::test]
+async fn keyless_connections_cannot_starve_keyed_clients() {
+    let f = Fixture::start_with(|b| b.max_connections(2).max_unproven_connections(8)).await;
+    let mut idle = Vec::new();
+    for i in 0..40 {
+        let mut stream = TcpStream::connect(f.gw.addr).await.unwrap();
+        if i % 2 == 0 {
+            // Half a head, never finished.
+            stream
+                .write_all(b"POST /model/m/converse HTTP/1.1\r\n")
+                .await
+                .unwrap();
+        }
+        idle.push(stream);
+    }
+    let started = Instant::now();
+    let mut keyed = TcpStream::connect(f.gw.addr).await.unwrap();
+    let keep_alive = format!(
+        "POST /model/m/converse HTTP/1.1\r\nHost: {}\r\n{}Content-Length: 0\r\n\r\n",
+        f.gw.host(),
+        f.bearer()
+    );
+    keyed.write_all(keep_alive.as_bytes()).await.unwrap();
+    let answer = timeout(PATIENCE, read_until(&mut keyed, "\r\n\r\n"))
+        .await
+        .expect("a keyed request waited behind keyless connections");
+    assert_eq!(status(&answer), 200, "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // The oldest keyless connections were closed (they read EOF).
+    let mut closed = 0;
+    for stream in idle.iter_mut().take(32) {
+        let mut byte = [0u8; 1];
+        if let Ok(Ok(0)) = timeout(Duration::from_millis(100), stream.read(&mut byte)).await {
+            closed += 1;
+        }
+    }
+    assert!(
+        closed >= 30,
+        "only {closed} of the oldest keyless connections were closed"
+    );
+    // Another flood does not evict the keyed connection, which serves a second request.
+    for _ in 0..40 {
+        idle.push(TcpStream::connect(f.gw.addr).await.unwrap());
+    }
+    keyed.write_all(keep_alive.as_bytes()).await.unwrap();
+    let again = timeout(PATIENCE, read_until(&mut keyed, "\r\n\r\n"))
+        .await
+        .unwrap();
+    assert_eq!(status(&again), 200, "{again}");
+    assert_eq!(f.upstream.hits(), 2);
+}
+
+/// An upstream that answers every request with `answer`, byte for byte (what hyper's own
+/// server would never send); its URL.
+async fn raw_upstream(answer: &'static [u8]) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match stream.read(&mut byte).await {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let _ = stream.write_all(answer).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    url
+}
+
+/// Upstream answers hyper's client takes but a client must not get as they are: a
+/// chunked body beside a Content-Length (the length would cut the body short), and a
+/// `101` the gateway never asked for.
+#[tokio::test]
+async fn upstream_framing_oddities_are_not_passed_on() {
+    let url = raw_upstream(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n\
+          5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+    )
+    .await;
+    let f = Fixture::start_with(|b| b.upstream(&url)).await;
+    let answer = f.send(&f.request("GET", "/x", "")).await;
+    assert_eq!(status(&answer), 200, "{answer}");
+    // Re-chunked whole to the client, without the upstream's length.
+    assert!(
+        answer.ends_with("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"),
+        "{answer}"
+    );
+    assert_eq!(header(&answer, "content-length"), None, "{answer}");
+
+    let url = raw_upstream(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n",
+    )
+    .await;
+    let f = Fixture::start_with(|b| b.upstream(&url)).await;
+    let answer = f.send(&f.request("GET", "/x", "")).await;
+    assert_eq!(status(&answer), 502, "{answer}");
+}
+
+/// One HTTP/2 client connection with many requests at once, before an HTTP/1.1 upstream
+/// (a connection per request in flight): the gateway opens no more upstream connections
+/// than its limit, and every request is still served, on connections that came free.
+#[tokio::test]
+async fn upstream_connections_stay_within_the_limit_under_many_streams() {
+    let f = Fixture::start_with(|b| b.max_connections(3)).await;
+    let port = f.gw.addr.port();
+    let (sender, _conn) = h2c_connection::<http_body_util::Empty<Bytes>>(&f).await;
+    let mut holds = Vec::new();
+    let mut answers = Vec::new();
+    for _ in 0..20 {
+        let (more, rest) = mpsc::unbounded_channel();
+        f.upstream.then(Answer::Stream {
+            first: Bytes::from_static(b"data: one\n\n"),
+            rest,
+        });
+        holds.push(more);
+        let request = ::http::Request::builder()
+            .method("GET")
+            .uri(format!("http://127.0.0.1:{port}/stream"))
+            .header("authorization", format!("Bearer {}", f.key.as_str()))
+            .body(http_body_util::Empty::<Bytes>::new())
+            .unwrap();
+        let mut sender = sender.clone();
+        answers.push(tokio::spawn(async move {
+            let answer = sender.send_request(request).await.unwrap();
+            let status = answer.status();
+            let body = http_body_util::BodyExt::collect(answer.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            (status, body)
+        }));
+    }
+    // Three streams reach the upstream; the rest wait for a connection.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(f.upstream.connections(), 3);
+    assert_eq!(f.upstream.hits(), 3);
+    // Each answer ended frees its connection for a waiting request.
+    drop(holds);
+    for answer in answers {
+        let (status, body) = timeout(PATIENCE, answer).await.unwrap().unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(&body[..], b"data: one\n\n");
+    }
+    assert_eq!(f.upstream.hits(), 20);
+    assert!(
+        f.upstream.connections() <= 3,
+        "{}",
+        f.upstream.connections()
+    );
 }

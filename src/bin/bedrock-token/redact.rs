@@ -15,17 +15,20 @@ use crate::{Failure, Status};
 /// What replaces key-like text in messages.
 pub(crate) const PLACEHOLDER: &str = "<redacted>";
 
-/// The base64 of each short-term key's signing host (`bedrock.amazonaws.com`,
-/// `aws-external-anthropic.amazonaws.com`), with which the body of every short-term key
-/// starts (so a key that lost its prefix is still recognised). Each host's length is a
-/// multiple of 3 bytes, so its base64 does not depend on what follows (checked by a test).
-const SHORT_TERM_BODIES: [&str; 2] = [
+/// The base64 with which the body of every short-term key starts (so a key that lost its
+/// prefix is still recognised): of its signing host (`bedrock.amazonaws.com`,
+/// `aws-external-anthropic.amazonaws.com`, `sagemaker.amazonaws.com`) and, to a whole
+/// number of 3-byte groups, the `/` after it, so that it does not depend on what follows
+/// (checked by a test).
+const SHORT_TERM_BODIES: [&str; 3] = [
     "YmVkcm9jay5hbWF6b25hd3MuY29t",
     "YXdzLWV4dGVybmFsLWFudGhyb3BpYy5hbWF6b25hd3MuY29t",
+    "c2FnZW1ha2VyLmFtYXpvbmF3cy5jb20v",
 ];
 
 /// Whether `s` holds an API key of any service or a recognisable piece of one: a
-/// short-term prefix (`bedrock-api-key-`, `aws-external-anthropic-api-key-`, any case)
+/// short-term prefix (`bedrock-api-key-`, `aws-external-anthropic-api-key-`,
+/// `sagemaker-api-key-`, any case)
 /// followed by at least 4 more characters, the base64 text every short-term key's body
 /// starts with, or a long-term prefix (`ABSK`, `AEAA`) followed by at least 8 base64
 /// characters, or a long-term key's body without its prefix (base64 of
@@ -326,8 +329,13 @@ mod tests {
             .collect();
         assert_eq!(hosts.len(), SHORT_TERM_BODIES.len());
         for (host, body) in hosts.iter().zip(SHORT_TERM_BODIES) {
-            assert_eq!(host.len() % 3, 0, "{host}");
-            assert_eq!(base64::engine::general_purpose::STANDARD.encode(host), body);
+            // What every key's URL starts with, cut to whole 3-byte groups.
+            let start = format!("{host}/?Action=CallWithBearerToken");
+            let whole = host.len().div_ceil(3) * 3;
+            assert_eq!(
+                base64::engine::general_purpose::STANDARD.encode(&start[..whole]),
+                body
+            );
         }
     }
 

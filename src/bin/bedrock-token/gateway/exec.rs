@@ -137,7 +137,7 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
         )?;
         let cert = files.write("gateway-ca.pem", identity.cert_pem())?;
         env.push((key_var(&settings), client_key.as_str().into()));
-        let mut builder = Gateway::builder(provider, client_key)
+        let mut builder = super::sized(Gateway::builder(provider, client_key), false)
             .upstream(&upstream(args.upstream.as_deref(), &info));
         if let Some(url) = control_plane(
             args.control_plane.as_deref(),
@@ -210,7 +210,7 @@ async fn spawn_and_wait(
         ),
         _ => Failure::new(
             Status::Exited(126),
-            format!("exec: cannot run {shown}: {}", e.kind()),
+            format!("exec: cannot run {shown}: {}", spawn_problem(&e)),
         ),
     })?;
     let status = forwarder.until_exit(&mut child).await.map_err(|e| {
@@ -220,6 +220,21 @@ async fn spawn_and_wait(
         )
     })?;
     Ok(Status::Exited(exit_code(status)))
+}
+
+/// Why a command could not be started, in words (the kind alone says "uncategorized
+/// error" for a file that is not a program).
+fn spawn_problem(e: &std::io::Error) -> String {
+    #[cfg(unix)]
+    if e.raw_os_error() == Some(rustix::io::Errno::NOEXEC.raw_os_error()) {
+        return "it is not a program this system can run (a script without a #! line, or \
+                built for another system)"
+            .to_owned();
+    }
+    if e.kind() == std::io::ErrorKind::PermissionDenied {
+        return "permission denied (is it executable?)".to_owned();
+    }
+    e.kind().to_string()
 }
 
 /// The status a shell would report for `status`.

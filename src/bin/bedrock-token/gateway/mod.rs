@@ -142,6 +142,78 @@ fn control_plane(given: Option<&str>, upstream: Option<&str>, info: &TokenInfo) 
     }
 }
 
+/// Descriptors kept apart from connections: the listener, logs, files, the runtime's.
+const RESERVED_DESCRIPTORS: u64 = 64;
+/// The most open files asked for when raising the soft limit.
+const MAX_DESCRIPTORS: u64 = 1 << 20;
+
+/// How many files the gateway may keep open. `raise` (for `proxy`) lifts the soft limit to
+/// the hard one first (at most [`MAX_DESCRIPTORS`]); `exec` keeps it, since its command
+/// would inherit a raised one. `None` where the limit cannot be read (not Unix).
+fn descriptor_limit(raise: bool) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+        let limit = getrlimit(Resource::Nofile);
+        let current = limit.current.unwrap_or(MAX_DESCRIPTORS);
+        if raise {
+            let wanted = limit
+                .maximum
+                .unwrap_or(MAX_DESCRIPTORS)
+                .min(MAX_DESCRIPTORS);
+            if wanted > current
+                && setrlimit(
+                    Resource::Nofile,
+                    Rlimit {
+                        current: Some(wanted),
+                        maximum: limit.maximum,
+                    },
+                )
+                .is_ok()
+            {
+                return Some(wanted);
+            }
+        }
+        Some(current)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = raise;
+        None
+    }
+}
+
+/// The gateway's connection limits (with the client key, without it) that fit in
+/// `descriptors` open files: a keyed connection may take two (its socket and an upstream
+/// connection's), a keyless one one, and [`RESERVED_DESCRIPTORS`] are kept apart. Never
+/// above the library's defaults.
+fn connection_limits(descriptors: u64) -> (usize, usize) {
+    use aws_bedrock_token_generator::gateway::{
+        DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_UNPROVEN_CONNECTIONS,
+    };
+    let free =
+        usize::try_from(descriptors.saturating_sub(RESERVED_DESCRIPTORS)).unwrap_or(usize::MAX);
+    let keyless = (free / 8).clamp(1, DEFAULT_MAX_UNPROVEN_CONNECTIONS);
+    let keyed = (free.saturating_sub(keyless) / 2).clamp(1, DEFAULT_MAX_CONNECTIONS);
+    (keyed, keyless)
+}
+
+/// `builder` with connection limits that fit the process's open-file limit.
+fn sized(
+    builder: aws_bedrock_token_generator::gateway::Builder,
+    raise: bool,
+) -> aws_bedrock_token_generator::gateway::Builder {
+    match descriptor_limit(raise) {
+        Some(descriptors) => {
+            let (keyed, keyless) = connection_limits(descriptors);
+            builder
+                .max_connections(keyed)
+                .max_unproven_connections(keyless)
+        }
+        None => builder,
+    }
+}
+
 /// The most threads a gateway serves on: it is a local proxy for one user's tools.
 const MAX_GATEWAY_THREADS: usize = 4;
 
@@ -351,6 +423,36 @@ mod tests {
         assert_eq!(
             upstream(Some("https://example.test"), &info(Service::ClaudePlatform)),
             "https://example.test"
+        );
+    }
+
+    #[test]
+    fn connection_limits_fit_the_descriptors() {
+        // The usual soft limit: both kinds fit, two descriptors per keyed connection.
+        let (keyed, keyless) = connection_limits(1024);
+        assert_eq!((keyed, keyless), (420, 120));
+        assert!(2 * keyed + keyless + 64 <= 1024);
+        // Plenty: the library's defaults.
+        assert_eq!(connection_limits(1 << 20), (1024, 256));
+        // Next to nothing: still one of each.
+        assert_eq!(connection_limits(10), (1, 1));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_soft_limit_is_raised_towards_the_hard_one() {
+        let before = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+        let raised = descriptor_limit(true).unwrap();
+        let after = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+        assert_eq!(after.current, Some(raised));
+        assert_eq!(after.maximum, before.maximum);
+        assert!(raised >= before.current.unwrap_or(0));
+        assert_eq!(
+            raised,
+            before
+                .maximum
+                .unwrap_or(MAX_DESCRIPTORS)
+                .min(MAX_DESCRIPTORS)
         );
     }
 

@@ -28,7 +28,7 @@ pub(crate) fn run(args: ProxyArgs) -> Result<Status, Failure> {
     let runtime = runtime()?;
     runtime.block_on(async {
         let (provider, _keep_fresh, info) = fresh_provider(&settings).await?;
-        let mut builder = Gateway::builder(provider, client_key)
+        let mut builder = super::sized(Gateway::builder(provider, client_key), true)
             .upstream(&upstream(args.upstream.as_deref(), &info))
             .threads(
                 args.threads
