@@ -972,3 +972,114 @@ fn exec_explains_a_command_that_is_not_a_program() {
         stderr(&out)
     );
 }
+
+/// A `credential_process` that hangs past the load timeout is ended with the run that
+/// abandoned it (aws-config leaves it running): counted alive while the load waits, gone
+/// once `proxy` or `exec` has given up and exited.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_hung_credential_process_does_not_outlive_the_run() {
+    for args in [
+        vec!["proxy", "--timeout", "1s", "--client-key-file", "KEYFILE"],
+        vec!["exec", "--timeout", "1s", "--", "true"],
+        vec!["exec", "--proxy", "--timeout", "1s", "--", "true"],
+    ] {
+        let env = CliEnv::bare();
+        let pid_file = env.path("pid");
+        env.write_config(&format!(
+            "[default]\nregion = us-west-2\ncredential_process = sh -c 'echo $$ > {}; exec sleep 60'\n",
+            pid_file.display()
+        ));
+        let key_file = env.path("client-key").display().to_string();
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| {
+                if *a == "KEYFILE" {
+                    key_file.as_str()
+                } else {
+                    a
+                }
+            })
+            .collect();
+        let child = env
+            .command(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The credential process starts, and is alive while the load waits for it.
+        let mut pid = None;
+        for _ in 0..500 {
+            pid = std::fs::read_to_string(&pid_file)
+                .ok()
+                .and_then(|t| t.trim().parse::<u32>().ok());
+            if pid.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let pid = pid.expect("the credential process never started");
+        assert!(running(pid), "{args:?}");
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(69), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
+        // Gone once the run ended (killed; reaped by whoever adopted it).
+        let mut gone = false;
+        for _ in 0..200 {
+            if !running(pid) {
+                gone = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(gone, "{args:?}: the credential process outlived the run");
+    }
+}
+
+/// Whether process `pid` exists and is not a zombie.
+#[cfg(target_os = "linux")]
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit_once(')')
+                .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+/// A run killed with SIGKILL leaves its private directory behind (certificates only):
+/// the next `exec --proxy` removes such directories of runs no longer running, and no
+/// other.
+#[cfg(target_os = "linux")]
+#[test]
+fn exec_proxy_removes_the_directories_of_killed_runs() {
+    let mut env = CliEnv::with_env_credentials();
+    let temp = env.path("tmp");
+    std::fs::create_dir(&temp).unwrap();
+    env.set("TMPDIR", &temp);
+    let abandoned = temp.join("bedrock-token-999999999-0123456789abcdef");
+    let live = temp.join(format!(
+        "bedrock-token-{}-0123456789abcdef",
+        std::process::id()
+    ));
+    let unrelated = temp.join("bedrock-token-notes");
+    for dir in [&abandoned, &live, &unrelated] {
+        std::fs::create_dir(dir).unwrap();
+        std::fs::write(dir.join("gateway-ca.pem"), "x").unwrap();
+    }
+    let out = env.run(&[
+        "exec",
+        "--proxy",
+        "--upstream",
+        "http://127.0.0.1:9",
+        "--",
+        "true",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!abandoned.exists());
+    assert!(live.exists() && unrelated.exists());
+    // And its own is gone too.
+    assert_eq!(std::fs::read_dir(&temp).unwrap().count(), 2);
+}

@@ -111,6 +111,7 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
     }
     let runtime = runtime()?;
     runtime.block_on(async {
+        let reaping = super::reaping(&settings);
         let mut env: Vec<(&str, OsString)> = Vec::new();
         let mut removed: Vec<&str> = key_vars().collect();
         if !args.keep_credentials {
@@ -123,7 +124,7 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
                 .await
                 .map_err(|e| errors::explain(&e, &settings))?;
             env.push((key_var(&settings), token.as_str().into()));
-            return spawn_and_wait(&args.command, &env, &removed).await;
+            return spawn_and_wait(&args.command, &env, &removed, &reaping).await;
         }
         let (provider, _keep_fresh, info) = fresh_provider(&settings).await?;
         let client_key = ClientKey::generate();
@@ -169,7 +170,7 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
         let serving = tokio::spawn(gateway.serve(async {
             let _ = stopped.await;
         }));
-        let status = spawn_and_wait(&args.command, &env, &removed).await;
+        let status = spawn_and_wait(&args.command, &env, &removed, &reaping).await;
         let _ = stop.send(());
         let _ = serving.await;
         drop(files);
@@ -184,6 +185,7 @@ async fn spawn_and_wait(
     command: &[OsString],
     env: &[(&str, OsString)],
     removed: &[&str],
+    reaping: &super::reaper::Reaping,
 ) -> Result<Status, Failure> {
     let (program, rest) = command
         .split_first()
@@ -213,6 +215,7 @@ async fn spawn_and_wait(
             format!("exec: cannot run {shown}: {}", spawn_problem(&e)),
         ),
     })?;
+    reaping.spare(child.id());
     let status = forwarder.until_exit(&mut child).await.map_err(|e| {
         Failure::new(
             Status::Internal,
@@ -337,10 +340,14 @@ mod signals {
 /// A directory only this user can enter, removed (with its files) when dropped.
 struct PrivateDir(PathBuf);
 
+/// The start of a [`PrivateDir`]'s name, before the process id and a random part.
+const PRIVATE_DIR_PREFIX: &str = "bedrock-token-";
+
 impl PrivateDir {
     fn create() -> Result<Self, Failure> {
+        remove_abandoned(&std::env::temp_dir());
         let dir = std::env::temp_dir().join(format!(
-            "bedrock-token-{}-{:016x}",
+            "{PRIVATE_DIR_PREFIX}{}-{:016x}",
             std::process::id(),
             fastrand::u64(..)
         ));
@@ -366,6 +373,45 @@ impl Drop for PrivateDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Removes the directories that earlier runs of this user left in `temp` when they were
+/// killed (SIGKILL leaves no chance to clean up): named like a [`PrivateDir`], owned by
+/// this user, of a process that no longer runs. They hold only certificates, nothing
+/// secret; this keeps them from piling up. Best effort.
+fn remove_abandoned(temp: &Path) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let Ok(entries) = std::fs::read_dir(temp) else {
+            return;
+        };
+        let me = rustix::process::geteuid().as_raw();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(PRIVATE_DIR_PREFIX))
+                .and_then(|rest| rest.split_once('-'))
+                .and_then(|(pid, random)| {
+                    (random.len() == 16 && random.bytes().all(|b| b.is_ascii_hexdigit()))
+                        .then(|| pid.parse::<u32>().ok())
+                        .flatten()
+                })
+            else {
+                continue;
+            };
+            let ours = entry
+                .metadata()
+                .is_ok_and(|m| m.is_dir() && m.uid() == me && !m.file_type().is_symlink());
+            let running = Path::new(&format!("/proc/{pid}")).exists();
+            if ours && !running {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = temp;
 }
 
 fn io_failure(path: &Path, e: &std::io::Error) -> Failure {

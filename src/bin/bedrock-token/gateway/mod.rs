@@ -9,6 +9,7 @@
 
 mod exec;
 mod proxy;
+mod reaper;
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -212,6 +213,16 @@ fn sized(
         }
         None => builder,
     }
+}
+
+/// Ends abandoned `credential_process` commands for the rest of the run (see
+/// [`reaper`]).
+fn reaping(settings: &Settings) -> reaper::Reaping {
+    reaper::Reaping::start(
+        settings
+            .timeout
+            .unwrap_or(aws_bedrock_token_generator::DEFAULT_LOAD_TIMEOUT),
+    )
 }
 
 /// The most threads a gateway serves on: it is a local proxy for one user's tools.

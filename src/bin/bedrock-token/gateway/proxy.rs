@@ -27,6 +27,7 @@ pub(crate) fn run(args: ProxyArgs) -> Result<Status, Failure> {
         .map_err(|e| explain(&e, "--client-key-file"))?;
     let runtime = runtime()?;
     runtime.block_on(async {
+        let _reaping = super::reaping(&settings);
         let (provider, _keep_fresh, info) = fresh_provider(&settings).await?;
         let mut builder = super::sized(Gateway::builder(provider, client_key), true)
             .upstream(&upstream(args.upstream.as_deref(), &info))
