@@ -11,7 +11,7 @@ use std::task::{Context, Poll, Waker};
 
 mod support;
 
-use aws_bedrock_token_generator::{generate_token, BedrockToken, Region, TokenProvider};
+use aws_bedrock_token_generator::{generate_token, BedrockToken, Minter, Region, TokenProvider};
 use aws_credential_types::Credentials;
 use aws_smithy_async::time::StaticTimeSource;
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -32,6 +32,14 @@ fn mint(c: &mut Criterion) {
     });
     c.bench_function("generate_token/session_token", |b| {
         b.iter(|| generate_token(black_box(&session), "us-west-2", expiry, now()).unwrap())
+    });
+    let minter = Minter::new();
+    c.bench_function("minter_warm", |b| {
+        b.iter(|| {
+            minter
+                .generate_token(black_box(&plain), "us-west-2", expiry, now())
+                .unwrap()
+        })
     });
     c.bench_function("sigv4_lower_bound", |b| b.iter(sigv4_lower_bound));
 }

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | [`Service`], [`KeyKind`] (`service`) | the AWS services that take API keys, and each one's facts in one table |
 //! | [`generate_token`], [`generate_service_token`] (`mint`) | the pure minting function and its validation |
+//! | [`Minter`] (`minter`) | minting that keeps the day's signing keys |
 //! | [`BedrockToken`] (`token`) | the minted token: redacted `Debug`, zeroized text |
 //! | [`TokenProvider`], [`KeepFresh`], [`ProviderStatus`] (`provider/`: `builder`, `source`, `cache`, `refresh`, `background`, `events`) | a cache (`refresh`, `cache`) in front of a token source (`source`: credentials, region, role, mint), built by `builder` |
 //! | [`prefer_bearer_auth`], `ProvideToken` for [`TokenProvider`] (`sdk`) | AWS SDK integration |
@@ -37,6 +38,7 @@ mod inspect;
 #[cfg(feature = "long-term")]
 mod long_term;
 mod mint;
+mod minter;
 mod names;
 #[cfg(feature = "default-chain")]
 mod policy;
@@ -75,6 +77,7 @@ pub use mint::{
     generate_service_token, generate_token, DEFAULT_EXPIRY, HOST, MAX_CLOCK_SKEW, MAX_EXPIRY,
     MIN_EXPIRY, SERVICE, TOKEN_PREFIX,
 };
+pub use minter::Minter;
 #[cfg(feature = "default-chain")]
 #[cfg_attr(docsrs, doc(cfg(feature = "default-chain")))]
 pub use policy::{

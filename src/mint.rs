@@ -120,6 +120,45 @@ pub fn generate_service_token(
     expiry: Duration,
     now: SystemTime,
 ) -> Result<BedrockToken, Error> {
+    mint(
+        service,
+        credentials,
+        region,
+        expiry,
+        now,
+        &|target, time| derive_signing_key(credentials, time, region, target.signing_name),
+    )
+}
+
+/// A SigV4 signing key (HMAC-SHA256 output), wiped when dropped.
+pub(crate) type SigningKey = zeroize::Zeroizing<[u8; 32]>;
+
+/// The signing key of `credentials` for the UTC day of `time`, `region` and
+/// `signing_name`: four HMACs (aws-sigv4 derives it).
+pub(crate) fn derive_signing_key(
+    credentials: &Credentials,
+    time: SystemTime,
+    region: &str,
+    signing_name: &str,
+) -> SigningKey {
+    let derived =
+        v4::generate_signing_key(credentials.secret_access_key(), time, region, signing_name);
+    let mut key = SigningKey::new([0; 32]);
+    key.copy_from_slice(derived.as_ref());
+    key
+}
+
+/// [`generate_service_token`] with the signing key from `signing_key` (given the
+/// service's short-term facts and the signing time, whole seconds): derived anew, or a
+/// [`crate::Minter`]'s.
+pub(crate) fn mint(
+    service: Service,
+    credentials: &Credentials,
+    region: &str,
+    expiry: Duration,
+    now: SystemTime,
+    signing_key: &dyn Fn(&ShortTerm, SystemTime) -> SigningKey,
+) -> Result<BedrockToken, Error> {
     let Some(target) = service.short_term() else {
         return Err(service.unsupported("short-term API keys; create a long-term key instead"));
     };
@@ -139,7 +178,8 @@ pub fn generate_service_token(
         }
     }
 
-    let url = presigned_url(target, credentials, region, expiry, signing_time);
+    let key = signing_key(target, signing_time);
+    let url = presigned_url(target, credentials, region, expiry, signing_time, &key);
     let mut text = String::with_capacity(target.token_prefix.len() + url.len().div_ceil(3) * 4);
     text.push_str(target.token_prefix);
     base64::engine::general_purpose::STANDARD.encode_string(url.as_bytes(), &mut text);
@@ -172,6 +212,7 @@ fn presigned_url(
     region: &str,
     expiry: Duration,
     signing_time: SystemTime,
+    key: &[u8; 32],
 ) -> String {
     let amz_date = amz_date(signing_time);
     let ShortTerm {
@@ -195,18 +236,23 @@ fn presigned_url(
     }
     let canonical_query = [common.as_str(), &session, SIGNED_HEADERS].concat();
 
-    let canonical_request =
-        format!("POST\n/\n{canonical_query}\nhost:{host}\n\nhost\n{EMPTY_BODY_SHA256}");
-    let string_to_sign = format!(
-        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
-        hex::encode(Sha256::digest(canonical_request.as_bytes()))
-    );
-    let key = v4::generate_signing_key(
-        credentials.secret_access_key(),
-        signing_time,
-        region,
-        signing_name,
-    );
+    // The canonical request is hashed as it is written (no string of it is built).
+    let mut hash = Sha256::new();
+    for part in [
+        "POST\n/\n",
+        &canonical_query,
+        "\nhost:",
+        host,
+        "\n\nhost\n",
+        EMPTY_BODY_SHA256,
+    ] {
+        hash.update(part.as_bytes());
+    }
+    let mut string_to_sign = String::with_capacity(ALGORITHM.len() + scope.len() + 90);
+    for part in [ALGORITHM, "\n", &amz_date, "\n", &scope, "\n"] {
+        string_to_sign.push_str(part);
+    }
+    string_to_sign.push_str(&hex::encode(hash.finalize()));
     let signature = v4::calculate_signature(key, string_to_sign.as_bytes());
 
     // URL: host, path, then the query in botocore's order.
@@ -231,15 +277,23 @@ fn push_param(url: &mut String, name: &str, value: &str) {
 /// `YYYYMMDDTHHMMSSZ`, the SigV4 date format. `t` is within years 1970 to 9999.
 fn amz_date(t: SystemTime) -> String {
     let t = time::OffsetDateTime::from(t);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let mut date = String::with_capacity(16);
+    // Written digit by digit: `format!` with widths costs more than the rest together.
+    let digits = |date: &mut String, value: u32, width: u32| {
+        for place in (0..width).rev() {
+            let digit = value / 10u32.pow(place) % 10;
+            date.push(char::from(b'0' + digit as u8));
+        }
+    };
+    digits(&mut date, t.year().unsigned_abs(), 4);
+    digits(&mut date, u32::from(u8::from(t.month())), 2);
+    digits(&mut date, u32::from(t.day()), 2);
+    date.push('T');
+    digits(&mut date, u32::from(t.hour()), 2);
+    digits(&mut date, u32::from(t.minute()), 2);
+    digits(&mut date, u32::from(t.second()), 2);
+    date.push('Z');
+    date
 }
 
 /// Checks an expiry and returns it in whole seconds.

@@ -13,7 +13,7 @@ use aws_smithy_async::time::SharedTimeSource;
 use aws_types::region::Region;
 
 use crate::aws_error::Failure;
-use crate::{generate_service_token, BedrockToken, Error, ErrorKind};
+use crate::{BedrockToken, Error, ErrorKind};
 
 /// Where the cache gets a new token: the one interface between the two. The cache owns
 /// timeouts, panics, backoff and caching; a source only loads.
@@ -50,6 +50,8 @@ struct Sources {
 pub(super) struct TokenSource {
     pub settings: Settings,
     sources: tokio::sync::OnceCell<Sources>,
+    /// Keeps the day's signing key: a refresh with the same credentials derives none.
+    minter: crate::Minter,
 }
 
 impl TokenSource {
@@ -57,6 +59,7 @@ impl TokenSource {
         Self {
             sources: tokio::sync::OnceCell::new_with(given(&settings)),
             settings,
+            minter: crate::Minter::new(),
         }
     }
 }
@@ -78,7 +81,7 @@ impl Source for TokenSource {
                 }
                 credentials_error(e, explicit)
             })?;
-        generate_service_token(
+        self.minter.generate_service_token(
             config.service,
             &credentials,
             sources.region.as_ref(),

@@ -236,6 +236,29 @@ fn sagemaker_byte_for_byte_equal_to_python() {
     }
 }
 
+/// Every vector of every service through a [`Minter`] (which reuses signing keys across
+/// them: the vectors share credentials, days and regions), minted twice: byte for byte
+/// the official generators' keys both times.
+#[test]
+fn every_vector_through_a_minter_is_the_official_key() {
+    let minter = aws_bedrock_token_generator::Minter::new();
+    for (service, key) in [
+        (Service::Bedrock, "vectors"),
+        (Service::ClaudePlatform, "claude_platform_vectors"),
+        (Service::SageMaker, "sagemaker_vectors"),
+    ] {
+        for v in vectors_of(key) {
+            for _ in 0..2 {
+                let ours = minter
+                    .generate_service_token(service, &v.credentials, &v.region, v.expiry, v.now)
+                    .unwrap_or_else(|e| panic!("{}: {e}", v.name));
+                assert_eq!(ours.as_str(), v.python, "{key} case {:?}", v.name);
+            }
+        }
+    }
+    assert!(!minter.is_empty());
+}
+
 #[test]
 fn bedrock_through_the_service_function_is_generate_token() {
     for v in vectors() {

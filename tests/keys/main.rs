@@ -9,5 +9,6 @@ mod support;
 mod conformance;
 mod inspect;
 mod inspect_props;
+mod minter;
 mod secrets;
 mod sigv4_oracle;
