@@ -634,3 +634,57 @@ fn the_rest_of_a_token_split_into_two_arguments_is_not_echoed() {
     failed(&out, 64);
     assert_not_echoed(&out, &token[40..]);
 }
+
+/// `--generate`: bash loads the completion script (and completes a subcommand with it);
+/// the man page names every subcommand; a KIND that does not exist is a usage error.
+#[test]
+fn generated_completions_load_and_the_man_page_names_every_subcommand() {
+    let env = CliEnv::bare();
+    let script = ok(&env.run(&["--generate", "complete-bash"]));
+    let file = env.path("bedrock-token.bash");
+    std::fs::write(&file, script).unwrap();
+    let check = format!(
+        "source '{}' && complete -p bedrock-token && COMP_WORDS=(bedrock-token long-te) \
+         COMP_CWORD=1 COMP_LINE='bedrock-token long-te' COMP_POINT=21 \
+         && _bedrock__token bedrock-token long-te bedrock-token && printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        file.display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "-c", &check])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        printed.contains("-F _bedrock__token bedrock-token"),
+        "{printed}"
+    );
+    assert!(printed.lines().any(|l| l == "long-term"), "{printed}");
+
+    let man = ok(&env.run(&["--generate", "man"])).replace("\\-", "-");
+    assert!(man.starts_with(".ie") || man.contains(".TH"), "{man}");
+    for section in [
+        "BEDROCK-TOKEN INSPECT",
+        "BEDROCK-TOKEN PROXY",
+        "BEDROCK-TOKEN EXEC",
+        "BEDROCK-TOKEN LONG-TERM",
+        "BEDROCK-TOKEN LONG-TERM CREATE",
+        "BEDROCK-TOKEN LONG-TERM AUDIT",
+        "BEDROCK-TOKEN LONG-TERM REVOKE",
+    ] {
+        assert!(man.contains(&format!(".SH \"{section}\"")), "{section}");
+    }
+    for kind in ["complete-zsh", "complete-fish", "complete-powershell"] {
+        assert!(ok(&env.run(&["--generate", kind])).contains("bedrock-token"));
+    }
+    let err = failed(&env.run(&["--generate", "complete-tcsh"]), 64);
+    assert!(err.contains("complete-bash"), "{err}");
+    failed(
+        &env.run(&["--generate", "man", "--region", "us-west-2"]),
+        64,
+    );
+}

@@ -70,6 +70,24 @@ struct Cli {
     command: Option<Command>,
     #[command(flatten)]
     mint: MintArgs,
+    /// Print a shell completion script or the man page, and exit
+    #[arg(long, value_name = "KIND", value_enum, exclusive = true)]
+    generate: Option<Generate>,
+}
+
+/// What `--generate` prints.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Generate {
+    /// Completions for bash (source it, or put it in bash-completion's directory)
+    CompleteBash,
+    /// Completions for zsh (put it in a directory on $fpath as `_bedrock-token`)
+    CompleteZsh,
+    /// Completions for fish (put it in ~/.config/fish/completions/bedrock-token.fish)
+    CompleteFish,
+    /// Completions for PowerShell (dot-source it from your profile)
+    CompletePowershell,
+    /// The man page, roff (`bedrock-token --generate man | man -l -`)
+    Man,
 }
 
 /// The flags of the default command, which prints a token.
@@ -332,6 +350,9 @@ fn run(args: Vec<OsString>) -> Result<Status, Failure> {
         Ok(cli) => cli,
         Err(e) => return clap_outcome(&e),
     };
+    if let Some(kind) = cli.generate {
+        return generate(kind);
+    }
     let now = clock::now();
     match cli.command {
         Some(Command::Inspect { token }) => inspect::run(token, now),
@@ -340,6 +361,56 @@ fn run(args: Vec<OsString>) -> Result<Status, Failure> {
         Some(Command::Exec(args)) => gateway::exec(args),
         None => mint::run(&cli.mint, now),
     }
+}
+
+/// `--generate KIND`: completions or the man page, from the same definitions as the
+/// parser, on standard output.
+fn generate(kind: Generate) -> Result<Status, Failure> {
+    let mut text = Vec::new();
+    render(kind, &mut text).map_err(|e| {
+        Failure::new(
+            Status::Internal,
+            format!("--generate: rendering failed: {}", e.kind()),
+        )
+    })?;
+    output::print(&String::from_utf8_lossy(&text))?;
+    Ok(Status::Ok)
+}
+
+/// Writes what `kind` generates to `out`.
+fn render(kind: Generate, out: &mut Vec<u8>) -> std::io::Result<()> {
+    use clap_complete::Shell;
+    let mut command = Cli::command();
+    let shell = match kind {
+        Generate::CompleteBash => Shell::Bash,
+        Generate::CompleteZsh => Shell::Zsh,
+        Generate::CompleteFish => Shell::Fish,
+        Generate::CompletePowershell => Shell::PowerShell,
+        Generate::Man => return man_page(&command, out),
+    };
+    clap_complete::generate(shell, &mut command, "bedrock-token", out);
+    Ok(())
+}
+
+/// The man page: the command's own page, then a section per subcommand (at every
+/// level: `long-term create` too) with its synopsis, description and options.
+fn man_page(command: &clap::Command, out: &mut Vec<u8>) -> std::io::Result<()> {
+    fn subcommands(parent: &clap::Command, path: &str, out: &mut Vec<u8>) -> std::io::Result<()> {
+        for sub in parent.get_subcommands().filter(|s| s.get_name() != "help") {
+            let name = format!("{path} {}", sub.get_name());
+            let page = clap_mangen::Man::new(sub.clone().bin_name(name.clone()));
+            out.extend_from_slice(format!(".SH \"{}\"\n", name.to_uppercase()).as_bytes());
+            page.render_synopsis_section(out)?;
+            page.render_description_section(out)?;
+            page.render_options_section(out)?;
+            subcommands(sub, &name, out)?;
+        }
+        Ok(())
+    }
+    let mut command = command.clone();
+    command.build();
+    clap_mangen::Man::new(command.clone()).render(out)?;
+    subcommands(&command, "bedrock-token", out)
 }
 
 /// `--help` and `--version` go to stdout; anything else clap rejects is a usage error,
@@ -391,6 +462,58 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Every subcommand (at every level) and every long flag is in each completion
+    /// script and in the man page.
+    #[test]
+    fn generated_files_cover_every_subcommand_and_flag() {
+        fn walk(command: &clap::Command, path: &str, names: &mut Vec<(String, Vec<String>)>) {
+            let flags = command
+                .get_arguments()
+                .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+                .collect();
+            names.push((path.to_owned(), flags));
+            for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+                walk(sub, &format!("{path} {}", sub.get_name()), names);
+            }
+        }
+        let mut command = Cli::command();
+        command.build();
+        let mut names = Vec::new();
+        walk(&command, "bedrock-token", &mut names);
+        assert!(names.len() > 10, "{names:?}");
+        for kind in [
+            Generate::CompleteBash,
+            Generate::CompleteZsh,
+            Generate::CompleteFish,
+            Generate::CompletePowershell,
+            Generate::Man,
+        ] {
+            let mut text = Vec::new();
+            render(kind, &mut text).unwrap();
+            let text = String::from_utf8(text).unwrap();
+            // roff escapes hyphens in the man page.
+            let plain = text.replace("\\-", "-");
+            for (path, flags) in &names {
+                let last = path.rsplit(' ').next().unwrap();
+                assert!(plain.contains(last), "{kind:?}: no {path}");
+                if matches!(kind, Generate::Man) {
+                    assert!(
+                        plain.contains(&path.to_uppercase()),
+                        "{kind:?}: no section {path}"
+                    );
+                }
+                for flag in flags {
+                    // fish names long flags `-l NAME`.
+                    let written = match kind {
+                        Generate::CompleteFish => format!("-l {}", &flag[2..]),
+                        _ => flag.clone(),
+                    };
+                    assert!(plain.contains(&written), "{kind:?}: {path} {flag}");
+                }
+            }
+        }
     }
 
     #[test]
