@@ -1105,7 +1105,7 @@ async fn messages_name_flags_not_methods_and_no_empty_user() {
 async fn a_discarded_stdout_is_refused_before_asking_iam() {
     let (iam, env) = setup().await;
     iam.add_user("alice");
-    let bin = support::cli::BIN;
+    let bin = support::cli::bin();
     for (how, args) in [
         (
             "closed",
@@ -1126,7 +1126,7 @@ async fn a_discarded_stdout_is_refused_before_asking_iam() {
             ],
         ),
     ] {
-        let mut all = vec!["-c", r#"exec "$0" long-term "$@" >&-"#, bin];
+        let mut all = vec!["-c", r#"exec "$0" long-term "$@" >&-"#, bin.as_str()];
         if how == "/dev/null" {
             all[1] = r#"exec "$0" long-term "$@" > /dev/null"#;
         }

@@ -8,7 +8,13 @@ use std::process::{Command, Output, Stdio};
 
 use super::{SECRET, SESSION};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_bedrock-token");
+/// The binary under test: this build's, or the one `BEDROCK_TOKEN_TEST_BINARY` names
+/// (`.ci/run` points it at the `bedrock-token` the pip wheel installed, to run the real
+/// clients through that one).
+pub fn bin() -> String {
+    std::env::var("BEDROCK_TOKEN_TEST_BINARY")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_bedrock-token").to_owned())
+}
 
 pub struct CliEnv {
     pub home: tempfile::TempDir,
@@ -63,7 +69,7 @@ impl CliEnv {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        self.program(BIN, args)
+        self.program(&bin(), args)
     }
 
     /// `program` with this isolated environment.

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Runs the bedrock-token binary of this platform, from the optional dependency npm
+// installed for it (@bedrock-token/<platform>-<arch>), with the arguments, standard
+// streams and exit status passed through. BEDROCK_TOKEN_BINARY_PATH names another binary
+// to run instead (as ESBUILD_BINARY_PATH does for esbuild).
+"use strict";
+
+const { spawnSync } = require("node:child_process");
+const path = require("node:path");
+
+const OVERRIDE = "BEDROCK_TOKEN_BINARY_PATH";
+
+function binaryPath() {
+  const given = process.env[OVERRIDE];
+  if (given) return given;
+  const { platforms } = require("../platforms.json");
+  const platform = `${process.platform}-${process.arch}`;
+  const exe = process.platform === "win32" ? "bedrock-token.exe" : "bedrock-token";
+  if (platforms[platform]) {
+    try {
+      return require.resolve(`@bedrock-token/${platform}/bin/${exe}`);
+    } catch (_) {
+      // Not installed: said below.
+    }
+  }
+  const known = Object.keys(platforms).join(", ");
+  process.stderr.write(
+    `bedrock-token: no bedrock-token binary for this platform (${platform}).\n` +
+      (platforms[platform]
+        ? `  Its package, @bedrock-token/${platform}, is not installed: reinstall without ` +
+          `--no-optional / --omit=optional.\n`
+        : `  Binaries are packaged for: ${known}.\n`) +
+      `  Alternatives: pip install bedrock-token, or cargo install ` +
+      `aws-bedrock-token-generator --features cli, then set ${OVERRIDE} to the binary.\n`,
+  );
+  process.exit(1);
+}
+
+const result = spawnSync(binaryPath(), process.argv.slice(2), { stdio: "inherit" });
+if (result.error) {
+  process.stderr.write(`bedrock-token: cannot run ${result.error.path || "the binary"}: ${result.error.code}\n`);
+  process.exit(1);
+}
+if (result.signal) {
+  // Ended by a signal: end the same way, so that the caller sees it.
+  process.kill(process.pid, result.signal);
+}
+process.exit(result.status === null ? 1 : result.status);
