@@ -43,11 +43,18 @@ const DAY_SECS: u64 = 24 * 60 * 60;
 /// assert_eq!(key.as_str(), again.as_str());
 /// # Ok::<(), aws_bedrock_token_generator::Error>(())
 /// ```
-#[derive(Default)]
 pub struct Minter {
     /// By the hash of their scope (looked up without allocating a key), each bucket
     /// holding the keys of the scopes with that hash.
     keys: Mutex<HashMap<u64, Vec<Kept>>>,
+    /// The most keys kept.
+    capacity: usize,
+}
+
+impl Default for Minter {
+    fn default() -> Self {
+        Self::with_capacity(MAX_KEYS)
+    }
 }
 
 /// A signing key, what it is for, and the secret it was derived from (to tell a rotated
@@ -70,6 +77,16 @@ impl Kept {
     }
 }
 
+/// Whether two secrets are equal, in time that does not depend on where they differ.
+fn same_secret(kept: &str, given: &str) -> bool {
+    kept.len() == given.len()
+        && kept
+            .bytes()
+            .zip(given.bytes())
+            .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+            == 0
+}
+
 /// The bucket of a scope.
 fn scope_hash(access_key_id: &str, day: u64, region: &str, service: Service) -> u64 {
     use std::hash::{Hash as _, Hasher as _};
@@ -82,6 +99,15 @@ impl Minter {
     /// A minter with no keys yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A minter that keeps at most `capacity` keys (a provider's needs a few: temporary
+    /// credentials bring a new access key id with each refresh).
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Minter {
+            keys: Mutex::default(),
+            capacity: capacity.max(1),
+        }
     }
 
     /// [`generate_token`](crate::generate_token), with the day's signing key reused:
@@ -155,7 +181,7 @@ impl Minter {
                     .iter()
                     .find(|k| k.is_for(access_key_id, day, region, service))
             });
-            if let Some(kept) = kept.filter(|k| k.secret.as_str() == secret) {
+            if let Some(kept) = kept.filter(|k| same_secret(&k.secret, secret)) {
                 return kept.key.clone();
             }
         }
@@ -167,12 +193,12 @@ impl Minter {
             bucket.retain(|k| !k.is_for(access_key_id, day, region, service));
         }
         let kept: usize = keys.values().map(Vec::len).sum();
-        if kept >= MAX_KEYS {
+        if kept >= self.capacity {
             keys.retain(|_, bucket| {
                 bucket.retain(|k| k.day >= day);
                 !bucket.is_empty()
             });
-            if keys.values().map(Vec::len).sum::<usize>() >= MAX_KEYS {
+            if keys.values().map(Vec::len).sum::<usize>() >= self.capacity {
                 keys.clear();
             }
         }

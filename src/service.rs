@@ -256,9 +256,11 @@ pub(crate) const FACTS: [Facts; 6] = [
         runtime_url: Some("https://runtime.sagemaker.{region}.amazonaws.com"),
         openai_path: Some("/endpoints/{endpoint}/openai/v1"),
         // Not on an AWS page (which advises against keeping tokens in environment
-        // variables): the variable the OpenAI SDKs read their key from, the client the
-        // page above uses (`OpenAI(base_url=..., api_key=generate_token(...))`).
-        key_variable: Some("OPENAI_API_KEY"),
+        // variables, and names none): the AWS SDKs' convention for bearer keys,
+        // `AWS_BEARER_TOKEN_<SigV4 name>` (as `AWS_BEARER_TOKEN_BEDROCK`). Deliberately
+        // not the OpenAI SDKs' `OPENAI_API_KEY`: with no base URL set, they would send an
+        // AWS key to OpenAI.
+        key_variable: Some("AWS_BEARER_TOKEN_SAGEMAKER"),
         console_user_prefix: None,
     },
 ];
@@ -373,8 +375,7 @@ impl Service {
 
     /// The environment variable clients read the service's key from
     /// (`AWS_BEARER_TOKEN_BEDROCK`; `ANTHROPIC_AWS_API_KEY` for Claude Platform on AWS;
-    /// `OPENAI_API_KEY` for SageMaker AI, whose OpenAI-compatible path the OpenAI SDKs
-    /// call).
+    /// `AWS_BEARER_TOKEN_SAGEMAKER` for SageMaker AI, after the AWS SDKs' convention).
     pub fn key_variable(self) -> Option<&'static str> {
         self.facts().key_variable
     }

@@ -23,8 +23,9 @@ pub(super) struct Slots {
     /// Proven connections.
     proven: Arc<Semaphore>,
     max_unproven: usize,
-    /// Unproven connections, oldest first, each with its eviction signal.
-    unproven: Mutex<VecDeque<(u64, Arc<Notify>)>>,
+    /// Unproven connections, oldest first, each with its eviction signal and whether it
+    /// has sent anything yet.
+    unproven: Mutex<VecDeque<Unproven>>,
     next_id: AtomicU64,
 }
 
@@ -46,25 +47,32 @@ impl Slots {
         {
             let mut queue = lock(&self.unproven);
             while queue.len() >= self.max_unproven {
-                match queue.pop_front() {
-                    Some((_, oldest)) => oldest.notify_one(),
+                // The oldest that has sent nothing, else the oldest.
+                let at = queue.iter().position(|u| !u.active).unwrap_or(0);
+                match queue.remove(at) {
+                    Some(oldest) => oldest.evicted.notify_one(),
                     None => break,
                 }
             }
-            queue.push_back((id, evicted.clone()));
+            queue.push_back(Unproven {
+                id,
+                evicted: evicted.clone(),
+                active: false,
+            });
         }
         Arc::new(Admission {
             slots: self.clone(),
             id,
             evicted,
             proven: OnceCell::new(),
+            left: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
     /// Removes `id` from the unproven queue; false if it was evicted meanwhile.
     fn leave(&self, id: u64) -> bool {
         let mut queue = lock(&self.unproven);
-        match queue.iter().position(|(queued, _)| *queued == id) {
+        match queue.iter().position(|u| u.id == id) {
             Some(at) => {
                 queue.remove(at);
                 true
@@ -73,11 +81,27 @@ impl Slots {
         }
     }
 
+    /// Marks `id` as having sent its first bytes.
+    fn activate(&self, id: u64) {
+        if let Some(u) = lock(&self.unproven).iter_mut().find(|u| u.id == id) {
+            u.active = true;
+        }
+    }
+
     /// How many connections are unproven now.
     #[cfg(test)]
     fn unproven(&self) -> usize {
         lock(&self.unproven).len()
     }
+}
+
+/// An unproven connection in the queue.
+struct Unproven {
+    id: u64,
+    evicted: Arc<Notify>,
+    /// Whether its first bytes have arrived: a client with the key sends at once, a
+    /// socket held open to fill the slots need not, and goes first.
+    active: bool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -94,9 +118,17 @@ pub(super) struct Admission {
     evicted: Arc<Notify>,
     /// The proven slot once taken; `None` inside if the connection was evicted first.
     proven: OnceCell<Option<OwnedSemaphorePermit>>,
+    /// Whether it has left the unproven queue (a wait for a proven slot that was given up,
+    /// by a reset HTTP/2 stream, is taken up again by the next keyed request).
+    left: std::sync::atomic::AtomicBool,
 }
 
 impl Admission {
+    /// The connection's first bytes have arrived.
+    pub(super) fn activate(&self) {
+        self.slots.activate(self.id);
+    }
+
     /// Resolves when the connection is closed to make room, which happens only while it
     /// is unproven.
     pub(super) async fn evicted(&self) {
@@ -109,8 +141,11 @@ impl Admission {
     pub(super) async fn prove(&self) -> bool {
         self.proven
             .get_or_init(|| async {
-                if !self.slots.leave(self.id) {
-                    return None;
+                if !self.left.load(Ordering::Relaxed) {
+                    if !self.slots.leave(self.id) {
+                        return None;
+                    }
+                    self.left.store(true, Ordering::Relaxed);
                 }
                 self.slots.proven.clone().acquire_owned().await.ok()
             })
@@ -121,7 +156,7 @@ impl Admission {
 
 impl Drop for Admission {
     fn drop(&mut self) {
-        if self.proven.get().is_none() {
+        if !self.left.load(Ordering::Relaxed) {
             self.slots.leave(self.id);
         }
     }
@@ -165,6 +200,38 @@ mod tests {
         assert!(not_evicted.is_err());
         drop(second);
         assert!(waiting.await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn connections_that_sent_nothing_are_evicted_first() {
+        let slots = Slots::new(4, 2);
+        let active = slots.admit();
+        active.activate();
+        let idle = slots.admit();
+        let _new = slots.admit();
+        tokio::time::timeout(std::time::Duration::from_secs(1), idle.evicted())
+            .await
+            .unwrap();
+        let not_evicted =
+            tokio::time::timeout(std::time::Duration::from_millis(50), active.evicted()).await;
+        assert!(not_evicted.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_given_up_wait_for_a_slot_is_taken_up_by_the_next_request() {
+        let slots = Slots::new(1, 4);
+        let holder = slots.admit();
+        assert!(holder.prove().await);
+        let waiting = slots.admit();
+        // A keyed request that waits, then is dropped (its stream reset).
+        let gave_up =
+            tokio::time::timeout(std::time::Duration::from_millis(50), waiting.prove()).await;
+        assert!(gave_up.is_err());
+        drop(holder);
+        assert!(
+            waiting.prove().await,
+            "the next keyed request gets the slot"
+        );
     }
 
     #[tokio::test]

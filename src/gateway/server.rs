@@ -282,6 +282,7 @@ async fn serve_connection(
         }
         _ = stop.changed() => return,
     };
+    admission.activate();
     let Some(acceptor) = tls else {
         // Plain HTTP: HTTP/2 with prior knowledge (the AWS SDK for JavaScript's default,
         // also for http:// endpoints) begins with the preface; anything else is HTTP/1.

@@ -59,7 +59,9 @@ impl TokenSource {
         Self {
             sources: tokio::sync::OnceCell::new_with(given(&settings)),
             settings,
-            minter: crate::Minter::new(),
+            // The day's key of the current credentials and a few before (temporary
+            // credentials come with a new access key id at each refresh).
+            minter: crate::Minter::with_capacity(4),
         }
     }
 }

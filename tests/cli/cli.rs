@@ -434,8 +434,9 @@ fn service_claude_platform_mints_its_keys_in_every_format() {
     );
 }
 
-/// `--service sagemaker`: Amazon SageMaker AI keys in every format (the OpenAI SDKs'
-/// `OPENAI_API_KEY` for `export`), named by `inspect`, cached apart from Bedrock's.
+/// `--service sagemaker`: Amazon SageMaker AI keys in every format
+/// (`AWS_BEARER_TOKEN_SAGEMAKER` for `export`), named by `inspect`, cached apart from
+/// Bedrock's.
 #[test]
 fn service_sagemaker_mints_inspects_and_caches_its_keys() {
     let env = CliEnv::with_env_credentials();
@@ -452,7 +453,7 @@ fn service_sagemaker_mints_inspects_and_caches_its_keys() {
     }
     let out = ok(&env.run(&["--service", "sagemaker", "--format", "export"]));
     assert!(
-        out.starts_with("export OPENAI_API_KEY='sagemaker-api-key-"),
+        out.starts_with("export AWS_BEARER_TOKEN_SAGEMAKER='sagemaker-api-key-"),
         "{out}"
     );
     let token = ok(&env.run(&["--service", "sagemaker"]));

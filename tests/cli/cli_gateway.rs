@@ -842,22 +842,24 @@ fn start_up_failures_with_a_profile_are_explained_by_every_command() {
     }
 }
 
-/// `exec --service sagemaker` gives the command a SageMaker AI key in `OPENAI_API_KEY`;
-/// with `--proxy` and one endpoint's runtime URL as upstream, `OPENAI_BASE_URL` points an
-/// OpenAI client at the gateway, which calls the endpoint with a real SageMaker key.
+/// `exec --service sagemaker` gives the command a SageMaker AI key in
+/// `AWS_BEARER_TOKEN_SAGEMAKER`, never in the OpenAI SDKs' `OPENAI_API_KEY` (which they
+/// would send to OpenAI without a base URL); with `--proxy` and one endpoint's runtime URL
+/// as upstream, `OPENAI_BASE_URL` and `OPENAI_API_KEY` (the client key) point an OpenAI
+/// client at the gateway, which calls the endpoint with a real SageMaker key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_with_service_sagemaker_plain_and_through_the_gateway() {
     let env = CliEnv::with_env_credentials();
-    let script = "printf '%s|%s' \"$OPENAI_API_KEY\" \"${AWS_BEARER_TOKEN_BEDROCK-unset}\"";
+    let script = "printf '%s|%s|%s' \"$AWS_BEARER_TOKEN_SAGEMAKER\" \"${AWS_BEARER_TOKEN_BEDROCK-unset}\" \"${OPENAI_API_KEY-unset}\"";
     let out = env
         .run_beside(&["exec", "--service", "sagemaker", "--", "sh", "-c", script])
         .await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let printed = stdout(&out);
-    let (key, bedrock) = printed.split_once('|').unwrap();
-    assert_eq!(bedrock, "unset");
+    let parts: Vec<&str> = printed.split('|').collect();
+    assert_eq!(parts[1..], ["unset", "unset"]);
     assert_eq!(
-        TokenInfo::parse(key).unwrap().service(),
+        TokenInfo::parse(parts[0]).unwrap().service(),
         aws_bedrock_token_generator::Service::SageMaker
     );
 
@@ -1050,8 +1052,8 @@ fn running(pid: u32) -> bool {
 }
 
 /// A run killed with SIGKILL leaves its private directory behind (certificates only):
-/// the next `exec --proxy` removes such directories of runs no longer running, and no
-/// other.
+/// the next `exec --proxy` removes such directories, whose lock nobody holds any more,
+/// and no other (a live run's, whose lock is held; one without a lock file; others').
 #[cfg(target_os = "linux")]
 #[test]
 fn exec_proxy_removes_the_directories_of_killed_runs() {
@@ -1060,15 +1062,19 @@ fn exec_proxy_removes_the_directories_of_killed_runs() {
     std::fs::create_dir(&temp).unwrap();
     env.set("TMPDIR", &temp);
     let abandoned = temp.join("bedrock-token-999999999-0123456789abcdef");
-    let live = temp.join(format!(
-        "bedrock-token-{}-0123456789abcdef",
-        std::process::id()
-    ));
+    let live = temp.join("bedrock-token-999999998-0123456789abcdef");
+    let unlocked = temp.join("bedrock-token-999999997-0123456789abcdef");
     let unrelated = temp.join("bedrock-token-notes");
-    for dir in [&abandoned, &live, &unrelated] {
+    for dir in [&abandoned, &live, &unlocked, &unrelated] {
         std::fs::create_dir(dir).unwrap();
         std::fs::write(dir.join("gateway-ca.pem"), "x").unwrap();
     }
+    for dir in [&abandoned, &live, &unrelated] {
+        std::fs::write(dir.join("lock"), "").unwrap();
+    }
+    // The live run holds its lock.
+    let held = std::fs::File::open(live.join("lock")).unwrap();
+    rustix::fs::flock(&held, rustix::fs::FlockOperation::NonBlockingLockExclusive).unwrap();
     let out = env.run(&[
         "exec",
         "--proxy",
@@ -1079,7 +1085,8 @@ fn exec_proxy_removes_the_directories_of_killed_runs() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!abandoned.exists());
-    assert!(live.exists() && unrelated.exists());
+    assert!(live.exists() && unlocked.exists() && unrelated.exists());
     // And its own is gone too.
-    assert_eq!(std::fs::read_dir(&temp).unwrap().count(), 2);
+    assert_eq!(std::fs::read_dir(&temp).unwrap().count(), 3);
+    drop(held);
 }

@@ -5,8 +5,7 @@
 // to run instead (as ESBUILD_BINARY_PATH does for esbuild).
 "use strict";
 
-const { spawnSync } = require("node:child_process");
-const path = require("node:path");
+const { spawn } = require("node:child_process");
 
 const OVERRIDE = "BEDROCK_TOKEN_BINARY_PATH";
 
@@ -36,13 +35,26 @@ function binaryPath() {
   process.exit(1);
 }
 
-const result = spawnSync(binaryPath(), process.argv.slice(2), { stdio: "inherit" });
-if (result.error) {
-  process.stderr.write(`bedrock-token: cannot run ${result.error.path || "the binary"}: ${result.error.code}\n`);
+const child = spawn(binaryPath(), process.argv.slice(2), { stdio: "inherit" });
+
+// The terminal sends Ctrl-C (SIGINT) and Ctrl-\ (SIGQUIT) to the whole foreground
+// process group, the binary included: this launcher must not end before it. Signals
+// sent to the launcher alone are passed on. (SIGUSR1 is Node's own, for its debugger.)
+const quiet = () => {};
+for (const signal of ["SIGINT", "SIGQUIT"]) process.on(signal, quiet);
+const forward = (signal) => child.kill(signal);
+for (const signal of ["SIGTERM", "SIGHUP", "SIGUSR2"]) process.on(signal, forward);
+
+child.on("error", (error) => {
+  process.stderr.write(`bedrock-token: cannot run ${error.path || "the binary"}: ${error.code}\n`);
   process.exit(1);
-}
-if (result.signal) {
-  // Ended by a signal: end the same way, so that the caller sees it.
-  process.kill(process.pid, result.signal);
-}
-process.exit(result.status === null ? 1 : result.status);
+});
+child.on("exit", (code, signal) => {
+  if (signal) {
+    // Ended by a signal: end the same way, so that the caller sees it.
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+    return;
+  }
+  process.exit(code === null ? 1 : code);
+});

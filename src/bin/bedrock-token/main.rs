@@ -168,8 +168,8 @@ pub(crate) enum Format {
     /// The token alone
     Token,
     /// `export AWS_BEARER_TOKEN_BEDROCK='…'` (for Claude Platform on AWS,
-    /// `ANTHROPIC_AWS_API_KEY`; for SageMaker AI, the OpenAI SDKs' `OPENAI_API_KEY`), for
-    /// eval in a POSIX shell
+    /// `ANTHROPIC_AWS_API_KEY`; for SageMaker AI, `AWS_BEARER_TOKEN_SAGEMAKER`), for eval
+    /// in a POSIX shell
     Export,
     /// `{"token", "expires_at", "region", "service"}`
     Json,

@@ -101,6 +101,10 @@ fn url_vars(settings: &Settings) -> &'static [&'static str] {
 /// region, and clients name theirs in the path (`$BEDROCK_TOKEN_PROXY_URL/endpoints/NAME/
 /// openai/v1`): no base URL fits them all.
 const SAGEMAKER_OPENAI_BASE_VAR: &str = "OPENAI_BASE_URL";
+/// With `--proxy --service sagemaker`: where the OpenAI SDKs read their key, set to the
+/// client key (harmless anywhere else). Never a real key: with no base URL, they send it
+/// to OpenAI.
+const SAGEMAKER_OPENAI_KEY_VAR: &str = "OPENAI_API_KEY";
 
 /// Runs `exec`.
 pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
@@ -137,7 +141,8 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
                 .map_err(|e| explain(&e, "--proxy"))?,
         )?;
         let cert = files.write("gateway-ca.pem", identity.cert_pem())?;
-        env.push((key_var(&settings), client_key.as_str().into()));
+        let client_key_text = OsString::from(client_key.as_str());
+        env.push((key_var(&settings), client_key_text.clone()));
         let mut builder = super::sized(Gateway::builder(provider, client_key), false)
             .upstream(&upstream(args.upstream.as_deref(), &info));
         if let Some(url) = control_plane(
@@ -159,10 +164,12 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
                 .iter()
                 .map(|&var| (var, OsString::from(&url))),
         );
-        if settings.service == aws_bedrock_token_generator::Service::SageMaker
-            && args.upstream.is_some()
-        {
-            env.push((SAGEMAKER_OPENAI_BASE_VAR, format!("{url}/openai/v1").into()));
+        if settings.service == aws_bedrock_token_generator::Service::SageMaker {
+            // The client key alone, never a real one, goes where the OpenAI SDKs look.
+            env.push((SAGEMAKER_OPENAI_KEY_VAR, client_key_text.clone()));
+            if args.upstream.is_some() {
+                env.push((SAGEMAKER_OPENAI_BASE_VAR, format!("{url}/openai/v1").into()));
+            }
         }
         env.extend(CA_BUNDLE_VARS.map(|var| (var, bundle.clone().into_os_string())));
         env.push(("NODE_EXTRA_CA_CERTS", cert.into_os_string()));
@@ -337,11 +344,16 @@ mod signals {
     }
 }
 
-/// A directory only this user can enter, removed (with its files) when dropped.
-struct PrivateDir(PathBuf);
+/// A directory only this user can enter, removed (with its files) when dropped. It holds
+/// a lock on its `lock` file while the run lasts (the system releases it however the
+/// process ends): a later run removes the directory of one killed without a chance to
+/// clean up once it can take that lock.
+struct PrivateDir(PathBuf, #[allow(dead_code)] Option<std::fs::File>);
 
 /// The start of a [`PrivateDir`]'s name, before the process id and a random part.
 const PRIVATE_DIR_PREFIX: &str = "bedrock-token-";
+/// The file a [`PrivateDir`]'s run keeps locked.
+const LOCK_FILE: &str = "lock";
 
 impl PrivateDir {
     fn create() -> Result<Self, Failure> {
@@ -358,7 +370,8 @@ impl PrivateDir {
             builder.mode(0o700);
         }
         builder.create(&dir).map_err(|e| io_failure(&dir, &e))?;
-        Ok(Self(dir))
+        let lock = lock_file(&dir.join(LOCK_FILE), true);
+        Ok(Self(dir, lock))
     }
 
     /// Writes `name` in the directory; its path.
@@ -375,12 +388,36 @@ impl Drop for PrivateDir {
     }
 }
 
+/// `path` opened (created if `create`; never through a symbolic link) with an exclusive
+/// lock taken at once, or `None` if it is locked (or cannot be opened or locked).
+fn lock_file(path: &Path, create: bool) -> Option<std::fs::File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(create)
+            .create(create)
+            .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .open(path)
+            .ok()?;
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive).ok()?;
+        Some(file)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, create);
+        None
+    }
+}
+
 /// Removes the directories that earlier runs of this user left in `temp` when they were
 /// killed (SIGKILL leaves no chance to clean up): named like a [`PrivateDir`], owned by
-/// this user, of a process that no longer runs. They hold only certificates, nothing
-/// secret; this keeps them from piling up. Best effort.
+/// this user, with a lock file nobody holds any more. They hold only certificates,
+/// nothing secret; this keeps them from piling up. Best effort.
 fn remove_abandoned(temp: &Path) {
-    #[cfg(target_os = "linux")]
+    #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt as _;
         let Ok(entries) = std::fs::read_dir(temp) else {
@@ -389,28 +426,23 @@ fn remove_abandoned(temp: &Path) {
         let me = rustix::process::geteuid().as_raw();
         for entry in entries.flatten() {
             let name = entry.file_name();
-            let Some(pid) = name
+            let named = name
                 .to_str()
                 .and_then(|n| n.strip_prefix(PRIVATE_DIR_PREFIX))
                 .and_then(|rest| rest.split_once('-'))
-                .and_then(|(pid, random)| {
-                    (random.len() == 16 && random.bytes().all(|b| b.is_ascii_hexdigit()))
-                        .then(|| pid.parse::<u32>().ok())
-                        .flatten()
-                })
-            else {
-                continue;
-            };
-            let ours = entry
-                .metadata()
-                .is_ok_and(|m| m.is_dir() && m.uid() == me && !m.file_type().is_symlink());
-            let running = Path::new(&format!("/proc/{pid}")).exists();
-            if ours && !running {
+                .is_some_and(|(pid, random)| {
+                    pid.bytes().all(|b| b.is_ascii_digit())
+                        && random.len() == 16
+                        && random.bytes().all(|b| b.is_ascii_hexdigit())
+                });
+            // Not following a link: the entry itself.
+            let ours = entry.metadata().is_ok_and(|m| m.is_dir() && m.uid() == me);
+            if named && ours && lock_file(&entry.path().join(LOCK_FILE), false).is_some() {
                 let _ = std::fs::remove_dir_all(entry.path());
             }
         }
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(not(unix))]
     let _ = temp;
 }
 

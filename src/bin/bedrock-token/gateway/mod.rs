@@ -145,34 +145,31 @@ fn control_plane(given: Option<&str>, upstream: Option<&str>, info: &TokenInfo) 
 
 /// Descriptors kept apart from connections: the listener, logs, files, the runtime's.
 const RESERVED_DESCRIPTORS: u64 = 64;
-/// The most open files asked for when raising the soft limit.
-const MAX_DESCRIPTORS: u64 = 1 << 20;
+/// The open files the library's default limits need (two per keyed connection, one per
+/// keyless one, the reserve), asked for when raising the soft limit.
+const WANTED_DESCRIPTORS: u64 = 2 * 1024 + 256 + RESERVED_DESCRIPTORS;
 
-/// How many files the gateway may keep open. `raise` (for `proxy`) lifts the soft limit to
-/// the hard one first (at most [`MAX_DESCRIPTORS`]); `exec` keeps it, since its command
-/// would inherit a raised one. `None` where the limit cannot be read (not Unix).
+/// How many files the gateway may keep open. `raise` (for `proxy`) lifts the soft limit
+/// towards [`WANTED_DESCRIPTORS`] (at most the hard limit; where the system refuses that,
+/// as macOS does above its `OPEN_MAX` with an unlimited hard limit, to 10240); `exec` keeps
+/// it, since its command would inherit a raised one. `None` where the limit cannot be read
+/// (not Unix).
 fn descriptor_limit(raise: bool) -> Option<u64> {
     #[cfg(unix)]
     {
         use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
         let limit = getrlimit(Resource::Nofile);
-        let current = limit.current.unwrap_or(MAX_DESCRIPTORS);
-        if raise {
-            let wanted = limit
-                .maximum
-                .unwrap_or(MAX_DESCRIPTORS)
-                .min(MAX_DESCRIPTORS);
-            if wanted > current
-                && setrlimit(
-                    Resource::Nofile,
-                    Rlimit {
-                        current: Some(wanted),
-                        maximum: limit.maximum,
-                    },
-                )
-                .is_ok()
-            {
-                return Some(wanted);
+        let current = limit.current.unwrap_or(u64::MAX);
+        if raise && current < WANTED_DESCRIPTORS {
+            let hard = limit.maximum.unwrap_or(u64::MAX);
+            for wanted in [WANTED_DESCRIPTORS.min(hard), 10_240.min(hard)] {
+                let raised = Rlimit {
+                    current: Some(wanted),
+                    maximum: limit.maximum,
+                };
+                if wanted > current && setrlimit(Resource::Nofile, raised).is_ok() {
+                    return Some(wanted);
+                }
             }
         }
         Some(current)
@@ -443,7 +440,8 @@ mod tests {
         let (keyed, keyless) = connection_limits(1024);
         assert_eq!((keyed, keyless), (420, 120));
         assert!(2 * keyed + keyless + 64 <= 1024);
-        // Plenty: the library's defaults.
+        // Enough: the library's defaults.
+        assert_eq!(connection_limits(WANTED_DESCRIPTORS), (1024, 256));
         assert_eq!(connection_limits(1 << 20), (1024, 256));
         // Next to nothing: still one of each.
         assert_eq!(connection_limits(10), (1, 1));
@@ -455,16 +453,15 @@ mod tests {
         let before = rustix::process::getrlimit(rustix::process::Resource::Nofile);
         let raised = descriptor_limit(true).unwrap();
         let after = rustix::process::getrlimit(rustix::process::Resource::Nofile);
-        assert_eq!(after.current, Some(raised));
+        assert_eq!(after.current.unwrap_or(u64::MAX), raised);
         assert_eq!(after.maximum, before.maximum);
-        assert!(raised >= before.current.unwrap_or(0));
-        assert_eq!(
-            raised,
-            before
-                .maximum
-                .unwrap_or(MAX_DESCRIPTORS)
-                .min(MAX_DESCRIPTORS)
+        let (current, hard) = (
+            before.current.unwrap_or(u64::MAX),
+            before.maximum.unwrap_or(u64::MAX),
         );
+        // Enough for the default limits where the hard limit allows, never lowered.
+        assert!(raised >= current);
+        assert!(raised >= WANTED_DESCRIPTORS.min(hard));
     }
 
     #[test]

@@ -4,10 +4,11 @@
 //! not kill it when the load is dropped: a load abandoned at its timeout leaves its
 //! process running, one more per retry, and they outlive `proxy` itself. This crate
 //! cannot reach those processes through aws-config, so `proxy` and `exec` look for them
-//! among their own children: every child but `exec`'s command is one, and one still
-//! there after the load timeout (and a margin) has been abandoned. It is ended with its
-//! descendants, and every remaining one when the run ends. Linux only (it reads
-//! `/proc/self/task/*/children`); elsewhere nothing is done.
+//! among their own children: a child that runs `sh -c …`, as aws-config starts a
+//! `credential_process`, and is not `exec`'s command; one still there after the load
+//! timeout (and a margin) has been abandoned. It is ended with its descendants, and every
+//! remaining one when the run ends. Nothing is done when this process is PID 1 (in a
+//! container, every orphan becomes its child), nor outside Linux (it reads `/proc`).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -66,8 +67,11 @@ impl Reaper {
     }
 
     fn children(&self) -> Vec<u32> {
+        if std::process::id() == 1 {
+            return Vec::new();
+        }
         let mut children = children_of("self");
-        children.retain(|pid| Some(*pid) != self.spared);
+        children.retain(|pid| Some(*pid) != self.spared && runs_a_shell_command(*pid));
         children
     }
 }
@@ -132,6 +136,12 @@ fn children_of(pid: &str) -> Vec<u32> {
     children
 }
 
+/// Whether process `pid` runs `sh -c …`, as aws-config starts a `credential_process`.
+fn runs_a_shell_command(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|cmdline| cmdline.starts_with(b"sh\0-c\0"))
+}
+
 /// Ends `pid` and its descendants (`sh -c` may have started the command as a child).
 fn end_tree(pid: u32) {
     #[cfg(unix)]
@@ -160,7 +170,12 @@ mod tests {
 
     #[tokio::test]
     async fn children_past_the_grace_period_are_ended_and_the_spared_one_is_not() {
-        let mut spared = std::process::Command::new("sleep")
+        let mut spared = std::process::Command::new("sh")
+            .args(["-c", "sleep 30; true"])
+            .spawn()
+            .unwrap();
+        // Not `sh -c …`: not a credential process, never ended.
+        let mut other = std::process::Command::new("sleep")
             .arg("30")
             .spawn()
             .unwrap();
@@ -185,7 +200,10 @@ mod tests {
         assert!(alive(&mut spared));
         reaper.end_all();
         assert!(alive(&mut spared), "end_all spares it too");
-        spared.kill().unwrap();
-        spared.wait().unwrap();
+        assert!(alive(&mut other), "only shell commands are ended");
+        for child in [&mut spared, &mut other] {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
     }
 }
