@@ -13,9 +13,8 @@
 
 use crate::support;
 
-use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use aws_bedrock_token_generator::TokenInfo;
 use aws_smithy_async::time::SystemTimeSource;
@@ -108,9 +107,9 @@ fn assert_real_keys_only(bedrock: &Bedrock, log: &str) {
     assert!(!logged.contains(aws_bedrock_token_generator::gateway::CLIENT_KEY_PREFIX));
 }
 
-/// A `proxy` on plain HTTP in front of the stand-in: its URL and client key.
+/// A `proxy` on plain HTTP in front of the stand-in, and its client key.
 struct PlainProxy {
-    child: std::process::Child,
+    proxy: Proxy,
     url: String,
     key: String,
 }
@@ -119,8 +118,9 @@ impl PlainProxy {
     fn start(env: &CliEnv, bedrock: &Bedrock) -> PlainProxy {
         let key_file = env.path("client-key");
         let url = bedrock.url();
-        let mut child = env
-            .command(&[
+        let proxy = Proxy::start(
+            env,
+            &[
                 "proxy",
                 "--upstream",
                 &url,
@@ -128,20 +128,12 @@ impl PlainProxy {
                 &url,
                 "--client-key-file",
                 key_file.to_str().unwrap(),
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.starts_with("http://"), "printed {line:?}");
+            ],
+        );
+        assert!(proxy.url.starts_with("http://"), "printed {:?}", proxy.url);
         PlainProxy {
-            child,
-            url: line.trim_end().to_owned(),
+            url: proxy.url.clone(),
+            proxy,
             key: std::fs::read_to_string(key_file).unwrap().trim().to_owned(),
         }
     }
@@ -164,11 +156,9 @@ impl PlainProxy {
 
     /// SIGTERM; its log (standard error), which must hold no key.
     fn stop(self) -> String {
-        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
-        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
-        let out = self.child.wait_with_output().unwrap();
-        assert!(!stderr(&out).contains(&self.key));
-        stderr(&out)
+        let (_, log) = self.proxy.stop();
+        assert!(!log.contains(&self.key));
+        log
     }
 }
 

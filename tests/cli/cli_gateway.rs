@@ -5,7 +5,7 @@
 use crate::support;
 
 use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 
 use aws_bedrock_token_generator::TokenInfo;
 use aws_smithy_async::time::SystemTimeSource;
@@ -19,41 +19,6 @@ async fn stand_in() -> Bedrock {
         SystemTimeSource::new(),
     )
     .await
-}
-
-/// A started `proxy` and the URL it printed.
-struct Proxy {
-    child: Child,
-    url: String,
-}
-
-impl Proxy {
-    fn start(env: &CliEnv, args: &[&str]) -> Proxy {
-        let mut child = env
-            .command(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.starts_with("http"), "printed {line:?}");
-        Proxy {
-            child,
-            url: line.trim_end().to_owned(),
-        }
-    }
-
-    /// SIGTERM, then the exit status and stderr.
-    fn stop(self) -> (Option<i32>, String) {
-        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
-        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
-        let out = self.child.wait_with_output().unwrap();
-        (out.status.code(), stderr(&out))
-    }
 }
 
 async fn converse(url: &str, key: &str) -> Result<String, String> {

@@ -177,29 +177,12 @@ fn claude_platform_vectors_cover_the_same_cases_as_bedrock() {
 
 #[test]
 fn claude_platform_byte_for_byte_equal_to_python() {
-    for v in claude_vectors() {
-        let ours = generate_service_token(
-            Service::ClaudePlatform,
-            &v.credentials,
-            &v.region,
-            v.expiry,
-            v.now,
-        )
-        .unwrap_or_else(|e| panic!("{}: {e}", v.name));
-        assert_eq!(ours.as_str(), v.python, "case {:?}", v.name);
-        assert!(ours.as_str().starts_with("aws-external-anthropic-api-key-"));
-        assert_eq!(
-            decode_url(ours.as_str())
-                .split_once('?')
-                .map(|(base, _)| base.to_owned()),
-            Some("aws-external-anthropic.amazonaws.com/".to_owned())
-        );
-        // And it parses back, as a Claude Platform key.
-        let info = TokenInfo::parse(ours.as_str()).unwrap();
-        assert_eq!(info.service(), Service::ClaudePlatform);
-        assert_eq!(info.region(), v.region);
-        assert_eq!(info.expiry(), v.expiry);
-    }
+    byte_for_byte_equal_to_python_for(
+        Service::ClaudePlatform,
+        claude_vectors(),
+        "aws-external-anthropic-api-key-",
+        "aws-external-anthropic.amazonaws.com/",
+    );
 }
 
 #[test]
@@ -212,25 +195,35 @@ fn sagemaker_vectors_cover_the_same_cases_as_bedrock() {
 /// `sagemaker.core.token_generator`, loaded by path by scripts/conformance).
 #[test]
 fn sagemaker_byte_for_byte_equal_to_python() {
-    for v in vectors_of("sagemaker_vectors") {
-        let ours = generate_service_token(
-            Service::SageMaker,
-            &v.credentials,
-            &v.region,
-            v.expiry,
-            v.now,
-        )
-        .unwrap_or_else(|e| panic!("{}: {e}", v.name));
+    byte_for_byte_equal_to_python_for(
+        Service::SageMaker,
+        vectors_of("sagemaker_vectors"),
+        "sagemaker-api-key-",
+        "sagemaker.amazonaws.com/",
+    );
+}
+
+/// Each of `vectors` minted for `service` is the official Python generator's key, starts
+/// with `prefix`, holds a URL for `host`, and parses back as a key of that service.
+fn byte_for_byte_equal_to_python_for(
+    service: Service,
+    vectors: Vec<Vector>,
+    prefix: &str,
+    host: &str,
+) {
+    for v in vectors {
+        let ours = generate_service_token(service, &v.credentials, &v.region, v.expiry, v.now)
+            .unwrap_or_else(|e| panic!("{}: {e}", v.name));
         assert_eq!(ours.as_str(), v.python, "case {:?}", v.name);
-        assert!(ours.as_str().starts_with("sagemaker-api-key-"));
+        assert!(ours.as_str().starts_with(prefix));
         assert_eq!(
             decode_url(ours.as_str())
                 .split_once('?')
                 .map(|(base, _)| base.to_owned()),
-            Some("sagemaker.amazonaws.com/".to_owned())
+            Some(host.to_owned())
         );
         let info = TokenInfo::parse(ours.as_str()).unwrap();
-        assert_eq!(info.service(), Service::SageMaker);
+        assert_eq!(info.service(), service);
         assert_eq!(info.region(), v.region);
         assert_eq!(info.expiry(), v.expiry);
     }

@@ -2,7 +2,7 @@
 //! config files and the cache directory in a temporary directory, instance metadata
 //! disabled. Nothing leaves the machine.
 
-use std::io::Write as _;
+use std::io::{BufRead as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -232,4 +232,41 @@ pub fn only_file(dir: &Path) -> PathBuf {
 pub fn mkfifo(path: &Path) {
     let status = Command::new("mkfifo").arg(path).status().unwrap();
     assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// A started `proxy` and the URL it printed.
+pub struct Proxy {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+#[allow(dead_code)] // each test binary uses a part
+impl Proxy {
+    pub fn start(env: &CliEnv, args: &[&str]) -> Proxy {
+        let mut child = env
+            .command(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("http"), "printed {line:?}");
+        Proxy {
+            child,
+            url: line.trim_end().to_owned(),
+        }
+    }
+
+    /// SIGTERM, then the exit status and stderr.
+    #[cfg(unix)]
+    pub fn stop(self) -> (Option<i32>, String) {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        let out = self.child.wait_with_output().unwrap();
+        (out.status.code(), stderr(&out))
+    }
 }
