@@ -81,6 +81,10 @@ fn a_key_given_where_it_does_not_belong_is_never_echoed() {
             vec!["--bogus", &key],
             vec!["--", &key],
             vec![truncated],
+            vec!["--generate", &key],
+            vec!["proxy", "--client-key-file", "k", "--control-plane", &key],
+            vec!["exec", "--proxy", "--control-plane", &key, "--", "true"],
+            vec!["exec", "--proxy", "--log", &key, "--", "true"],
         ];
         for args in invocations {
             let out = env.run(&args);

@@ -184,6 +184,13 @@ mod tests {
             .args(["-c", "sleep 30; true"])
             .spawn()
             .unwrap();
+        // Until they have exec'd, /proc shows this process's command line for them.
+        for _ in 0..500 {
+            if runs_a_shell_command(hung.id()) && runs_a_shell_command(spared.id()) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         let mut reaper = Reaper::new(Duration::from_secs(1));
         reaper.spare(Some(spared.id()));
         let start = Instant::now();
