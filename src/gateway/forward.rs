@@ -49,9 +49,6 @@ pub(super) struct Shared {
     /// Where Bedrock control-plane reads go ([`is_control_plane`]), if not to the
     /// upstream.
     pub control_plane: Option<Route>,
-    /// Upstream connections open, at most `Limits::max_connections` across the pools
-    /// of every thread.
-    pub sockets: Arc<tokio::sync::Semaphore>,
     pub port: u16,
     pub tls: bool,
     pub limits: Limits,
@@ -207,6 +204,8 @@ impl Shared {
         connector: Connector,
         loads: Option<tokio::runtime::Handle>,
     ) -> Shared {
+        // This thread's own: a thread never waits for another's idle connections.
+        let sockets = Arc::new(tokio::sync::Semaphore::new(self.limits.max_connections));
         Shared {
             provider: self.provider.clone(),
             refused: self.refused.clone(),
@@ -216,17 +215,16 @@ impl Shared {
             pool: Pool::new(
                 connector.clone(),
                 self.limits.upstream_connect_timeout,
-                self.sockets.clone(),
+                sockets.clone(),
             ),
             control_plane: self.control_plane.as_ref().map(|route| Route {
                 upstream: route.upstream.clone(),
                 pool: Pool::new(
                     connector,
                     self.limits.upstream_connect_timeout,
-                    self.sockets.clone(),
+                    sockets.clone(),
                 ),
             }),
-            sockets: self.sockets.clone(),
             port: self.port,
             tls: self.tls,
             limits: self.limits,

@@ -97,7 +97,8 @@
 //! 10 s, upstream answer head 5 min (counted from sending; bodies may stream for longer,
 //! with pauses of at most as long), grace period 10 s at shutdown. Upstream connections
 //! are kept for reuse (idle ones closed after 80 to 90 s), at most as many open at once
-//! as the connection limit (a request at the limit takes the next one that comes free).
+//! per thread as the connection limit (a request at the limit takes the next one of its
+//! thread that comes free).
 //!
 //! Over TLS, HTTP/2 or HTTP/1.1 by ALPN. On plain HTTP, a connection that begins with
 //! HTTP/2's preface (prior knowledge, as the AWS SDK for JavaScript sends also to
@@ -434,6 +435,8 @@ impl Builder {
         let local_addr = listener
             .local_addr()
             .map_err(|e| io_error(&format!("could not listen on {addr}"), e))?;
+        // The upstream connections of the thread that serves (each worker thread, with
+        // `threads`, has its own).
         let sockets = Arc::new(tokio::sync::Semaphore::new(self.limits.max_connections));
         let shared = Arc::new(forward::Shared {
             provider: self.provider,
@@ -454,7 +457,6 @@ impl Builder {
                     sockets.clone(),
                 ),
             }),
-            sockets,
             port: local_addr.port(),
             tls: self.tls.is_some(),
             limits: self.limits,

@@ -48,8 +48,8 @@ pub(super) struct Pool(Arc<Inner>);
 
 struct Inner {
     connector: Connector,
-    /// Upstream connections open, shared by every pool of the gateway: a permit per
-    /// connection, held until it closes.
+    /// Upstream connections open, shared by the pools of one thread (the upstream's and
+    /// the control plane's): a permit per connection, held until it closes.
     sockets: Arc<tokio::sync::Semaphore>,
     /// How long a new connection may take: DNS, TCP, TLS and the HTTP/2 handshake.
     connect_timeout: Duration,
@@ -242,8 +242,8 @@ impl Inner {
     /// starts the sweeper of idle connections.
     async fn connect(&self, uri: &Uri, keeper: Weak<Inner>) -> Result<(Conn, bool), SendError> {
         self.start_sweeper(keeper);
-        // At the gateway's limit of upstream connections, one of this pool's may come
-        // free meanwhile (its answer done): take that rather than wait for one to close.
+        // At the thread's limit of upstream connections, one of this pool's may come free
+        // meanwhile (its answer done): take that rather than wait for one to close.
         // Bounded by the connect timeout, like the rest of connecting.
         let socket = loop {
             if let Ok(socket) = self.sockets.clone().try_acquire_owned() {

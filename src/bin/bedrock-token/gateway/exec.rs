@@ -143,7 +143,8 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
         let cert = files.write("gateway-ca.pem", identity.cert_pem())?;
         let client_key_text = OsString::from(client_key.as_str());
         env.push((key_var(&settings), client_key_text.clone()));
-        let mut builder = super::sized(Gateway::builder(provider, client_key), false)
+        let threads = super::gateway_threads();
+        let mut builder = super::sized(Gateway::builder(provider, client_key), false, threads)
             .upstream(&upstream(args.upstream.as_deref(), &info));
         if let Some(url) = control_plane(
             args.control_plane.as_deref(),
@@ -153,7 +154,6 @@ pub(crate) fn run(args: ExecArgs) -> Result<Status, Failure> {
             builder = builder.control_plane(&url);
         }
         let gateway = builder
-            .threads(super::gateway_threads())
             .tls(identity)
             .bind(([127, 0, 0, 1], 0).into())
             .await

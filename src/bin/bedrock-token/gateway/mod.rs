@@ -145,9 +145,11 @@ fn control_plane(given: Option<&str>, upstream: Option<&str>, info: &TokenInfo) 
 
 /// Descriptors kept apart from connections: the listener, logs, files, the runtime's.
 const RESERVED_DESCRIPTORS: u64 = 64;
-/// The open files the library's default limits need (two per keyed connection, one per
-/// keyless one, the reserve), asked for when raising the soft limit.
-const WANTED_DESCRIPTORS: u64 = 2 * 1024 + 256 + RESERVED_DESCRIPTORS;
+/// The open files the library's default limits need on [`MAX_GATEWAY_THREADS`] threads
+/// (per keyed connection its own and an upstream connection per thread, one per keyless
+/// one, the reserve), asked for when raising the soft limit.
+const WANTED_DESCRIPTORS: u64 =
+    (1 + MAX_GATEWAY_THREADS as u64) * 1024 + 256 + RESERVED_DESCRIPTORS;
 
 /// How many files the gateway may keep open. `raise` (for `proxy`) lifts the soft limit
 /// towards [`WANTED_DESCRIPTORS`] (at most the hard limit; where the system refuses that,
@@ -182,17 +184,19 @@ fn descriptor_limit(raise: bool) -> Option<u64> {
 }
 
 /// The gateway's connection limits (with the client key, without it) that fit in
-/// `descriptors` open files: a keyed connection may take two (its socket and an upstream
-/// connection's), a keyless one one, and [`RESERVED_DESCRIPTORS`] are kept apart. Never
+/// `descriptors` open files on `threads` threads: a keyed connection may take its socket
+/// and, on each thread, an upstream connection (each thread keeps its own, up to the
+/// keyed limit), a keyless one one, and [`RESERVED_DESCRIPTORS`] are kept apart. Never
 /// above the library's defaults.
-fn connection_limits(descriptors: u64) -> (usize, usize) {
+fn connection_limits(descriptors: u64, threads: usize) -> (usize, usize) {
     use aws_bedrock_token_generator::gateway::{
         DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_UNPROVEN_CONNECTIONS,
     };
     let free =
         usize::try_from(descriptors.saturating_sub(RESERVED_DESCRIPTORS)).unwrap_or(usize::MAX);
     let keyless = (free / 8).clamp(1, DEFAULT_MAX_UNPROVEN_CONNECTIONS);
-    let keyed = (free.saturating_sub(keyless) / 2).clamp(1, DEFAULT_MAX_CONNECTIONS);
+    let keyed =
+        (free.saturating_sub(keyless) / (1 + threads.max(1))).clamp(1, DEFAULT_MAX_CONNECTIONS);
     (keyed, keyless)
 }
 
@@ -200,10 +204,12 @@ fn connection_limits(descriptors: u64) -> (usize, usize) {
 fn sized(
     builder: aws_bedrock_token_generator::gateway::Builder,
     raise: bool,
+    threads: usize,
 ) -> aws_bedrock_token_generator::gateway::Builder {
+    let builder = builder.threads(threads);
     match descriptor_limit(raise) {
         Some(descriptors) => {
-            let (keyed, keyless) = connection_limits(descriptors);
+            let (keyed, keyless) = connection_limits(descriptors, threads);
             builder
                 .max_connections(keyed)
                 .max_unproven_connections(keyless)
@@ -436,15 +442,19 @@ mod tests {
 
     #[test]
     fn connection_limits_fit_the_descriptors() {
-        // The usual soft limit: both kinds fit, two descriptors per keyed connection.
-        let (keyed, keyless) = connection_limits(1024);
-        assert_eq!((keyed, keyless), (420, 120));
-        assert!(2 * keyed + keyless + 64 <= 1024);
-        // Enough: the library's defaults.
-        assert_eq!(connection_limits(WANTED_DESCRIPTORS), (1024, 256));
-        assert_eq!(connection_limits(1 << 20), (1024, 256));
+        // The usual soft limit on two threads: both kinds fit, a keyed connection's own
+        // descriptor and an upstream one per thread.
+        let (keyed, keyless) = connection_limits(1024, 2);
+        assert_eq!((keyed, keyless), (280, 120));
+        assert!(3 * keyed + keyless + 64 <= 1024);
+        // Enough, on the most threads: the library's defaults.
+        assert_eq!(
+            connection_limits(WANTED_DESCRIPTORS, MAX_GATEWAY_THREADS),
+            (1024, 256)
+        );
+        assert_eq!(connection_limits(1 << 20, 1), (1024, 256));
         // Next to nothing: still one of each.
-        assert_eq!(connection_limits(10), (1, 1));
+        assert_eq!(connection_limits(10, 4), (1, 1));
     }
 
     #[cfg(unix)]

@@ -29,12 +29,11 @@ pub(crate) fn run(args: ProxyArgs) -> Result<Status, Failure> {
     runtime.block_on(async {
         let _reaping = super::reaping(&settings);
         let (provider, _keep_fresh, info) = fresh_provider(&settings).await?;
-        let mut builder = super::sized(Gateway::builder(provider, client_key), true)
-            .upstream(&upstream(args.upstream.as_deref(), &info))
-            .threads(
-                args.threads
-                    .map_or_else(super::gateway_threads, usize::from),
-            );
+        let threads = args
+            .threads
+            .map_or_else(super::gateway_threads, usize::from);
+        let mut builder = super::sized(Gateway::builder(provider, client_key), true, threads)
+            .upstream(&upstream(args.upstream.as_deref(), &info));
         if let Some(url) = control_plane(
             args.control_plane.as_deref(),
             args.upstream.as_deref(),
