@@ -52,6 +52,22 @@ def openai_chat():
     return out.choices[0].message.content
 
 
+def openai_chat_stream():
+    import openai
+
+    # The same, streamed: server-sent events, put together from their deltas.
+    client = openai.OpenAI(
+        base_url=os.environ["BEDROCK_TOKEN_PROXY_URL"] + "/openai/v1",
+        api_key=os.environ["AWS_BEARER_TOKEN_BEDROCK"],
+    )
+    stream = client.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": "Hello"}],
+        stream=True,
+    )
+    return "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+
+
 def main():
     """Runs every client, or those named as arguments."""
     failed = 0
@@ -59,6 +75,7 @@ def main():
         ("boto3", boto3_converse),
         ("anthropic-bedrock", anthropic_bedrock),
         ("openai", openai_chat),
+        ("openai-stream", openai_chat_stream),
     ]
     wanted = sys.argv[1:]
     for name, call in clients:

@@ -162,7 +162,7 @@ impl PlainProxy {
     }
 }
 
-const PYTHON_CLIENTS: [&str; 3] = ["boto3", "anthropic-bedrock", "openai"];
+const PYTHON_CLIENTS: [&str; 4] = ["boto3", "anthropic-bedrock", "openai", "openai-stream"];
 const NODE_CLIENTS: [&str; 6] = [
     "anthropic-bedrock",
     "anthropic-bedrock-stream",
@@ -172,9 +172,10 @@ const NODE_CLIENTS: [&str; 6] = [
     "aws-sdk-invoke-stream",
 ];
 
-/// boto3, the Anthropic SDK's Bedrock client and the OpenAI SDK for Python: through
-/// `exec --proxy` all three; through plain-HTTP `proxy` the two that send a bearer key
-/// over plain HTTP (boto3 refuses to: "Bearer authorization requires an HTTPS endpoint").
+/// boto3, the Anthropic SDK's Bedrock client and the OpenAI SDK for Python (streamed
+/// too: server-sent events): through `exec --proxy` all of them; through plain-HTTP
+/// `proxy` those that send a bearer key over plain HTTP (boto3 refuses to: "Bearer
+/// authorization requires an HTTPS endpoint").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_clients_through_exec_proxy_and_plain_http() {
     let Some(python) = installed("BEDROCK_TOKEN_CLIENTS_PYTHON", "scripts/clients/setup.sh") else {
@@ -187,15 +188,19 @@ async fn python_clients_through_exec_proxy_and_plain_http() {
     let log = env.path("gateway.log").display().to_string();
     let out = exec_proxy(&env, &bedrock, &log, &[&python, script]).await;
     assert_clients_ok(&out, &PYTHON_CLIENTS);
-    assert_eq!(bedrock.accepted(), 3);
+    assert_eq!(bedrock.accepted(), PYTHON_CLIENTS.len());
 
     let proxy = PlainProxy::start(&env, &bedrock);
     let out = proxy
-        .run(&env, &python, &[script, "anthropic-bedrock", "openai"])
+        .run(
+            &env,
+            &python,
+            &[script, "anthropic-bedrock", "openai", "openai-stream"],
+        )
         .await;
-    assert_clients_ok(&out, &["anthropic-bedrock", "openai"]);
+    assert_clients_ok(&out, &["anthropic-bedrock", "openai", "openai-stream"]);
     let proxy_log = proxy.stop();
-    assert_eq!(bedrock.accepted(), 5);
+    assert_eq!(bedrock.accepted(), PYTHON_CLIENTS.len() + 3);
     std::fs::write(
         &log,
         format!("{}{proxy_log}", std::fs::read_to_string(&log).unwrap()),
