@@ -8,7 +8,7 @@ run, on the same machine:
   1. per-token minting time (median of R runs of N tokens each) of our generate_token,
      botocore's generator, the JS generator, and the SigV4 lower bound;
   2. whole process: printing one token from environment credentials with the release
-     `bedrock-token` (built here with --features cli), and with `bedrock-token --cache`
+     `bedrock-token` (built here with `cargo build --release -p bedrock-token`), and with `bedrock-token --cache`
      answering from its cache, vs `python -c "... provide_token()"`: wall time (median)
      and peak RSS of each.
 Prints the figures and the ratios against the targets (bedrock-token at most 1/40 of
@@ -122,7 +122,7 @@ def startup(runs):
     """(wall s, peak MiB) of: bedrock-token, bedrock-token --cache hit, Python's provide_token()."""
     target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
     binary = str(target / "release" / "bedrock-token")
-    subprocess.run(["cargo", "build", "--release", "-q", "--features", "cli", "--bin", "bedrock-token"],
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "bedrock-token"],
                    cwd=ROOT, check=True)
     ours = measure_process([binary], runs)
     with tempfile.TemporaryDirectory() as cache:

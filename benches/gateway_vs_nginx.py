@@ -17,7 +17,7 @@ and client with nothing else (no checks, key, pool, timers or log), the floor un
 gateway's throughput.
 
 Needs Debian's nginx and wrk (`apt-get install nginx wrk`) and a release build:
-    cargo build --release --features cli [--example hyper_floor]
+    cargo build --release -p bedrock-token [-p aws-bedrock-token-gateway --example hyper_floor]
     python3 benches/gateway_vs_nginx.py [--seconds 5] [--rounds 3] [--threads N]
 Everything listens on 127.0.0.1; nothing leaves the machine. A benchmark, not a test.
 """
@@ -216,7 +216,7 @@ def main():
         if not shutil.which(tool):
             sys.exit(f"{tool} not found: apt-get install nginx wrk")
     if not os.access(BIN, os.X_OK):
-        sys.exit(f"{BIN} not found: cargo build --release --features cli")
+        sys.exit(f"{BIN} not found: cargo build --release -p bedrock-token")
 
     work = tempfile.mkdtemp(prefix="gw-bench-")
     procs = []

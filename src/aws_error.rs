@@ -19,7 +19,7 @@ const MAX_SAID: usize = 300;
 
 /// What went wrong with one SDK call.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Failure {
+pub enum Failure {
     /// The request could not be built (typically an unusable endpoint setting).
     Construction,
     /// The call, or one attempt of it, took longer than its timeout.
@@ -35,7 +35,7 @@ pub(crate) enum Failure {
 
 impl Failure {
     /// Classifies `err`, an error of a call to `service` (e.g. `"IAM"`).
-    pub(crate) fn of<E>(service: &'static str, err: &SdkError<E, HttpResponse>) -> Self
+    pub fn of<E>(service: &'static str, err: &SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata,
     {
@@ -75,7 +75,7 @@ impl Failure {
     /// Looks through `err`'s chain for what can be classified without knowing its types:
     /// a connector failure ([`Failure::Timeout`] or [`Failure::Connect`]). For errors from
     /// credential providers, whose SDK error types are not known here.
-    pub(crate) fn in_chain(err: &(dyn StdError + 'static)) -> Option<Self> {
+    pub fn in_chain(err: &(dyn StdError + 'static)) -> Option<Self> {
         let mut next = Some(err);
         while let Some(e) = next {
             if let Some(c) = e.downcast_ref::<ConnectorError>() {
@@ -93,8 +93,7 @@ impl Failure {
     /// Whether the request certainly did not change anything: it was never built, or the
     /// service refused it with a client error (4xx). After a timeout, a lost connection,
     /// an unreadable answer or a server error (5xx) it may have been carried out.
-    #[cfg_attr(not(feature = "long-term"), allow(dead_code))]
-    pub(crate) fn certainly_not_done(&self) -> bool {
+    pub fn certainly_not_done(&self) -> bool {
         match self {
             Failure::Construction => true,
             Failure::Service(said) => said.status.is_some_and(|s| (400..500).contains(&s)),
@@ -118,7 +117,7 @@ fn no_endpoint(connector: Option<&ConnectorError>) -> bool {
 /// each stripped of control characters and bounded in length. The only text from an AWS
 /// answer that this crate shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct AwsSaid {
+pub struct AwsSaid {
     /// The service, as people name it (`IAM`, `STS`).
     pub service: &'static str,
     /// The AWS error code, e.g. `NoSuchEntity`.
@@ -147,7 +146,7 @@ impl fmt::Display for AwsSaid {
 impl StdError for AwsSaid {}
 
 /// What an error code that is not an AWS error code's shape is shown as.
-pub(crate) const UNRECOGNISED_CODE: &str = "(an unrecognised error code)";
+pub const UNRECOGNISED_CODE: &str = "(an unrecognised error code)";
 
 /// Runs of credential-like characters at least this long are not shown.
 const LONG_RUN: usize = 32;

@@ -1,4 +1,5 @@
-//! The crate's one error type.
+//! The core's error type: minting, parsing and the provider. The gateway and the
+//! long-term key crates have their own, which wrap this one.
 
 use std::borrow::Cow;
 use std::error::Error as StdError;
@@ -40,24 +41,9 @@ pub enum ErrorKind {
     InvalidToken,
     /// SigV4 signing failed unexpectedly.
     Signing,
-    /// A long-term key's age in days is not between 1 and 36 600 (feature `long-term`).
-    InvalidKeyAge,
-    /// An IAM user name, key id or policy ARN is malformed, or IAM rejected a
-    /// parameter as invalid (feature `long-term`).
-    InvalidArgument,
-    /// IAM has no such user, key or policy (`NoSuchEntity`; feature `long-term`).
-    NotFound,
-    /// The IAM user to create already exists (`EntityAlreadyExists`; feature `long-term`).
-    AlreadyExists,
-    /// An IAM quota was hit, typically the two long-term keys per user
-    /// (`LimitExceeded`; feature `long-term`).
-    LimitExceeded,
-    /// The caller's credentials may not perform the IAM action (feature `long-term`),
-    /// or may not assume the role of `TokenProviderBuilder::assume_role`.
+    /// The caller's credentials may not assume the role of
+    /// `TokenProviderBuilder::assume_role` (`sts:AssumeRole` denied).
     AccessDenied,
-    /// Any other IAM failure: another service error, a network failure or an unreadable
-    /// response (feature `long-term`).
-    Iam,
     /// An endpoint override the AWS SDK would read (`AWS_ENDPOINT_URL`,
     /// `AWS_ENDPOINT_URL_<SERVICE>`, a profile's `endpoint_url` or `services` section) is
     /// empty, blank or not an `http(s)://` URL. The message names where it came from.
@@ -67,22 +53,6 @@ pub enum ErrorKind {
     InvalidCredentialSource,
     /// A bug: a dependency panicked, or the crate met a state it does not expect.
     Internal,
-    /// An IAM call took longer than its timeout (feature `long-term`). A call that creates
-    /// or changes something may still have been carried out (see
-    /// `Error::may_have_issued_key`).
-    IamTimeout,
-    /// An address that must be on loopback is not: the gateway's listen address, or the
-    /// host of a plain-HTTP upstream (feature `gateway`).
-    NotLoopback,
-    /// A gateway client key is unusable: its text is too short or holds characters an
-    /// HTTP header cannot carry, or its file is not a private regular file of the user's
-    /// own (feature `gateway`).
-    InvalidClientKey,
-    /// The operating system refused the gateway something: binding its address (in use,
-    /// not permitted), reading or creating the client key file, the system's root
-    /// certificates, or the TLS setup. [`Error::io_error_kind`] says what the operating
-    /// system reported (feature `gateway`).
-    Gateway,
     /// The service has no keys of the kind asked for (for example a short-term key for a
     /// service that has only long-term ones), AWS does not document the fact needed (such
     /// as its IAM service name), or a service name is unknown. See [`crate::Service`].
@@ -112,25 +82,12 @@ pub enum Input {
     RoleSessionDuration,
     /// The session policy (a document, or the models of a model policy).
     SessionPolicy,
-    /// The gateway's listen address (feature `gateway`).
-    ListenAddress,
-    /// The gateway's upstream URL (feature `gateway`).
-    Upstream,
-    /// The gateway's client key, or its file (feature `gateway`).
-    ClientKey,
     /// The service keys are for ([`crate::Service`]).
     Service,
-    /// The IAM user name of a long-term key (feature `long-term`).
-    UserName,
-    /// The id of a long-term key (`ACCA…`; feature `long-term`).
-    KeyId,
-    /// The age in days of a long-term key to create (feature `long-term`).
-    KeyAge,
-    /// The ARN of a managed policy to attach (feature `long-term`).
-    PolicyArn,
 }
 
-/// The error returned by every fallible function in this crate.
+/// The error returned by every fallible function in this crate (the gateway and the
+/// long-term key crates have their own `Error`, which can hold this one).
 ///
 /// Its message says what was wrong and how to fix it, in this library's terms (its types,
 /// settings and AWS's actions; never a command-line flag). The same facts are there for
@@ -139,8 +96,7 @@ pub enum Input {
 /// - [`Error::kind`]: what kind of failure it is;
 /// - [`Error::input`]: which of the caller's inputs was wrong, for a program to name in its
 ///   own terms (a flag, a form field);
-/// - [`Error::operation`]: the AWS API operation that failed (`AssumeRole`,
-///   `CreateServiceSpecificCredential`, ...);
+/// - [`Error::operation`]: the AWS API operation that failed (`AssumeRole`, ...);
 /// - [`Error::aws_error_code`] and [`Error::aws_request_id`]: what the AWS service said
 ///   when it refused the call; [`std::error::Error::source`] is that answer as a whole
 ///   (error code, message, request id).
@@ -160,9 +116,6 @@ pub struct Error {
     message: Cow<'static, str>,
     #[source]
     source: Option<Source>,
-    /// IAM may have made long-term key text that this error does not carry.
-    #[cfg_attr(not(feature = "long-term"), allow(dead_code))]
-    issued_key: bool,
 }
 
 impl Error {
@@ -173,7 +126,6 @@ impl Error {
             operation: None,
             message: message.into(),
             source: None,
-            issued_key: false,
         }
     }
 
@@ -184,35 +136,15 @@ impl Error {
     }
 
     /// Marks the error as a failure of AWS API operation `operation` (e.g. `AssumeRole`).
-    #[cfg_attr(
-        not(any(feature = "default-chain", feature = "long-term")),
-        allow(dead_code)
-    )]
+    #[cfg_attr(not(feature = "default-chain"), allow(dead_code))]
     pub(crate) fn during(mut self, operation: &'static str) -> Self {
         self.operation = Some(operation);
         self
     }
 
-    #[cfg_attr(
-        not(any(feature = "default-chain", feature = "long-term", feature = "gateway")),
-        allow(dead_code)
-    )]
+    #[cfg_attr(not(feature = "default-chain"), allow(dead_code))]
     pub(crate) fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
         self.source = Some(Arc::new(source));
-        self
-    }
-
-    /// Appends `more` to the message (for context learned after the error was made).
-    #[cfg(feature = "long-term")]
-    pub(crate) fn append(mut self, more: &str) -> Self {
-        self.message.to_mut().push_str(more);
-        self
-    }
-
-    /// Marks that IAM may have made key text nobody has seen.
-    #[cfg(feature = "long-term")]
-    pub(crate) fn key_may_be_issued(mut self) -> Self {
-        self.issued_key = true;
         self
     }
 
@@ -227,9 +159,8 @@ impl Error {
     }
 
     /// The AWS API operation that failed, where the error is about one: `AssumeRole` or
-    /// `AssumeRoleWithWebIdentity` (STS), or the IAM action of a long-term key call
-    /// (`CreateServiceSpecificCredential`, `CreateUser`, `ListServiceSpecificCredentials`,
-    /// ...). `None` for failures before or outside an AWS call.
+    /// `AssumeRoleWithWebIdentity` (STS). `None` for failures before or outside an AWS
+    /// call.
     pub fn operation(&self) -> Option<&'static str> {
         self.operation
     }
@@ -251,28 +182,6 @@ impl Error {
 
     fn aws_said(&self) -> Option<&AwsSaid> {
         self.source.as_deref()?.downcast_ref::<AwsSaid>()
-    }
-
-    /// The kind of I/O error behind this one, where an operating system call failed (for
-    /// example [`std::io::ErrorKind::AddrInUse`] when the gateway cannot bind).
-    pub fn io_error_kind(&self) -> Option<std::io::ErrorKind> {
-        let source = self.source.as_deref()?;
-        source
-            .downcast_ref::<std::io::Error>()
-            .map(std::io::Error::kind)
-    }
-
-    /// Whether IAM may nonetheless have created or reset a long-term key, making key text
-    /// that this error does not carry (feature `long-term`): the create or reset call timed
-    /// out, lost its connection, got an answer that could not be read or a server error.
-    /// After a failed [`LongTermKeys::create`](crate::LongTermKeys::create), list the
-    /// user's keys before creating another; after a failed
-    /// [`LongTermKeys::reset`](crate::LongTermKeys::reset), the key's old text may no
-    /// longer work. `false` when IAM certainly did nothing, or for other failures.
-    #[cfg(feature = "long-term")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "long-term")))]
-    pub fn may_have_issued_key(&self) -> bool {
-        self.issued_key
     }
 }
 

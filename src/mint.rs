@@ -188,7 +188,12 @@ pub(crate) fn mint(
     let expires_at = credentials
         .expiry()
         .map_or(requested_end, |c| c.min(requested_end));
-    Ok(BedrockToken::new(text, expires_at))
+    Ok(BedrockToken::new(
+        text,
+        expires_at,
+        service,
+        aws_types::region::Region::new(region.to_owned()),
+    ))
 }
 
 /// Presigns `POST https://bedrock.amazonaws.com/?Action=CallWithBearerToken` (SigV4,

@@ -9,7 +9,7 @@
 /// The longest IAM user name and IAM role name: 64 characters.
 /// (IAM API Reference, `CreateUser` and `CreateRole`, `UserName` / `RoleName`:
 /// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html>.)
-pub(crate) const MAX_IAM_NAME_LEN: usize = 64;
+pub const MAX_IAM_NAME_LEN: usize = 64;
 
 /// The length of an AWS account id: 12 digits
 /// (<https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-identifiers.html>).
@@ -23,7 +23,7 @@ const MAX_REGION_LEN: usize = 63;
 /// (IAM API Reference, `UserName`: "upper and lowercase alphanumeric characters with no
 /// spaces. You can also include any of the following characters: _+=,.@-";
 /// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html>).
-pub(crate) fn is_iam_name_char(c: char) -> bool {
+pub fn is_iam_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | '-')
 }
 
@@ -34,14 +34,14 @@ fn is_iam_name(name: &str, min: usize, max: usize) -> bool {
 }
 
 /// An IAM user name: 1 to 64 [IAM name characters](is_iam_name_char).
-pub(crate) fn is_iam_user_name(name: &str) -> bool {
+pub fn is_iam_user_name(name: &str) -> bool {
     is_iam_name(name, 1, MAX_IAM_NAME_LEN)
 }
 
 /// An IAM role name: 1 to 64 [IAM name characters](is_iam_name_char)
 /// (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html>).
 #[cfg_attr(not(feature = "default-chain"), allow(dead_code))]
-pub(crate) fn is_iam_role_name(name: &str) -> bool {
+pub fn is_iam_role_name(name: &str) -> bool {
     is_iam_name(name, 1, MAX_IAM_NAME_LEN)
 }
 
@@ -49,12 +49,12 @@ pub(crate) fn is_iam_role_name(name: &str) -> bool {
 /// Reference, `AssumeRole`, `RoleSessionName`:
 /// <https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html>).
 #[cfg_attr(not(feature = "default-chain"), allow(dead_code))]
-pub(crate) fn is_role_session_name(name: &str) -> bool {
+pub fn is_role_session_name(name: &str) -> bool {
     is_iam_name(name, 2, MAX_IAM_NAME_LEN)
 }
 
 /// An AWS account id: exactly 12 ASCII digits (leading zeros included).
-pub(crate) fn is_account_id(id: &str) -> bool {
+pub fn is_account_id(id: &str) -> bool {
     id.len() == ACCOUNT_ID_LEN && id.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -74,11 +74,7 @@ fn is_hyphenated_lower_alnum(s: &str) -> bool {
 /// `aws-iso-e`, `aws-iso-f`, `aws-eusc`; "Amazon Resource Names (ARNs)",
 /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html>, and the
 /// partitions of the AWS SDKs' `partitions.json`). `aws--` and `aws-cn-` are not.
-#[cfg_attr(
-    not(any(feature = "default-chain", feature = "long-term")),
-    allow(dead_code)
-)]
-pub(crate) fn is_partition(partition: &str) -> bool {
+pub fn is_partition(partition: &str) -> bool {
     partition == "aws"
         || partition
             .strip_prefix("aws-")
@@ -88,7 +84,7 @@ pub(crate) fn is_partition(partition: &str) -> bool {
 /// A region name as the AWS SDKs accept it: groups of lower-case ASCII letters and
 /// digits joined by single hyphens, starting with a letter, at most 63 characters
 /// (`us-east-1`, `us-gov-west-1`, `eusc-de-east-1`; also the SDKs' `local`).
-pub(crate) fn is_region(region: &str) -> bool {
+pub fn is_region(region: &str) -> bool {
     !region.is_empty()
         && region.len() <= MAX_REGION_LEN
         && region.starts_with(|c: char| c.is_ascii_lowercase())
@@ -97,8 +93,7 @@ pub(crate) fn is_region(region: &str) -> bool {
 
 /// The ARN partition of a region, by the region patterns of the AWS partitions file
 /// (`aws` for anything else, including an empty region).
-#[cfg_attr(not(feature = "default-chain"), allow(dead_code))]
-pub(crate) fn partition_of(region: &str) -> &'static str {
+pub fn partition_of(region: &str) -> &'static str {
     const PARTITIONS: [(&str, &str); 7] = [
         ("cn-", "aws-cn"),
         ("us-gov-", "aws-us-gov"),
@@ -114,19 +109,35 @@ pub(crate) fn partition_of(region: &str) -> &'static str {
         .map_or("aws", |&(_, partition)| partition)
 }
 
+/// The DNS suffix of a partition's regional endpoints (`dnsSuffix` in the AWS SDKs'
+/// `partitions.json`, the partition table every SDK's endpoint rules read): `aws` and
+/// `aws-us-gov` `amazonaws.com`, `aws-cn` `amazonaws.com.cn`, `aws-iso` `c2s.ic.gov`,
+/// `aws-iso-b` `sc2s.sgov.gov`, `aws-iso-e` `cloud.adc-e.uk`, `aws-iso-f`
+/// `csp.hci.ic.gov`, `aws-eusc` `amazonaws.eu`; `amazonaws.com` for any other.
+pub fn dns_suffix(partition: &str) -> &'static str {
+    match partition {
+        "aws-cn" => "amazonaws.com.cn",
+        "aws-iso" => "c2s.ic.gov",
+        "aws-iso-b" => "sc2s.sgov.gov",
+        "aws-iso-e" => "cloud.adc-e.uk",
+        "aws-iso-f" => "csp.hci.ic.gov",
+        "aws-eusc" => "amazonaws.eu",
+        _ => "amazonaws.com",
+    }
+}
+
 /// The id of a service-specific credential (a long-term key's id, `ACCA…`): 20 to 128
 /// characters of `[\w]` (ASCII letters, digits, `_`; IAM API Reference,
 /// `ServiceSpecificCredentialId`:
 /// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_ServiceSpecificCredential.html>).
-#[cfg_attr(not(feature = "long-term"), allow(dead_code))]
-pub(crate) fn is_key_id(id: &str) -> bool {
+pub fn is_key_id(id: &str) -> bool {
     (20..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// The longest long-term key alias accepted: IAM's `ServiceCredentialAlias` allows up to
 /// 200 characters (a user name of at most 64, `-at-`, a 12-digit account id and a
 /// suffix).
-pub(crate) const MAX_ALIAS_LEN: usize = 200;
+pub const MAX_ALIAS_LEN: usize = 200;
 
 /// A long-term key's alias (IAM's `ServiceCredentialAlias`) into the IAM user name and the
 /// account id, when it has the form `<user name>-at-<12 digits>`, possibly followed by a
@@ -137,7 +148,7 @@ pub(crate) const MAX_ALIAS_LEN: usize = 200;
 /// (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_ServiceSpecificCredential.html>).
 /// The user part is everything before the last `-at-` that is followed by 12 digits, and
 /// must be an [IAM user name](is_iam_user_name). `None` for any other alias.
-pub(crate) fn split_alias(alias: &str) -> Option<(&str, &str)> {
+pub fn split_alias(alias: &str) -> Option<(&str, &str)> {
     alias.rmatch_indices("-at-").find_map(|(at, sep)| {
         let user = &alias[..at];
         let rest = &alias[at + sep.len()..];

@@ -85,8 +85,12 @@ pub(crate) struct Facts {
     /// Whether AWS documents long-term keys (IAM service-specific credentials).
     pub long_term: bool,
     /// The regional endpoint requests with a key go to, `{region}` standing for the
-    /// region (partition `aws`).
+    /// region and `{dns_suffix}` for its partition's DNS suffix
+    /// ([`names::dns_suffix`](crate::names::dns_suffix)).
     pub runtime_url: Option<&'static str>,
+    /// The regional endpoint of the service's control plane (Bedrock's model and
+    /// inference-profile reads), in the same form as [`Facts::runtime_url`].
+    pub control_plane_url: Option<&'static str>,
     /// Where the service's OpenAI-compatible API is, under [`Facts::runtime_url`].
     pub openai_path: Option<&'static str>,
     pub key_variable: Option<&'static str>,
@@ -122,7 +126,9 @@ pub(crate) const FACTS: [Facts; 6] = [
         long_term: true,
         // AWS General Reference, Amazon Bedrock endpoints and quotas ("Amazon Bedrock
         // runtime APIs"): https://docs.aws.amazon.com/general/latest/gr/bedrock.html
-        runtime_url: Some("https://bedrock-runtime.{region}.amazonaws.com"),
+        runtime_url: Some("https://bedrock-runtime.{region}.{dns_suffix}"),
+        // The same page ("Amazon Bedrock control plane APIs"): bedrock.REGION.amazonaws.com.
+        control_plane_url: Some("https://bedrock.{region}.{dns_suffix}"),
         // "Supported Regions and models for ... OpenAI Chat Completions API" (Amazon Bedrock
         // User Guide): https://docs.aws.amazon.com/bedrock/latest/userguide/inference-chat-completions.html
         openai_path: Some("/openai/v1"),
@@ -158,6 +164,7 @@ pub(crate) const FACTS: [Facts; 6] = [
         long_term: true,
         // The Authentication page above: the regional endpoint.
         runtime_url: Some("https://aws-external-anthropic.{region}.api.aws"),
+        control_plane_url: None,
         openai_path: None,
         // Not on an AWS page: the variable the Anthropic SDK's `AnthropicAWS` client reads
         // (its source, anthropic 2.10.0), which the Authentication page above points to
@@ -183,6 +190,7 @@ pub(crate) const FACTS: [Facts; 6] = [
         long_term_prefix: None,
         long_term: true,
         runtime_url: None,
+        control_plane_url: None,
         openai_path: None,
         key_variable: None,
         console_user_prefix: None,
@@ -203,6 +211,7 @@ pub(crate) const FACTS: [Facts; 6] = [
         long_term_prefix: None,
         long_term: true,
         runtime_url: None,
+        control_plane_url: None,
         openai_path: None,
         key_variable: None,
         console_user_prefix: None,
@@ -223,6 +232,7 @@ pub(crate) const FACTS: [Facts; 6] = [
         long_term_prefix: None,
         long_term: true,
         runtime_url: None,
+        control_plane_url: None,
         openai_path: None,
         key_variable: None,
         console_user_prefix: None,
@@ -253,7 +263,8 @@ pub(crate) const FACTS: [Facts; 6] = [
         // https://runtime.sagemaker.{REGION}.amazonaws.com/endpoints/{ENDPOINT_NAME}/openai/v1"
         // (an inference component: `.../endpoints/{ENDPOINT_NAME}/inference-components/
         // {IC_NAME}/openai/v1`).
-        runtime_url: Some("https://runtime.sagemaker.{region}.amazonaws.com"),
+        runtime_url: Some("https://runtime.sagemaker.{region}.{dns_suffix}"),
+        control_plane_url: None,
         openai_path: Some("/endpoints/{endpoint}/openai/v1"),
         // Not on an AWS page (which advises against keeping tokens in environment
         // variables, and names none): the AWS SDKs' convention for bearer keys,
@@ -354,15 +365,21 @@ impl Service {
         self.facts().long_term_prefix
     }
 
-    /// The service's regional endpoint for requests with a key, in `region` (partition
-    /// `aws`): `https://bedrock-runtime.us-west-2.amazonaws.com`,
+    /// The service's regional endpoint for requests with a key, in `region` and its
+    /// partition: `https://bedrock-runtime.us-west-2.amazonaws.com`,
+    /// `https://bedrock-runtime.cn-north-1.amazonaws.com.cn`,
     /// `https://aws-external-anthropic.us-west-2.api.aws`,
     /// `https://runtime.sagemaker.us-west-2.amazonaws.com`; `None` where this crate does
     /// not know it.
     pub fn runtime_url(self, region: &str) -> Option<String> {
-        self.facts()
-            .runtime_url
-            .map(|template| template.replace("{region}", region))
+        self.facts().runtime_url.map(|t| endpoint(t, region))
+    }
+
+    /// The service's control-plane endpoint in `region` and its partition
+    /// (`https://bedrock.us-west-2.amazonaws.com`), where keys are also accepted; `None`
+    /// where this crate does not know one.
+    pub fn control_plane_url(self, region: &str) -> Option<String> {
+        self.facts().control_plane_url.map(|t| endpoint(t, region))
     }
 
     /// The path of the service's OpenAI-compatible API under [`Service::runtime_url`]:
@@ -386,8 +403,10 @@ impl Service {
         self.facts().console_user_prefix
     }
 
-    /// The service whose long-term key prefix `key` starts with.
-    pub(crate) fn from_long_term_key(key: &str) -> Option<Service> {
+    /// The service whose long-term key prefix (`ABSK`, `AEAA`) `key` starts with. Only the
+    /// prefix is looked at: see [`LongTermKeyInfo::parse`](crate::LongTermKeyInfo::parse)
+    /// for a full check.
+    pub fn from_long_term_key(key: &str) -> Option<Service> {
         Service::ALL
             .into_iter()
             .find(|s| s.long_term_prefix().is_some_and(|p| key.starts_with(p)))
@@ -416,6 +435,14 @@ impl Service {
             format!("{} has no {what}", self.display_name()),
         )
     }
+}
+
+/// `template` with `{region}` and `{dns_suffix}` filled in for `region`.
+fn endpoint(template: &str, region: &str) -> String {
+    let suffix = crate::names::dns_suffix(crate::names::partition_of(region));
+    template
+        .replace("{region}", region)
+        .replace("{dns_suffix}", suffix)
 }
 
 impl fmt::Display for Service {
@@ -527,6 +554,24 @@ mod tests {
             Service::SageMaker.runtime_url("eu-west-1").as_deref(),
             Some("https://runtime.sagemaker.eu-west-1.amazonaws.com")
         );
+        // The partition's DNS suffix, not always amazonaws.com.
+        assert_eq!(
+            Service::Bedrock.runtime_url("cn-north-1").as_deref(),
+            Some("https://bedrock-runtime.cn-north-1.amazonaws.com.cn")
+        );
+        assert_eq!(
+            Service::Bedrock
+                .control_plane_url("us-gov-west-1")
+                .as_deref(),
+            Some("https://bedrock.us-gov-west-1.amazonaws.com")
+        );
+        assert_eq!(
+            Service::Bedrock
+                .control_plane_url("us-isof-south-1")
+                .as_deref(),
+            Some("https://bedrock.us-isof-south-1.csp.hci.ic.gov")
+        );
+        assert_eq!(Service::SageMaker.control_plane_url("us-east-1"), None);
         assert_eq!(
             Service::from_iam_service_name("logs.amazonaws.com"),
             Some(Service::CloudWatchLogs)

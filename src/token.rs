@@ -3,6 +3,10 @@
 use std::fmt;
 use std::time::SystemTime;
 
+use aws_types::region::Region;
+
+use crate::Service;
+
 /// A short-term Amazon Bedrock API key: `bedrock-api-key-<base64>`.
 ///
 /// Send it as `Authorization: Bearer <token>`, or hand it to
@@ -16,14 +20,34 @@ use std::time::SystemTime;
 pub struct BedrockToken {
     inner: aws_credential_types::Token,
     expires_at: SystemTime,
+    service: Service,
+    region: Region,
 }
 
 impl BedrockToken {
-    pub(crate) fn new(text: String, expires_at: SystemTime) -> Self {
+    pub(crate) fn new(
+        text: String,
+        expires_at: SystemTime,
+        service: Service,
+        region: Region,
+    ) -> Self {
         Self {
             inner: aws_credential_types::Token::new(text, Some(expires_at)),
             expires_at,
+            service,
+            region,
         }
+    }
+
+    /// The service the key is for (its prefix: `bedrock-api-key-` for
+    /// [`Service::Bedrock`]).
+    pub fn service(&self) -> Service {
+        self.service
+    }
+
+    /// The region the key was signed for, the only one where the service accepts it.
+    pub fn region(&self) -> &Region {
+        &self.region
     }
 
     /// The token text, `bedrock-api-key-…`.
@@ -52,6 +76,8 @@ impl fmt::Debug for BedrockToken {
         f.debug_struct("BedrockToken")
             .field("token", &"** redacted **")
             .field("expires_at", &self.expires_at)
+            .field("service", &self.service)
+            .field("region", &self.region.as_ref())
             .finish()
     }
 }
@@ -72,18 +98,27 @@ mod tests {
         let t = BedrockToken::new(
             "bedrock-api-key-SECRETTEXT".into(),
             UNIX_EPOCH + Duration::from_secs(10),
+            Service::SageMaker,
+            Region::from_static("eu-west-1"),
         );
         assert_eq!(
             format!("{t:?}"),
-            "BedrockToken { token: \"** redacted **\", expires_at: SystemTime { tv_sec: 10, tv_nsec: 0 } }"
+            "BedrockToken { token: \"** redacted **\", expires_at: SystemTime { tv_sec: 10, tv_nsec: 0 }, service: SageMaker, region: \"eu-west-1\" }"
         );
+        assert_eq!(t.service(), Service::SageMaker);
+        assert_eq!(t.region().as_ref(), "eu-west-1");
         assert!(!format!("{t:#?}").contains("SECRETTEXT"));
     }
 
     #[test]
     fn converts_into_sdk_token_with_expiry() {
         let at = UNIX_EPOCH + Duration::from_secs(99);
-        let t = BedrockToken::new("bedrock-api-key-x".into(), at);
+        let t = BedrockToken::new(
+            "bedrock-api-key-x".into(),
+            at,
+            Service::Bedrock,
+            Region::from_static("us-east-1"),
+        );
         let sdk: aws_credential_types::Token = t.clone().into();
         assert_eq!(sdk.token(), t.as_str());
         assert_eq!(sdk.expiration(), Some(at));

@@ -164,7 +164,7 @@ impl fmt::Display for KeyInfo {
 /// `9999-12-31T23:59:59Z` is rendered exactly; earlier times are shown as
 /// `before 0000-01-01T00:00:00Z` and later ones as `after 9999-12-31T23:59:59Z`.
 /// The text is always printable ASCII.
-pub(crate) fn rfc3339(t: SystemTime) -> String {
+pub fn rfc3339(t: SystemTime) -> String {
     let after_epoch = t >= SystemTime::UNIX_EPOCH;
     let since_epoch = match t.duration_since(SystemTime::UNIX_EPOCH) {
         Ok(d) => time::Duration::try_from(d).ok(),

@@ -148,7 +148,12 @@ mod tests {
     }
 
     fn entry(minted: u64, lifetime: u64) -> Entry {
-        let token = BedrockToken::new("bedrock-api-key-x".into(), at(minted + lifetime));
+        let token = BedrockToken::new(
+            "bedrock-api-key-x".into(),
+            at(minted + lifetime),
+            crate::Service::Bedrock,
+            aws_types::region::Region::from_static("us-east-1"),
+        );
         Entry::new(token, at(minted), &POLICY)
     }
 
@@ -184,7 +189,12 @@ mod tests {
 
     #[test]
     fn sub_second_expiry_is_unusable_at_once() {
-        let token = BedrockToken::new("x".into(), at(10) + Duration::from_millis(500));
+        let token = BedrockToken::new(
+            "x".into(),
+            at(10) + Duration::from_millis(500),
+            crate::Service::Bedrock,
+            aws_types::region::Region::from_static("us-east-1"),
+        );
         let e = Entry::new(token, at(10), &POLICY);
         assert_eq!(
             e.freshness(at(10) + Duration::from_millis(900)),

@@ -437,6 +437,8 @@ mod tests {
                 Ok(BedrockToken::new(
                     "bedrock-api-key-x".into(),
                     self.clock.now() + HOUR,
+                    crate::Service::Bedrock,
+                    aws_types::region::Region::from_static("us-east-1"),
                 ))
             }
         }

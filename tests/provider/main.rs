@@ -1,10 +1,9 @@
 //! `TokenProvider`: builder, caching and refresh, the keep-fresh task, events and status,
 //! the real default chains, and the assume-role step against the STS stand-in.
 //!
-//! One test binary per area; each declares the shared stand-ins (`tests/support`) once.
+//! One test binary per area; the shared stand-ins are the `bedrock-token-test-support` crate.
 
-#[path = "../support/mod.rs"]
-mod support;
+use bedrock_token_test_support as support;
 
 mod default_chain;
 mod keep_fresh;

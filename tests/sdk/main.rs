@@ -1,9 +1,8 @@
 //! The AWS SDK integration and the examples, against loopback stand-ins.
 //!
-//! One test binary per area; each declares the shared stand-ins (`tests/support`) once.
+//! One test binary per area; the shared stand-ins are the `bedrock-token-test-support` crate.
 
-#[path = "../support/mod.rs"]
-mod support;
+use bedrock_token_test_support as support;
 
 mod examples;
 mod sdk;

@@ -30,7 +30,7 @@ function binaryPath() {
           `--no-optional / --omit=optional.\n`
         : `  Binaries are packaged for: ${known}.\n`) +
       `  Alternatives: pip install bedrock-token, or cargo install ` +
-      `aws-bedrock-token-generator --features cli, then set ${OVERRIDE} to the binary.\n`,
+      `--path crates/bedrock-token (package bedrock-token), then set ${OVERRIDE} to the binary.\n`,
   );
   process.exit(1);
 }
