@@ -47,10 +47,7 @@ pub use aws_types::region::Region;
 pub use endpoint::check_endpoint_settings;
 pub use error::{Error, ErrorKind, Input};
 pub use inspect::{rfc3339, KeyInfo, LongTermKeyInfo, TokenInfo};
-pub use mint::{
-    generate_service_token, generate_token, DEFAULT_EXPIRY, HOST, MAX_CLOCK_SKEW, MAX_EXPIRY,
-    MIN_EXPIRY, SERVICE, TOKEN_PREFIX,
-};
+pub use mint::{generate_service_token, generate_token, MAX_CLOCK_SKEW, MAX_EXPIRY, MIN_EXPIRY};
 pub use minter::Minter;
 #[cfg(feature = "default-chain")]
 #[cfg_attr(docsrs, doc(cfg(feature = "default-chain")))]
@@ -59,15 +56,10 @@ pub use policy::{
 };
 #[cfg(feature = "default-chain")]
 pub use provider::{provide_service_token, provide_token};
-pub use provider::{
-    Builder as TokenProviderBuilder, KeepFresh, ProviderStatus, TokenProvider,
-    DEFAULT_LOAD_TIMEOUT, DEFAULT_MIN_VALIDITY, DEFAULT_REFRESH_JITTER, DEFAULT_REFRESH_WINDOW,
-};
+pub use provider::{Builder as TokenProviderBuilder, KeepFresh, ProviderStatus, TokenProvider};
 #[cfg(feature = "default-chain")]
 #[cfg_attr(docsrs, doc(cfg(feature = "default-chain")))]
-pub use role::{
-    DEFAULT_ROLE_SESSION_NAME_PREFIX, MAX_ROLE_SESSION_DURATION, MIN_ROLE_SESSION_DURATION,
-};
+pub use role::{MAX_ROLE_SESSION_DURATION, MIN_ROLE_SESSION_DURATION};
 pub use sdk::prefer_bearer_auth;
 pub use service::{KeyKind, Service};
 pub use token::BedrockToken;

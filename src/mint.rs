@@ -11,24 +11,13 @@ use sha2::{Digest, Sha256};
 use crate::service::ShortTerm;
 use crate::{BedrockToken, Error, ErrorKind, Service};
 
-const BEDROCK: ShortTerm = match crate::service::FACTS[0].short_term {
-    Some(s) => s,
-    None => panic!("Bedrock has short-term keys"),
-};
-/// The host every Bedrock API key is signed for, in every region and partition
-/// ([`Service::Bedrock`]'s [`Service::signing_host`]).
-pub const HOST: &str = BEDROCK.host;
-/// The prefix of every Bedrock API key ([`Service::Bedrock`]'s [`Service::token_prefix`]).
-pub const TOKEN_PREFIX: &str = BEDROCK.token_prefix;
-/// The SigV4 service name in the credential scope of a Bedrock API key
-/// ([`Service::Bedrock`]'s [`Service::signing_name`]).
-pub const SERVICE: &str = BEDROCK.signing_name;
 /// The longest expiry Bedrock accepts: 12 hours.
 pub const MAX_EXPIRY: Duration = Duration::from_secs(12 * 60 * 60);
 /// The shortest expiry: 1 second.
 pub const MIN_EXPIRY: Duration = Duration::from_secs(1);
-/// The expiry used when none is given: 12 hours, as in the official generators.
-pub const DEFAULT_EXPIRY: Duration = MAX_EXPIRY;
+/// The expiry used when none is given: 12 hours, as in the official generators
+/// (documented on [`crate::TokenProviderBuilder::expiry`]).
+pub(crate) const DEFAULT_EXPIRY: Duration = MAX_EXPIRY;
 /// How far a token's signing time may lie ahead of the current time: 5 minutes, the clock
 /// skew AWS tolerates in SigV4 requests.
 ///

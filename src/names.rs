@@ -126,6 +126,77 @@ pub fn dns_suffix(partition: &str) -> &'static str {
     }
 }
 
+/// The six fields of an ARN, `arn:<partition>:<service>:<region>:<account>:<resource>`
+/// ("Amazon Resource Names (ARNs)",
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html>). The resource
+/// is the rest, colons included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arn<'a> {
+    /// `aws`, `aws-cn`, ... (not checked: see [`is_partition`]).
+    pub partition: &'a str,
+    /// The service namespace (`iam`, `bedrock`).
+    pub service: &'a str,
+    /// The region, empty for global resources (IAM's).
+    pub region: &'a str,
+    /// The account id, `aws` for AWS managed policies, or empty.
+    pub account: &'a str,
+    /// The resource (`role/name`, `policy/name`, ...).
+    pub resource: &'a str,
+}
+
+/// The longest ARN IAM takes (`RoleArn`, `PolicyArn`: 20 to 2048 characters).
+pub const MAX_ARN_LEN: usize = 2048;
+
+/// `arn` split into its fields: `None` unless it starts with `arn:`, has six fields, is at
+/// most [`MAX_ARN_LEN`] long and holds no whitespace or control character.
+pub fn parse_arn(arn: &str) -> Option<Arn<'_>> {
+    if arn.len() > MAX_ARN_LEN || arn.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    Some(Arn {
+        partition,
+        service,
+        region,
+        account,
+        resource,
+    })
+}
+
+/// What an AWS access key id says about its credentials, by its prefix ("Understanding
+/// unique ID prefixes", IAM User Guide:
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessKeyKind {
+    /// `AKIA`: an IAM user's long-term access key.
+    LongTerm,
+    /// `ASIA`: temporary credentials (a role or federated session, from STS).
+    Temporary,
+}
+
+/// The kind of access key `id` is, if it is `AKIA` or `ASIA` followed by 16 to 124 ASCII
+/// letters and digits (IAM's `AccessKeyId`: 16 to 128 characters); `None` for anything else.
+pub fn access_key_kind(id: &str) -> Option<AccessKeyKind> {
+    if !(20..=128).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    match &id[..4] {
+        "AKIA" => Some(AccessKeyKind::LongTerm),
+        "ASIA" => Some(AccessKeyKind::Temporary),
+        _ => None,
+    }
+}
+
 /// The id of a service-specific credential (a long-term key's id, `ACCA…`): 20 to 128
 /// characters of `[\w]` (ASCII letters, digits, `_`; IAM API Reference,
 /// `ServiceSpecificCredentialId`:
@@ -161,6 +232,56 @@ pub fn split_alias(alias: &str) -> Option<(&str, &str)> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn arns_split_into_six_fields() {
+        let arn = parse_arn("arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess").unwrap();
+        assert_eq!(
+            (
+                arn.partition,
+                arn.service,
+                arn.region,
+                arn.account,
+                arn.resource
+            ),
+            ("aws", "iam", "", "aws", "policy/AmazonBedrockLimitedAccess")
+        );
+        let arn = parse_arn("arn:aws:bedrock:us-east-1::foundation-model/a.b:0").unwrap();
+        assert_eq!(arn.resource, "foundation-model/a.b:0");
+        for bad in [
+            "",
+            "arn:aws:iam::123456789012",
+            "urn:aws:iam::1:role/x",
+            "arn:aws:iam::123456789012:role/a b",
+            "arn:aws:iam::123456789012:role/a\nb",
+            &format!("arn:aws:iam::123456789012:role/{}", "a".repeat(2048)),
+        ] {
+            assert_eq!(parse_arn(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn access_key_kinds_by_prefix() {
+        assert_eq!(
+            access_key_kind("AKIAEXAMPLEEXAMPLE01"),
+            Some(AccessKeyKind::LongTerm)
+        );
+        assert_eq!(
+            access_key_kind("ASIAEXAMPLEEXAMPLE01"),
+            Some(AccessKeyKind::Temporary)
+        );
+        for bad in [
+            "AKIA",
+            "AKIDEXAMPLE",
+            "AIDAEXAMPLEEXAMPLE01",
+            "AKIA-EXAMPLE-EXAMPLE-1",
+            "AKIAÉXAMPLEEXAMPLE1",
+            "",
+        ] {
+            assert_eq!(access_key_kind(bad), None, "{bad:?}");
+        }
+        assert_eq!(access_key_kind(&format!("AKIA{}", "A".repeat(125))), None);
+    }
     use super::*;
     use proptest::prelude::*;
 

@@ -26,7 +26,7 @@ pub const MIN_ROLE_SESSION_DURATION: Duration = Duration::from_secs(900);
 pub const MAX_ROLE_SESSION_DURATION: Duration = Duration::from_secs(12 * 3600);
 /// The role session name used when none is given is this followed by the Unix time in
 /// seconds when the provider was built, e.g. `bedrock-token-1718452800`.
-pub const DEFAULT_ROLE_SESSION_NAME_PREFIX: &str = "bedrock-token-";
+pub(crate) const DEFAULT_ROLE_SESSION_NAME_PREFIX: &str = "bedrock-token-";
 
 /// The STS operation of the assume-role step, for [`Error::operation`].
 const ASSUME_ROLE: &str = "AssumeRole";
@@ -337,18 +337,17 @@ pub(crate) fn validate_role_arn(arn: &str) -> Result<(), Error> {
 }
 
 fn role_arn_problem(arn: &str) -> Option<&'static str> {
-    if arn.len() > 2048 {
+    if arn.len() > names::MAX_ARN_LEN {
         return Some("it is longer than 2048 characters");
     }
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let Some(names::Arn {
+        partition,
+        service: "iam",
+        region: "",
+        account,
+        resource,
+    }) = names::parse_arn(arn)
+    else {
         return Some("it is not of the form `arn:<partition>:iam::<account>:role/<name>`");
     };
     if !names::is_partition(partition) {

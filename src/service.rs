@@ -497,9 +497,9 @@ mod tests {
     #[test]
     fn bedrock_facts_match_the_crate_constants() {
         let b = Service::Bedrock;
-        assert_eq!(b.signing_host(), Some(crate::HOST));
-        assert_eq!(b.signing_name(), Some(crate::SERVICE));
-        assert_eq!(b.token_prefix(), Some(crate::TOKEN_PREFIX));
+        assert_eq!(b.signing_host(), Some("bedrock.amazonaws.com"));
+        assert_eq!(b.signing_name(), Some("bedrock"));
+        assert_eq!(b.token_prefix(), Some("bedrock-api-key-"));
         assert_eq!(b.display_name(), "Amazon Bedrock");
         assert_eq!(b.key_variable(), Some("AWS_BEARER_TOKEN_BEDROCK"));
     }

@@ -16,16 +16,18 @@ use super::TokenProvider;
 use crate::mint::{validate_expiry, validate_region, DEFAULT_EXPIRY};
 use crate::{Error, ErrorKind, Input};
 
+// The defaults below are private and documented on their setters.
+
 /// Default: refresh a token this long before it expires.
-pub const DEFAULT_REFRESH_WINDOW: Duration = Duration::from_secs(5 * 60);
+pub(crate) const DEFAULT_REFRESH_WINDOW: Duration = Duration::from_secs(5 * 60);
 /// Default: refresh up to this much earlier still, chosen at random per token, so that
 /// many processes started together do not all refresh at the same instant.
-pub const DEFAULT_REFRESH_JITTER: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_REFRESH_JITTER: Duration = Duration::from_secs(60);
 /// Default: give up on a credential load after this long.
-pub const DEFAULT_LOAD_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_LOAD_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default: a cached token with less than this left is not handed out; callers wait for
 /// a new one instead.
-pub const DEFAULT_MIN_VALIDITY: Duration = Duration::from_secs(15);
+pub(crate) const DEFAULT_MIN_VALIDITY: Duration = Duration::from_secs(15);
 
 /// Builds a [`TokenProvider`]. Later calls override earlier ones, including what
 /// [`Builder::configure`] took from an `SdkConfig`.

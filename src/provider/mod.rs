@@ -25,10 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 pub use background::KeepFresh;
-pub use builder::{
-    Builder, DEFAULT_LOAD_TIMEOUT, DEFAULT_MIN_VALIDITY, DEFAULT_REFRESH_JITTER,
-    DEFAULT_REFRESH_WINDOW,
-};
+pub use builder::Builder;
 
 use crate::{BedrockToken, Error, ErrorKind};
 

@@ -441,7 +441,7 @@ mod tests {
             service: aws_bedrock_token_generator::Service::Bedrock,
             region: None,
             profile: None,
-            expiry: aws_bedrock_token_generator::DEFAULT_EXPIRY,
+            expiry: crate::settings::DEFAULT_EXPIRY,
             expiry_given: false,
             role: None,
             timeout: None,

@@ -10,7 +10,9 @@
 
 use std::path::Path;
 
-use aws_bedrock_token_generator::{Error, ErrorKind, Input, DEFAULT_LOAD_TIMEOUT};
+use aws_bedrock_token_generator::{Error, ErrorKind, Input};
+
+use crate::settings::DEFAULT_TIMEOUT;
 use aws_credential_types::provider::error::CredentialsError;
 
 use crate::clock::human;
@@ -167,7 +169,7 @@ pub(crate) fn credentials_timeout(s: &Settings) -> Failure {
             "loading AWS credentials timed out after {}: check the credential source \
              (SSO, credential_process, container or instance metadata, network), or raise \
              --timeout",
-            human(s.timeout.unwrap_or(DEFAULT_LOAD_TIMEOUT))
+            human(s.timeout.unwrap_or(DEFAULT_TIMEOUT))
         ),
     )
 }

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_bedrock_token_generator::{check_endpoint_settings, Service, DEFAULT_LOAD_TIMEOUT};
+use aws_bedrock_token_generator::{check_endpoint_settings, Service};
 use aws_bedrock_token_long_term::{
     CreateKeyRequest, CreatedKey, Error, ErrorKind, Input, KeyMetadata, KeyStatus, LongTermKeys,
     MAX_KEY_AGE_DAYS,
@@ -248,7 +248,7 @@ fn connect(runtime: &Runtime, s: &Settings, now: SystemTime) -> Result<LongTermK
         let none = CredentialsError::not_loaded("no credentials provider is configured");
         return Err(errors::explain_credentials(none, s));
     };
-    let load_timeout = s.timeout.unwrap_or(DEFAULT_LOAD_TIMEOUT);
+    let load_timeout = s.timeout.unwrap_or(crate::settings::DEFAULT_TIMEOUT);
     let loaded = runtime.block_on(async {
         tokio::time::timeout(load_timeout, provider.provide_credentials()).await
     });

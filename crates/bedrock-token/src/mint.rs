@@ -83,9 +83,7 @@ pub(crate) fn provider(settings: &Settings) -> Result<TokenProvider, Failure> {
     if let Some(profile) = &settings.profile {
         builder = builder.profile_name(profile);
     }
-    if let Some(timeout) = settings.timeout {
-        builder = builder.load_timeout(timeout);
-    }
+    builder = builder.load_timeout(settings.timeout.unwrap_or(crate::settings::DEFAULT_TIMEOUT));
     builder.build().map_err(|e| errors::explain(&e, settings))
 }
 

@@ -9,7 +9,12 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use aws_bedrock_token_generator::{Service, DEFAULT_EXPIRY};
+use aws_bedrock_token_generator::Service;
+
+/// `--expiry`'s default: 12 hours, the longest a key lives (as the official generators).
+pub(crate) const DEFAULT_EXPIRY: Duration = Duration::from_secs(12 * 3600);
+/// `--timeout`'s default: how long loading credentials (or an IAM call) may take.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 use sha2::{Digest as _, Sha256};
 
 use crate::output::quoted;

@@ -15,24 +15,24 @@ use super::pages::{all_pages, Page};
 use super::LongTermKeys;
 
 /// How soon an expiry must be for [`Finding::ExpiresSoon`] unless told otherwise: 30 days.
-pub const DEFAULT_EXPIRING_WITHIN: Duration = Duration::from_secs(30 * 86_400);
+pub(crate) const DEFAULT_EXPIRING_WITHIN: Duration = Duration::from_secs(30 * 86_400);
 
 /// How old a key must be for [`Finding::Old`] unless told otherwise: 90 days, AWS's
 /// usual rotation period for long-term credentials.
-pub const DEFAULT_OLDER_THAN: Duration = Duration::from_secs(90 * 86_400);
+pub(crate) const DEFAULT_OLDER_THAN: Duration = Duration::from_secs(90 * 86_400);
 
 /// What [`LongTermKeys::audit`] looks at, and its thresholds.
 ///
 /// ```
 /// use std::time::Duration;
 /// use aws_bedrock_token_generator::Service;
-/// use aws_bedrock_token_long_term::{AuditRequest, DEFAULT_OLDER_THAN};
+/// use aws_bedrock_token_long_term::AuditRequest;
 ///
 /// let request = AuditRequest::new()
 ///     .service(Service::Bedrock)
 ///     .expiring_within(Duration::from_secs(7 * 86_400));
 /// assert_eq!(request.selected_service(), Some(Service::Bedrock));
-/// assert_eq!(request.older_than_age(), DEFAULT_OLDER_THAN);
+/// assert_eq!(request.older_than_age(), Duration::from_secs(90 * 86_400)); // the default
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditRequest {
@@ -52,7 +52,8 @@ impl Default for AuditRequest {
 }
 
 impl AuditRequest {
-    /// Every service's keys, with [`DEFAULT_EXPIRING_WITHIN`] and [`DEFAULT_OLDER_THAN`].
+    /// Every service's keys; keys expiring within 30 days and keys older than 90 days
+    /// have findings (see [`AuditRequest::expiring_within`], [`AuditRequest::older_than`]).
     pub fn new() -> Self {
         Self::default()
     }
@@ -257,10 +258,9 @@ fn is_managed_policy_of(arn: &str, service: Service) -> bool {
     let Some(name) = service.managed_policy() else {
         return false;
     };
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
     matches!(
-        parts.as_slice(),
-        ["arn", partition, "iam", "", "aws", resource]
+        names::parse_arn(arn),
+        Some(names::Arn { partition, service: "iam", region: "", account: "aws", resource })
             if names::is_partition(partition) && resource.strip_prefix("policy/") == Some(name)
     )
 }

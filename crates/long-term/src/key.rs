@@ -21,7 +21,7 @@ use super::request::validate_key_id;
 /// Send it as `Authorization: Bearer <key>`, or hand it to `aws-sdk-bedrockruntime`
 /// (it converts into [`aws_credential_types::Token`]).
 ///
-/// Like [`BedrockToken`](crate::BedrockToken), the text lives in zeroize-on-drop memory,
+/// Like [`BedrockToken`](aws_bedrock_token_generator::BedrockToken), the text lives in zeroize-on-drop memory,
 /// `Debug` prints `** redacted **`, and there is deliberately no `Display`: read the text
 /// with [`LongTermKey::as_str`] only where you send or store it.
 #[derive(Clone)]

@@ -29,9 +29,7 @@ mod pages;
 mod request;
 mod revoke;
 
-pub use audit::{
-    AuditRequest, AuditedKey, Finding, UserPermissions, DEFAULT_EXPIRING_WITHIN, DEFAULT_OLDER_THAN,
-};
+pub use audit::{AuditRequest, AuditedKey, Finding, UserPermissions};
 pub use client::LongTermKeys;
 pub use error::{Error, ErrorKind, Input};
 pub use key::{CreatedKey, KeyMetadata, KeyStatus, LongTermKey};

@@ -222,10 +222,7 @@ pub(crate) fn validate_key_id(id: &str) -> Result<(), Error> {
 }
 
 fn validate_policy_arn(arn: &str) -> Result<(), Error> {
-    let well_formed = arn.starts_with("arn:")
-        && arn.len() <= 2048
-        && arn.split(':').count() >= 6
-        && !arn.chars().any(|c| c.is_whitespace() || c.is_control());
+    let well_formed = names::parse_arn(arn).is_some();
     if well_formed {
         Ok(())
     } else {

@@ -165,8 +165,8 @@ fn match_alias(listed: Vec<KeyMetadata>, alias: &str) -> KeyMatch {
 
 /// An IAM user's access key id: `AKIA` and 16 to 124 more letters and digits.
 fn validate_access_key_id(id: &str) -> Result<(), Error> {
-    let alnum = id.bytes().all(|b| b.is_ascii_alphanumeric());
-    if id.starts_with("ASIA") && alnum {
+    let kind = names::access_key_kind(id);
+    if kind == Some(names::AccessKeyKind::Temporary) {
         return Err(Error::new(
             ErrorKind::InvalidArgument,
             "an access key id starting with `ASIA` belongs to temporary credentials (a role \
@@ -175,7 +175,7 @@ fn validate_access_key_id(id: &str) -> Result<(), Error> {
              session expires",
         ));
     }
-    if !(id.starts_with("AKIA") && alnum && (20..=128).contains(&id.len())) {
+    if kind != Some(names::AccessKeyKind::LongTerm) {
         return Err(Error::new(
             ErrorKind::InvalidArgument,
             "invalid access key id: expected an IAM user's access key id, `AKIA` and 16 or \

@@ -219,11 +219,7 @@ fn sized(
 /// Ends abandoned `credential_process` commands for the rest of the run (see
 /// [`reaper`]).
 fn reaping(settings: &Settings) -> reaper::Reaping {
-    reaper::Reaping::start(
-        settings
-            .timeout
-            .unwrap_or(aws_bedrock_token_generator::DEFAULT_LOAD_TIMEOUT),
-    )
+    reaper::Reaping::start(settings.timeout.unwrap_or(crate::settings::DEFAULT_TIMEOUT))
 }
 
 /// The most threads a gateway serves on: it is a local proxy for one user's tools.

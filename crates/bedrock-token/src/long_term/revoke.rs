@@ -9,7 +9,7 @@
 use std::io::Read as _;
 use std::time::SystemTime;
 
-use aws_bedrock_token_generator::{KeyInfo, LongTermKeyInfo, TokenInfo};
+use aws_bedrock_token_generator::{names, KeyInfo, LongTermKeyInfo, TokenInfo};
 use aws_bedrock_token_long_term::{KeyMatch, KeyMetadata, KeyStatus, RevokeAction};
 use zeroize::Zeroizing;
 
@@ -230,7 +230,8 @@ fn short_term(
     }
     let service = info.service();
     let akid = info.access_key_id();
-    let temporary = info.has_session_token() || !akid.starts_with("AKIA");
+    let temporary = info.has_session_token()
+        || names::access_key_kind(akid) != Some(names::AccessKeyKind::LongTerm);
     let signed = if temporary {
         format!("signed with temporary credentials, access key {akid}")
     } else {

@@ -578,6 +578,37 @@ async fn request_bodies_stream_to_the_upstream_as_the_client_sends_them() {
 }
 
 #[tokio::test]
+async fn a_request_after_a_chunk_size_the_framing_scanner_does_not_follow_is_refused() {
+    // `5 \r\n`: hyper takes the space after the chunk size, so the first request goes
+    // through whole; the framing scanner (src/framing.rs) follows only sizes written
+    // without one, and stops there. The request pipelined after it gets no verdict: it is
+    // refused and never forwarded.
+    let f = Fixture::start().await;
+    let (host, bearer) = (f.gw.host(), f.bearer());
+    let first = format!(
+        "POST /first HTTP/1.1\r\nHost: {host}\r\n{bearer}Transfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n"
+    );
+    let second = f.request("GET", "/second", "");
+    let both = f.send(&format!("{first}{second}")).await;
+    let statuses: Vec<u16> = both
+        .match_indices("HTTP/1.1 ")
+        .map(|(at, _)| status(&both[at..]))
+        .collect();
+    assert_eq!(statuses, [200, 400], "{both}");
+    let refused = &both[both.rfind("HTTP/1.1 ").unwrap()..];
+    assert_eq!(body(refused)["error"]["type"], "bad_request", "{refused}");
+    assert_eq!(
+        body(refused)["error"]["message"],
+        "the gateway could not check this request's framing: send it on a new connection"
+    );
+    assert_eq!(header(refused, "connection"), Some("close"), "{refused}");
+    let seen = f.upstream.seen();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].target, "/first");
+    assert_eq!(seen[0].body, Bytes::from_static(b"hello"));
+}
+
+#[tokio::test]
 async fn a_request_the_client_abandons_is_logged() {
     let events = Events::global();
     let f = Fixture::start().await;
