@@ -145,6 +145,21 @@ impl fmt::Display for AwsSaid {
 
 impl StdError for AwsSaid {}
 
+impl AwsSaid {
+    /// The error code, `None` if the service's was not of the usual shape (letters and
+    /// `._:-`, at most 64).
+    pub fn error_code(&self) -> Option<&str> {
+        (self.code != UNRECOGNISED_CODE).then_some(self.code.as_str())
+    }
+
+    /// What the service said, if `source` (an error's source, as kept) is that.
+    pub fn in_source<'a>(
+        source: Option<&'a (dyn StdError + Send + Sync + 'static)>,
+    ) -> Option<&'a AwsSaid> {
+        source?.downcast_ref()
+    }
+}
+
 /// What an error code that is not an AWS error code's shape is shown as.
 pub const UNRECOGNISED_CODE: &str = "(an unrecognised error code)";
 

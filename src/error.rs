@@ -169,9 +169,7 @@ impl Error {
     /// `ExpiredToken`, ...), where a service refused the call. Only a code of the usual
     /// shape (letters and `._:-`, at most 64) is kept: `None` for any other.
     pub fn aws_error_code(&self) -> Option<&str> {
-        self.aws_said()
-            .map(|said| said.code.as_str())
-            .filter(|code| *code != crate::aws_error::UNRECOGNISED_CODE)
+        self.aws_said()?.error_code()
     }
 
     /// The request id of the AWS service's answer, for AWS support, where a service
@@ -181,7 +179,7 @@ impl Error {
     }
 
     fn aws_said(&self) -> Option<&AwsSaid> {
-        self.source.as_deref()?.downcast_ref::<AwsSaid>()
+        AwsSaid::in_source(self.source.as_deref())
     }
 }
 

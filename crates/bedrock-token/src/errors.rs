@@ -77,12 +77,7 @@ pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
             )),
         },
         ErrorKind::NoCredentials => config_error(no_credentials(s)),
-        // Refused or expired credentials: fixed by changing them, not by trying again.
-        ErrorKind::InvalidCredentials | ErrorKind::CredentialsExpired => {
-            config_error(e.to_string())
-        }
         ErrorKind::CredentialsTimeout => credentials_timeout(s),
-        ErrorKind::CredentialsProvider => Failure::new(Status::Unavailable, e.to_string()),
         ErrorKind::InvalidCredentialSource => config_error(format!(
             "the credential source of profile {profile} is misconfigured: check its \
              credential settings (credential_process, sso_*, role_arn with source_profile or \
@@ -90,13 +85,17 @@ pub(crate) fn explain(e: &Error, s: &Settings) -> Failure {
              variables",
             s.files()
         )),
-        ErrorKind::InvalidEndpoint => config_error(e.to_string()),
+        // A setting from the command line: a usage error, named by its flag.
         ErrorKind::InvalidConfig if e.input().is_some() => usage(e, s, "bedrock-token"),
-        ErrorKind::InvalidConfig => config_error(e.to_string()),
-        ErrorKind::AccessDenied => Failure::new(Status::NoPermission, e.to_string()),
         ErrorKind::InvalidExpiry => usage(e, s, "--expiry"),
         ErrorKind::UnsupportedService => usage(e, s, "--service"),
-        _ => internal(e),
+        kind => match Status::from(kind) {
+            Status::Internal => internal(e),
+            // The library's message as it is, with the kind's status: refused or expired
+            // credentials (fixed by changing them, not by trying again), endpoint and
+            // configuration errors, a failed credential source, a denied role.
+            status => Failure::new(status, e.to_string()),
+        },
     }
 }
 

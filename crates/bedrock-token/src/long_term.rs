@@ -565,23 +565,18 @@ fn explain(e: &Error, s: &Settings, about: About<'_>) -> Failure {
     let list = about
         .user
         .map(|user| format!("`bedrock-token long-term list --user-name {user}`"));
-    let status = match e.kind() {
-        ErrorKind::InvalidKeyAge | ErrorKind::InvalidArgument => Status::Usage,
-        ErrorKind::UnsupportedService => {
-            add("pick another service");
-            Status::Usage
-        }
+    // What the command line adds; the status is the kind's (report.rs).
+    match e.kind() {
+        ErrorKind::UnsupportedService => add("pick another service"),
         ErrorKind::NotFound => {
             if about.command == "create" && !about.create_user {
                 add("pass --create-user to create the user along with the key");
             } else if let (Some(_), Some(list)) = (about.id, &list) {
                 add(&format!("see {list}"));
             }
-            Status::NotFound
         }
         ErrorKind::AlreadyExists => {
-            add("leave out --create-user to add a key to the existing user");
-            Status::CannotCreate
+            add("leave out --create-user to add a key to the existing user")
         }
         ErrorKind::LimitExceeded => {
             if let (Some(user), Some(list)) = (about.user, &list) {
@@ -590,9 +585,7 @@ fn explain(e: &Error, s: &Settings, about: About<'_>) -> Failure {
                      (or `reset` instead of `delete`)"
                 ));
             }
-            Status::CannotCreate
         }
-        ErrorKind::AccessDenied => Status::NoPermission,
         ErrorKind::InvalidCredentials | ErrorKind::CredentialsExpired => {
             add(&format!(
                 "the credentials came from {}",
@@ -601,20 +594,15 @@ fn explain(e: &Error, s: &Settings, about: About<'_>) -> Failure {
             if e.kind() == ErrorKind::CredentialsExpired {
                 add("for SSO run `aws sso login`, for a role get new temporary credentials");
             }
-            Status::Config
         }
-        ErrorKind::InvalidEndpoint => Status::Config,
-        ErrorKind::IamTimeout => {
-            add(&format!(
-                "each IAM call may take {}: check the network and the IAM endpoint, or raise \
-                 --timeout",
-                human(s.timeout.unwrap_or(IAM_CALL_TIMEOUT))
-            ));
-            Status::Unavailable
-        }
-        ErrorKind::Iam => Status::Unavailable,
-        _ => Status::Internal,
-    };
+        ErrorKind::IamTimeout => add(&format!(
+            "each IAM call may take {}: check the network and the IAM endpoint, or raise \
+             --timeout",
+            human(s.timeout.unwrap_or(IAM_CALL_TIMEOUT))
+        )),
+        _ => {}
+    }
+    let status = Status::from(e.kind());
     if e.may_have_issued_key() {
         match (about.command, about.user, about.id) {
             ("reset", Some(user), Some(id)) => add(&format!(

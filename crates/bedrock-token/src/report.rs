@@ -178,6 +178,59 @@ impl Failure {
     }
 }
 
+/// The one mapping from a core error's kind to its exit status. A bad value the command
+/// line gave is a usage error instead (the callers know where a value came from).
+impl From<aws_bedrock_token_generator::ErrorKind> for Status {
+    fn from(kind: aws_bedrock_token_generator::ErrorKind) -> Self {
+        use aws_bedrock_token_generator::ErrorKind as K;
+        match kind {
+            K::InvalidExpiry | K::UnsupportedService => Status::Usage,
+            K::NoRegion
+            | K::InvalidRegion
+            | K::NoCredentials
+            | K::InvalidCredentials
+            | K::CredentialsExpired
+            | K::InvalidCredentialSource
+            | K::InvalidEndpoint
+            | K::InvalidConfig => Status::Config,
+            K::CredentialsProvider | K::CredentialsTimeout => Status::Unavailable,
+            K::AccessDenied => Status::NoPermission,
+            K::InvalidToken => Status::InvalidKey,
+            _ => Status::Internal,
+        }
+    }
+}
+
+/// The one mapping from a long-term key error's kind to its exit status.
+impl From<aws_bedrock_token_long_term::ErrorKind> for Status {
+    fn from(kind: aws_bedrock_token_long_term::ErrorKind) -> Self {
+        use aws_bedrock_token_long_term::ErrorKind as K;
+        match kind {
+            K::InvalidKeyAge | K::InvalidArgument | K::UnsupportedService => Status::Usage,
+            K::NotFound => Status::NotFound,
+            K::AlreadyExists | K::LimitExceeded => Status::CannotCreate,
+            K::AccessDenied => Status::NoPermission,
+            K::InvalidCredentials | K::CredentialsExpired | K::InvalidEndpoint => Status::Config,
+            K::Iam | K::IamTimeout => Status::Unavailable,
+            K::InvalidToken => Status::InvalidKey,
+            _ => Status::Internal,
+        }
+    }
+}
+
+/// The one mapping from a gateway error's kind to its exit status.
+impl From<aws_bedrock_token_gateway::ErrorKind> for Status {
+    fn from(kind: aws_bedrock_token_gateway::ErrorKind) -> Self {
+        use aws_bedrock_token_gateway::ErrorKind as K;
+        match kind {
+            K::InvalidConfig | K::NotLoopback => Status::Usage,
+            K::InvalidClientKey => Status::Config,
+            K::Io => Status::Io,
+            _ => Status::Internal,
+        }
+    }
+}
+
 /// `--help` and `--version` go to stdout; anything else clap rejects is a usage error,
 /// told in one line built from the error's kind and context (values that look like a key
 /// are never shown), with the (sub)command whose help to see: `path`, the subcommands

@@ -5,7 +5,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
 
-use aws_bedrock_token_generator::aws_error::{AwsSaid, UNRECOGNISED_CODE};
+use aws_bedrock_token_generator::aws_error::AwsSaid;
 
 type Source = Arc<dyn StdError + Send + Sync + 'static>;
 
@@ -150,18 +150,14 @@ impl Error {
     /// The error code IAM answered with (`AccessDenied`, `NoSuchEntity`, ...), where it
     /// refused the call. Only a code of the usual shape is kept: `None` for any other.
     pub fn aws_error_code(&self) -> Option<&str> {
-        self.aws_said()
-            .map(|said| said.code.as_str())
-            .filter(|code| *code != UNRECOGNISED_CODE)
+        AwsSaid::in_source(self.source.as_deref())?.error_code()
     }
 
     /// The request id of IAM's answer, for AWS support, where IAM refused the call.
     pub fn aws_request_id(&self) -> Option<&str> {
-        self.aws_said()?.request_id.as_deref()
-    }
-
-    fn aws_said(&self) -> Option<&AwsSaid> {
-        self.source.as_deref()?.downcast_ref::<AwsSaid>()
+        AwsSaid::in_source(self.source.as_deref())?
+            .request_id
+            .as_deref()
     }
 
     /// Whether IAM may nonetheless have created or reset a key, making key text that this

@@ -222,7 +222,8 @@ pub(crate) fn validate_key_id(id: &str) -> Result<(), Error> {
 }
 
 fn validate_policy_arn(arn: &str) -> Result<(), Error> {
-    let well_formed = names::parse_arn(arn).is_some();
+    let well_formed = names::parse_arn(arn).is_some()
+        && !arn.chars().any(|c| c.is_whitespace() || c.is_control());
     if well_formed {
         Ok(())
     } else {

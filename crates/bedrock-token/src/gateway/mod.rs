@@ -369,14 +369,7 @@ fn bind_flag(e: &aws_bedrock_token_gateway::Error) -> &'static str {
 
 /// A gateway error (bind, serve, TLS, client key file) in the command's terms.
 fn explain(e: &aws_bedrock_token_gateway::Error, what: &str) -> Failure {
-    use aws_bedrock_token_gateway::ErrorKind;
-    let status = match e.kind() {
-        ErrorKind::InvalidConfig | ErrorKind::NotLoopback => Status::Usage,
-        ErrorKind::InvalidClientKey => Status::Config,
-        ErrorKind::Internal => Status::Internal,
-        _ => Status::Io,
-    };
-    Failure::new(status, format!("{what}: {e}"))
+    Failure::new(Status::from(e.kind()), format!("{what}: {e}"))
 }
 
 #[cfg(test)]
