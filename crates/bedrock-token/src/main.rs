@@ -250,17 +250,9 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Vec<OsString>) -> Result<Status, Failure> {
-    let mut command = Cli::command();
-    // With the global flags of subcommand families in place, for screen_args.
-    command.build();
-    // Before clap sees them: clap quotes arguments in its messages.
-    let path = redact::screen_args(&args, &command)?;
-    let cli = match command
-        .try_get_matches_from(args)
-        .and_then(|m| Cli::from_arg_matches(&m))
-    {
+    let cli = match parse(&args) {
         Ok(cli) => cli,
-        Err(e) => return report::clap_outcome(&e, &path),
+        Err(outcome) => return outcome,
     };
     if let Some(kind) = cli.generate {
         return generate(kind);
@@ -273,6 +265,20 @@ fn run(args: Vec<OsString>) -> Result<Status, Failure> {
         Some(Command::Exec(args)) => gateway::exec(args),
         None => mint::run(&cli.mint, now),
     }
+}
+
+/// The command line, parsed by clap, then screened for keys on what clap parsed; or how
+/// the run ends instead (help, version, a usage error).
+fn parse(args: &[OsString]) -> Result<Cli, Result<Status, Failure>> {
+    let mut command = Cli::command();
+    // With the global flags of subcommand families in place in their subcommands.
+    command.build();
+    let matches = command
+        .clone()
+        .try_get_matches_from(args)
+        .map_err(|e| report::clap_outcome(&e, args, &command))?;
+    redact::screen(&matches, &command).map_err(Err)?;
+    Cli::from_arg_matches(&matches).map_err(|e| report::clap_outcome(&e, args, &command))
 }
 
 /// `--generate KIND`: completions or the man page, from the same definitions as the

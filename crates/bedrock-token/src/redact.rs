@@ -1,10 +1,11 @@
 //! Keeping AWS API keys (every service's) out of everything the command prints.
 //!
-//! Two layers. [`screen_args`] refuses, before clap parses them (so that no clap text,
-//! suggestion or error context ever holds one), arguments that look like
-//! a key anywhere a key does not belong, so neither clap nor this command can quote one
-//! (the one place a key belongs is the argument of `inspect`). [`redact`] then blanks
-//! anything key-like in every message written to stderr, whatever its origin.
+//! Two layers. [`screen`] refuses what clap parsed wherever a value looks like a key and a
+//! key does not belong (it belongs only in the token of `inspect` and `long-term revoke`),
+//! and [`screen_refused`] does the same for a command line clap refused; usage errors are
+//! built from clap's error context, never its rendered text (`report.rs`), so no value is
+//! quoted that was not screened. [`redact`] then blanks anything key-like in every message
+//! written to stderr, whatever its origin.
 
 use std::borrow::Cow;
 use std::ffi::OsString;
@@ -127,116 +128,147 @@ pub(crate) fn redact(message: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Refuses any argument that looks like a key, except the one argument of `inspect` and
-/// of `long-term revoke`,
-/// naming where it was found (the flag whose value it is, in the subcommand it is given
-/// to) but never showing it.
-pub(crate) fn screen_args(
-    args: &[OsString],
-    command: &clap::Command,
-) -> Result<Vec<String>, Failure> {
-    // The (sub)command whose flags apply; `command` should be built, so that the global
-    // flags of a subcommand family are known to its subcommands.
-    let mut scope = command;
-    let mut place = Place::Commands;
-    // The long flag waiting for its value, if the previous argument was one.
-    let mut pending: Option<&str> = None;
-    let mut only_positionals = false;
-    // The subcommands named, for the `--help` a usage error points to.
-    let mut path = Vec::new();
-    for arg in args.iter().skip(1) {
-        let arg = arg.to_string_lossy();
-        if let Some(flag) = pending.take() {
-            refuse_if_key(&arg, || format!("the value of --{flag}"))?;
-            continue;
-        }
-        if !only_positionals && arg == "--" {
-            only_positionals = true;
-            continue;
-        }
-        if !only_positionals && arg.starts_with("--") {
-            let (name, value) = match arg[2..].split_once('=') {
-                Some((name, value)) => (name, Some(value)),
-                None => (&arg[2..], None),
-            };
-            match (long_flag_taking_value(scope, name), value) {
-                (Some(flag), Some(value)) => {
-                    refuse_if_key(value, || format!("the value of --{flag}"))?
-                }
-                (Some(flag), None) => pending = Some(flag),
-                (None, _) => refuse_if_key(&arg, || "an argument".to_owned())?,
-            }
-            continue;
-        }
-        if !only_positionals && arg.starts_with('-') && arg != "-" {
-            refuse_if_key(&arg, || "an argument".to_owned())?;
-            continue;
-        }
-        place = match place {
-            Place::Commands => match scope.find_subcommand(arg.as_ref()) {
-                Some(sub) => {
-                    let is_inspect = std::ptr::eq(scope, command) && sub.get_name() == "inspect";
-                    let is_revoke = scope.get_name() == "long-term"
-                        && command
-                            .find_subcommand("long-term")
-                            .is_some_and(|l| std::ptr::eq(scope, l))
-                        && sub.get_name() == "revoke";
-                    scope = sub;
-                    path.push(sub.get_name().to_owned());
-                    if is_inspect {
-                        Place::Inspect("inspect")
-                    } else if is_revoke {
-                        Place::Inspect("long-term revoke")
-                    } else {
-                        Place::Commands
-                    }
-                }
-                None => {
-                    refuse_if_key(&arg, || "an argument".to_owned())?;
-                    Place::Elsewhere
-                }
-            },
-            // The one place a key belongs.
-            Place::Inspect(name) => Place::AfterInspectToken(name),
-            // Nothing may follow it, and what does is often the rest of a token that
-            // was split by a space (which on its own looks like no key): never show it.
-            Place::AfterInspectToken(name) => {
-                return Err(Failure::new(
-                    Status::Usage,
-                    if looks_like_key(&arg) {
-                        format!(
-                            "{name} takes one token, and the next argument looks like an AWS API \
-                             key (not shown); pipe the key to `bedrock-token {name} -`"
-                        )
-                    } else {
-                        format!(
-                            "{name} takes one token, but more arguments followed (not shown): \
-                             if the token holds spaces or line breaks, quote it or pipe it to \
-                             `bedrock-token {name} -`"
-                        )
-                    },
-                ));
-            }
-            Place::Elsewhere => {
-                refuse_if_key(&arg, || "an argument".to_owned())?;
-                Place::Elsewhere
-            }
-        };
-    }
-    Ok(path)
+/// The arguments where a key belongs: the token of `inspect` and of `long-term revoke`
+/// (by the subcommands' path and the argument's id).
+fn key_belongs(path: &[String], id: &str) -> bool {
+    let path: Vec<&str> = path.iter().map(String::as_str).collect();
+    matches!(
+        (path.as_slice(), id),
+        (["inspect"], "token") | (["long-term", "revoke"], "key")
+    )
 }
 
-/// Where a positional argument would land.
-#[derive(Clone, Copy)]
-enum Place {
-    /// Where the name of a subcommand of `scope` goes.
-    Commands,
-    /// The argument of `inspect` or `long-term revoke` (the command named).
-    Inspect(&'static str),
-    /// After that argument.
-    AfterInspectToken(&'static str),
-    /// Anywhere else (clap rejects it).
-    Elsewhere,
+/// The subcommands `matches` went into (`["long-term", "create"]`).
+pub(crate) fn subcommand_path(matches: &clap::ArgMatches) -> Vec<String> {
+    let mut path = Vec::new();
+    let mut next = matches.subcommand();
+    while let Some((name, sub)) = next {
+        path.push(name.to_owned());
+        next = sub.subcommand();
+    }
+    path
+}
+
+/// Refuses any value clap parsed that looks like a key, except the token of `inspect`
+/// and of `long-term revoke`, naming where it was found (the flag whose value it is) but
+/// never showing it. `command` must be built (so that the global flags of a subcommand
+/// family are known to its subcommands).
+pub(crate) fn screen(matches: &clap::ArgMatches, command: &clap::Command) -> Result<(), Failure> {
+    let mut path = Vec::new();
+    let (mut m, mut cmd) = (matches, command);
+    loop {
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if key_belongs(&path, id) {
+                continue;
+            }
+            let Ok(Some(values)) = m.try_get_raw(id) else {
+                continue;
+            };
+            for value in values {
+                refuse_if_key(&value.to_string_lossy(), || match arg.get_long() {
+                    Some(long) => format!("the value of --{long}"),
+                    None => "an argument".to_owned(),
+                })?;
+            }
+        }
+        let Some((name, sub)) = m.subcommand() else {
+            return Ok(());
+        };
+        let Some(sub_cmd) = cmd.find_subcommand(name) else {
+            return Ok(());
+        };
+        path.push(name.to_owned());
+        (m, cmd) = (sub, sub_cmd);
+    }
+}
+
+/// For a command line clap refused (`e`), or asked help of: refuses any argument that
+/// looks like a key, whatever else is wrong, without showing it. What clap did parse
+/// (`lenient`, parsed ignoring errors) is screened as on success; an argument clap could
+/// not place is named by the flag it is the value of (`--flag=KEY`, or after a `--flag`
+/// that takes a value), else as "an argument". What follows the token of `inspect` or
+/// `long-term revoke` is never shown (it is often the rest of a token split by a space).
+pub(crate) fn screen_refused(
+    e: &clap::Error,
+    args: &[OsString],
+    lenient: Option<&clap::ArgMatches>,
+    command: &clap::Command,
+) -> Result<(), Failure> {
+    let path = lenient.map(subcommand_path).unwrap_or_default();
+    if let Some(matches) = lenient {
+        screen(matches, command)?;
+    }
+    let scope = path
+        .iter()
+        .try_fold(command, |c, name| c.find_subcommand(name))
+        .unwrap_or(command);
+    if let (
+        Some(name @ ("inspect" | "long-term revoke")),
+        clap::error::ErrorKind::UnknownArgument,
+    ) = (key_place(&path), e.kind())
+    {
+        let extra = match e.get(clap::error::ContextKind::InvalidArg) {
+            Some(clap::error::ContextValue::String(s)) => s.as_str(),
+            _ => "",
+        };
+        if !extra.starts_with('-') || looks_like_key(extra) {
+            return Err(Failure::new(
+                Status::Usage,
+                if looks_like_key(extra) {
+                    format!(
+                        "{name} takes one token, and the next argument looks like an AWS API \
+                         key (not shown); pipe the key to `bedrock-token {name} -`"
+                    )
+                } else {
+                    format!(
+                        "{name} takes one token, but more arguments followed (not shown): \
+                         if the token holds spaces or line breaks, quote it or pipe it to \
+                         `bedrock-token {name} -`"
+                    )
+                },
+            ));
+        }
+    }
+    // The token clap placed where a key belongs (not refused for being one).
+    let placed = lenient.and_then(|m| {
+        let (leaf, id) = match key_place(&path)? {
+            "inspect" => (m.subcommand()?.1, "token"),
+            _ => (m.subcommand()?.1.subcommand()?.1, "key"),
+        };
+        leaf.try_get_raw(id).ok().flatten()?.next()
+    });
+    let mut placed_seen = false;
+    for (i, arg) in args.iter().enumerate().skip(1) {
+        if Some(arg.as_os_str()) == placed && !placed_seen {
+            placed_seen = true;
+            continue;
+        }
+        let text = arg.to_string_lossy();
+        let previous = args[i - 1].to_string_lossy();
+        refuse_if_key(&text, || {
+            let flag = match text.strip_prefix("--").and_then(|t| t.split_once('=')) {
+                Some((name, _)) => Some(name),
+                None => previous.strip_prefix("--").filter(|p| !p.contains('=')),
+            };
+            match flag.and_then(|name| long_flag_taking_value(scope, name)) {
+                Some(long) => format!("the value of --{long}"),
+                None => "an argument".to_owned(),
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// `inspect` or `long-term revoke`, if `path` is one of them (where a key belongs).
+fn key_place(path: &[String]) -> Option<&'static str> {
+    if key_belongs(path, "token") {
+        Some("inspect")
+    } else if key_belongs(path, "key") {
+        Some("long-term revoke")
+    } else {
+        None
+    }
 }
 
 /// The name of `scope`'s long flag `name` if it takes a value.
@@ -362,15 +394,15 @@ mod tests {
 
     #[test]
     fn only_the_argument_of_inspect_may_hold_a_key() {
-        use clap::CommandFactory as _;
-        let mut command = crate::Cli::command();
-        command.build();
         let screen = |args: &[&str]| {
             let args: Vec<OsString> = std::iter::once("bedrock-token")
                 .chain(args.iter().copied())
                 .map(OsString::from)
                 .collect();
-            screen_args(&args, &command).map_err(|f| f.message)
+            match crate::parse(&args) {
+                Err(Err(failure)) => Err(failure.message),
+                _ => Ok(()),
+            }
         };
         for allowed in [
             &["inspect", KEY][..],

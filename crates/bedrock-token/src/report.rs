@@ -6,7 +6,7 @@
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 use crate::output;
-use crate::redact::looks_like_key;
+use crate::redact::{self, looks_like_key};
 
 /// The exit statuses: the status as shown and what it means, in the order `--help` and
 /// docs/cli.md list them. [`Status::code`] gives every status here.
@@ -232,14 +232,28 @@ impl From<aws_bedrock_token_gateway::ErrorKind> for Status {
 }
 
 /// `--help` and `--version` go to stdout; anything else clap rejects is a usage error,
-/// told in one line built from the error's kind and context (values that look like a key
-/// are never shown), with the (sub)command whose help to see: `path`, the subcommands
-/// named on the command line.
-pub(crate) fn clap_outcome(e: &clap::Error, path: &[String]) -> Result<Status, Failure> {
+/// told in one line built from the error's kind and context, with the (sub)command whose
+/// help to see. Either way an argument that looks like a key is refused first, unseen
+/// (`redact::screen_refused`). `command` is the built command `args` were parsed with.
+pub(crate) fn clap_outcome(
+    e: &clap::Error,
+    args: &[std::ffi::OsString],
+    command: &clap::Command,
+) -> Result<Status, Failure> {
+    // What clap can make of the arguments despite the error: the subcommands named, and
+    // the values it placed (for screening).
+    let mut lenient_command = lenient(command.clone());
+    lenient_command.build();
+    let lenient = lenient_command.try_get_matches_from(args).ok();
+    redact::screen_refused(e, args, lenient.as_ref(), command)?;
     if !e.use_stderr() {
         output::print(&e.render().to_string())?;
         return Ok(Status::Ok);
     }
+    let path = lenient
+        .as_ref()
+        .map(redact::subcommand_path)
+        .unwrap_or_default();
     let command = std::iter::once("bedrock-token")
         .chain(path.iter().map(String::as_str))
         .collect::<Vec<_>>()
@@ -248,6 +262,18 @@ pub(crate) fn clap_outcome(e: &clap::Error, path: &[String]) -> Result<Status, F
         Status::Usage,
         format!("{} (see {command} --help)", usage_message(e)),
     ))
+}
+
+/// `command` with clap's `ignore_errors` set at every level (it does not propagate), so
+/// that it parses what it can of a command line it would refuse.
+fn lenient(command: clap::Command) -> clap::Command {
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    names
+        .into_iter()
+        .fold(command.ignore_errors(true), |c, name| c.mut_subcommand(name, lenient))
 }
 
 /// One value of `e`'s context, redacted if it looks like a key.
@@ -342,12 +368,11 @@ mod tests {
     use clap::CommandFactory as _;
 
     fn usage(args: &[&str]) -> Failure {
-        let mut command = crate::Cli::command();
-        command.build();
         let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
-        let path = crate::redact::screen_args(&args, &command).unwrap();
-        let e = command.try_get_matches_from(args).unwrap_err();
-        clap_outcome(&e, &path).unwrap_err()
+        match crate::parse(&args) {
+            Err(Err(failure)) => failure,
+            _ => panic!("{args:?} parsed"),
+        }
     }
 
     #[test]
