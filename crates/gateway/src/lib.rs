@@ -37,6 +37,9 @@
 //!    `Transfer-Encoding` is refused with `400` (hyper itself would quietly resolve the
 //!    first two). Heads over the size limit get `431`, heads that take longer than the
 //!    header read timeout a closed connection.
+//!    Chunked and `Content-Length` bodies alike, a connection serves request after
+//!    request; a chunked body the gateway cannot follow exactly (a space after a chunk
+//!    size, a bare line feed) ends it: what follows on it is refused with `400`.
 //! 2. **Target**: `CONNECT` is refused with `405`; a target that is not a path
 //!    (absolute-form `http://host/…`, authority-form, `*`) with `400`: the gateway is not
 //!    an open proxy.
