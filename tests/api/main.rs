@@ -9,9 +9,14 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_bedrock_token_generator::{
-    generate_service_token, generate_token, prefer_bearer_auth, provide_service_token,
-    provide_token, BedrockToken, Error, ErrorKind, KeyInfo, LongTermKeyInfo, ModelPolicy, Region,
-    Service, SessionPolicy, TokenInfo, TokenProvider, TokenProviderBuilder, MAX_CLOCK_SKEW,
+    generate_service_token, generate_token, prefer_bearer_auth, BedrockToken, Error, ErrorKind,
+    KeyInfo, LongTermKeyInfo, Region, Service, TokenInfo, TokenProvider, TokenProviderBuilder,
+    MAX_CLOCK_SKEW,
+};
+// Feature `default-chain` (on by default).
+#[cfg(feature = "default-chain")]
+use aws_bedrock_token_generator::{
+    provide_service_token, provide_token, ModelPolicy, SessionPolicy,
 };
 use aws_credential_types::Credentials;
 
@@ -22,6 +27,7 @@ const _: fn(Service, &Credentials, &str, Duration, SystemTime) -> Result<Bedrock
     generate_service_token;
 const _: Duration = MAX_CLOCK_SKEW;
 
+#[cfg(feature = "default-chain")]
 #[allow(dead_code)]
 async fn the_default_chain_one_liners() -> Result<(BedrockToken, BedrockToken), Error> {
     Ok((
@@ -35,7 +41,15 @@ fn a_provider_as_programs_build_one() -> Result<TokenProvider, Error> {
     let builder: TokenProviderBuilder = TokenProvider::builder()
         .region(Region::new("us-west-2"))
         .service(Service::Bedrock)
-        .expiry(Duration::from_secs(3600))
+        .expiry(Duration::from_secs(3600));
+    builder.build()
+}
+
+#[cfg(feature = "default-chain")]
+#[allow(dead_code)]
+fn a_scoped_provider_as_programs_build_one() -> Result<TokenProvider, Error> {
+    let builder: TokenProviderBuilder = TokenProvider::builder()
+        .region(Region::new("us-west-2"))
         .assume_role("arn:aws:iam::123456789012:role/bedrock-sandbox")
         .session_policy(SessionPolicy::from(ModelPolicy::new([
             "anthropic.claude-3-haiku-20240307-v1:0",

@@ -189,12 +189,13 @@ enum ListFormat {
     Json,
 }
 
-/// `--days`: 1 to 36 600. The message does not repeat the input.
+/// `--service`: a service name or alias (`Service`'s `FromStr`).
 fn parse_service(name: &str) -> Result<Service, String> {
     name.parse()
         .map_err(|e: aws_bedrock_token_generator::Error| e.to_string())
 }
 
+/// `--days`: 1 to 36 600. The message does not repeat the input.
 fn parse_days(s: &str) -> Result<u32, String> {
     match s.trim().parse::<u32>() {
         Ok(days) if (1..=MAX_KEY_AGE_DAYS).contains(&days) => Ok(days),

@@ -108,6 +108,45 @@ fn is_key_char(c: char) -> bool {
 /// `message` with every run of key characters that [`looks_like_key`] replaced by
 /// [`PLACEHOLDER`].
 pub(crate) fn redact(message: &str) -> Cow<'_, str> {
+    match key_like_runs(message) {
+        Cow::Borrowed(message) => long_runs(message),
+        Cow::Owned(out) => Cow::Owned(long_runs(&out).into_owned()),
+    }
+}
+
+/// The most characters of standard base64 (letters, digits, `+/=`) shown in one run: a
+/// piece of a key cut anywhere past its start (the second half of a short-term key holds
+/// its access key id, scope and signature) is such a run, and so is a secret access key;
+/// nothing this command says is. (The rule the core applies to what AWS says.)
+const LONG_RUN: usize = 32;
+
+/// `message` with every run of [`LONG_RUN`] or more base64 characters replaced by
+/// [`PLACEHOLDER`].
+fn long_runs(message: &str) -> Cow<'_, str> {
+    let is_run_char = |b: u8| b.is_ascii_alphanumeric() || b"+/=".contains(&b);
+    let bytes = message.as_bytes();
+    let mut out = String::new();
+    let (mut start, mut shown) = (0, 0);
+    for i in 0..=bytes.len() {
+        if i < bytes.len() && is_run_char(bytes[i]) {
+            continue;
+        }
+        if i - start >= LONG_RUN {
+            out.push_str(&message[shown..start]);
+            out.push_str(PLACEHOLDER);
+            shown = i;
+        }
+        start = i + 1;
+    }
+    if shown == 0 {
+        return Cow::Borrowed(message);
+    }
+    out.push_str(&message[shown..]);
+    Cow::Owned(out)
+}
+
+/// `message` with every run of key characters that looks like a key replaced.
+fn key_like_runs(message: &str) -> Cow<'_, str> {
     if !looks_like_key(message) {
         return Cow::Borrowed(message);
     }
@@ -390,6 +429,60 @@ mod tests {
         );
         let plain = "it does not start with `bedrock-api-key-`";
         assert!(matches!(redact(plain), Cow::Borrowed(p) if p == plain));
+    }
+
+    /// Any piece of a key past its start (which no prefix rule can recognise) is still
+    /// not shown in a message: it is a long base64 run.
+    #[test]
+    fn pieces_of_a_key_past_its_start_are_not_shown() {
+        use aws_bedrock_token_generator::generate_service_token;
+        use aws_credential_types::Credentials;
+        let creds = Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            None,
+            None,
+            "t",
+        );
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_718_452_800);
+        for service in [
+            Service::Bedrock,
+            Service::ClaudePlatform,
+            Service::SageMaker,
+        ] {
+            let key = generate_service_token(
+                service,
+                &creds,
+                "us-west-2",
+                std::time::Duration::from_secs(60),
+                now,
+            )
+            .unwrap();
+            let key = key.as_str();
+            for cut in [17, 30, key.len() / 2, key.len() - 40] {
+                let piece = &key[cut..];
+                let message = format!("invalid --region \"{piece}\": use a region name");
+                let shown = redact(&message);
+                assert!(!shown.contains(&piece[..20]), "{cut}: {shown}");
+                assert!(
+                    !shown.contains(&piece[piece.len() - 20..]),
+                    "{cut}: {shown}"
+                );
+            }
+        }
+        // Ordinary messages are left alone: paths, ARNs, request ids, regions.
+        for plain in [
+            "cannot read /home/alice/.aws/config (not a regular file)",
+            "arn:aws:iam::123456789012:role/bedrock-sandbox",
+            "IAM NoSuchEntity: no user; request id 11111111-2222-3333-4444-555555555555",
+        ] {
+            assert_eq!(redact(plain), plain);
+        }
+        assert_eq!(redact(&"a".repeat(31)), "a".repeat(31));
+        assert_eq!(
+            redact(&format!("x {} y", "a".repeat(32))),
+            format!("x {PLACEHOLDER} y")
+        );
     }
 
     #[test]

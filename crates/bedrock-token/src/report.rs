@@ -273,7 +273,9 @@ fn lenient(command: clap::Command) -> clap::Command {
         .collect();
     names
         .into_iter()
-        .fold(command.ignore_errors(true), |c, name| c.mut_subcommand(name, lenient))
+        .fold(command.ignore_errors(true), |c, name| {
+            c.mut_subcommand(name, lenient)
+        })
 }
 
 /// One value of `e`'s context, redacted if it looks like a key.
@@ -313,7 +315,8 @@ fn usage_message(e: &clap::Error) -> String {
             } else {
                 format!("invalid value '{value}' for '{arg}'")
             };
-            // A value parser's own reason (this command's words, never a value echoed).
+            // A value parser's own reason, in this command's words (it may name the value;
+            // every line on stderr is redacted before it is written).
             if let Some(reason) = std::error::Error::source(e) {
                 m.push_str(&format!(": {}", output::printable(&reason.to_string())));
             }
@@ -344,7 +347,7 @@ fn usage_message(e: &clap::Error) -> String {
         }
         _ => "invalid command line".to_owned(),
     };
-    if let Some(valid) = shown(e, ContextKind::ValidValue) {
+    if let Some(valid) = shown(e, ContextKind::ValidValue).filter(|v| !v.is_empty()) {
         message.push_str(&format!("; possible values: {valid}"));
     }
     for (kind, what) in [

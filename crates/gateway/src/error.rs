@@ -49,8 +49,9 @@ pub enum Input {
 /// Its message says what was wrong and how to fix it, in this library's terms; the same
 /// facts are there for programs through [`Error::kind`], [`Error::input`] and
 /// [`Error::io_error_kind`]. Neither `Display` nor `Debug` ever holds a key, a client key
-/// or an operating system's or dependency's own error text (an I/O error is kept only as
-/// its kind and OS error code).
+/// or a dependency's own error text: an I/O error is kept only as its kind and OS error
+/// code, shown as the standard library shows those (`Address already in use (os error
+/// 98)`), never with the message of the error that carried them.
 #[derive(Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct Error {

@@ -228,7 +228,7 @@ fn validate_policy_arn(arn: &str) -> Result<(), Error> {
         Ok(())
     } else {
         // Not echoed unless it is recognisably an ARN (it could be anything pasted).
-        let shown = if arn.starts_with("arn:") && arn.len() <= 2048 {
+        let shown = if arn.starts_with("arn:") && arn.len() <= names::MAX_ARN_LEN {
             format!(" `{}`", arn.escape_debug())
         } else {
             String::new()

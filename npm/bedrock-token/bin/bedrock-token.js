@@ -30,7 +30,7 @@ function binaryPath() {
           `--no-optional / --omit=optional.\n`
         : `  Binaries are packaged for: ${known}.\n`) +
       `  Alternatives: pip install bedrock-token, or cargo install ` +
-      `--path crates/bedrock-token (package bedrock-token), then set ${OVERRIDE} to the binary.\n`,
+      `bedrock-token (the Rust package), then set ${OVERRIDE} to the binary.\n`,
   );
   process.exit(1);
 }

@@ -230,18 +230,11 @@ fn gateway_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_GATEWAY_THREADS))
 }
 
-/// The runtime for the signals, the child of `exec` and the provider's refreshes; the
-/// gateway serves on threads of its own ([`gateway_threads`]).
+/// The runtime for the signals, the child of `exec` and the provider's refreshes (the
+/// command's one-thread runtime); the gateway serves on threads of its own
+/// ([`gateway_threads`]).
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            Failure::new(
-                Status::Internal,
-                format!("cannot start the async runtime: {e}"),
-            )
-        })
+    crate::runtime()
 }
 
 /// Request lines and provider events to stderr, filtered by `RUST_LOG` (default
