@@ -456,6 +456,35 @@ mod tests {
         }
     }
 
+    /// The exit statuses a subcommand's own `--help` lists (in its words) are statuses of
+    /// the one table: no subcommand documents a status the command does not have.
+    #[test]
+    fn subcommand_help_lists_only_statuses_of_the_table() {
+        fn walk(command: &clap::Command, path: &str, seen: &mut usize) {
+            if let Some(help) = command.get_after_help() {
+                let help = help.to_string();
+                if let Some((_, table)) = help.split_once("Exit status:\n") {
+                    for line in table.lines().take_while(|l| l.starts_with("  ")) {
+                        let code = line.split_whitespace().next().unwrap_or_default();
+                        if code.chars().all(|c| c.is_ascii_digit()) {
+                            *seen += 1;
+                            assert!(
+                                EXIT_STATUSES.iter().any(|(c, _)| *c == code),
+                                "{path}: status {code} is not in the table"
+                            );
+                        }
+                    }
+                }
+            }
+            for sub in command.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), seen);
+            }
+        }
+        let mut seen = 0;
+        walk(&crate::Cli::command(), "bedrock-token", &mut seen);
+        assert!(seen > 20, "only {seen} statuses found in subcommand help");
+    }
+
     /// docs/cli.md's exit-status table holds exactly the rows of [`EXIT_STATUSES`], in
     /// order (backticks aside).
     #[test]

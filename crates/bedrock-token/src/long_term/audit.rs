@@ -51,8 +51,8 @@ Exit status:
 /// `bedrock-token long-term audit`.
 #[derive(clap::Args, Debug)]
 pub(crate) struct AuditArgs {
-    /// Only this service's keys (bedrock, claude-platform, xray) [default: every
-    /// service's]
+    /// Only this service's keys (bedrock, claude-platform, cloudwatch, cloudwatch-logs,
+    /// xray) [default: every service's]
     #[arg(long, value_name = "NAME", value_parser = super::parse_service)]
     service: Option<Service>,
     /// Report keys expiring within this long: a number and a unit, d, h, m or s (30d,

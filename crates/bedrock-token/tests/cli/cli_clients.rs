@@ -181,7 +181,10 @@ async fn python_clients_through_exec_proxy_and_plain_http() {
         return;
     };
     let python = python.to_string_lossy().into_owned();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/clients/clients.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scripts/clients/clients.py"
+    );
     let bedrock = stand_in().await;
     let env = env();
     let log = env.path("gateway.log").display().to_string();
