@@ -4,7 +4,7 @@
 //! no log. Not a proxy to use: it forwards anything to anyone who can reach it.
 //!
 //! ```text
-//! cargo build --release --features cli --example hyper_floor
+//! cargo build --release -p aws-bedrock-token-gateway --example hyper_floor
 //! target/release/examples/hyper_floor 127.0.0.1:LISTEN 127.0.0.1:UPSTREAM THREADS
 //! ```
 //!

@@ -1,4 +1,4 @@
-//! The gateway (feature `gateway`): the real aws-sdk-bedrockruntime client through it to
+//! The gateway: the real aws-sdk-bedrockruntime client through it to
 //! the Bedrock stand-in that verifies every key, header rewriting, streaming both ways,
 //! refresh and outage under a manual clock, 401/403 invalidation, every security rule as
 //! a hostile request on raw TCP (with the upstream proven untouched), limits, shutdown,

@@ -1,4 +1,4 @@
-//! The gateway (feature `gateway`) in process, against the Bedrock stand-in.
+//! The gateway in process, against the Bedrock stand-in.
 //!
 //! One test binary per area; the shared stand-ins are the `bedrock-token-test-support` crate.
 

@@ -1,4 +1,4 @@
-//! Long-term keys (feature `long-term`) through `LongTermKeys` against the IAM stand-in.
+//! Long-term keys through `LongTermKeys` against the IAM stand-in.
 //!
 //! One test binary per area; the shared stand-ins are the `bedrock-token-test-support` crate.
 
