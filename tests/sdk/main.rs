@@ -2,6 +2,8 @@
 //!
 //! One test binary per area; the shared stand-ins are the `bedrock-token-test-support` crate.
 
+// Unused where every module of this binary needs feature `default-chain` and it is off.
+#[allow(unused_imports)]
 use bedrock_token_test_support as support;
 
 mod examples;
